@@ -1,0 +1,84 @@
+"""Brute force over every assignment of a tiny district: the true optimum of CONTRACT.md's problem.
+
+Written independently of zoneopt's model, search and checker; it uses only the District's geometric
+definitions (distances, adjacency, home units, islands).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+
+import numpy as np
+
+
+def brute_force(district, scenario):
+    """Return (best objective, best assignment) over all feasible plans, or (inf, None)."""
+    n, m = district.n_units, district.n_schools
+    s, low = district.students.astype(float), district.low_income.astype(float)
+    c, o = scenario.constraints, scenario.objective
+    total = s.sum()
+    big_l, big_n = low.sum(), total - low.sum()
+    d = district.dist_km
+    nearest = d.min(axis=1)
+    sq = district.status_quo
+    allowed = [
+        [j for j in range(m)
+         if math.isfinite(d[i, j]) and d[i, j] <= c.max_distance_km + 1e-9
+         and d[i, j] - nearest[i] <= c.max_extra_distance_km + 1e-9
+         and (district.locked[i] < 0 or district.locked[i] == j)]
+        for i in range(n)
+    ]
+    for j in range(m):
+        allowed[district.home_unit[j]] = [
+            k for k in allowed[district.home_unit[j]] if k == district.home_owner[j]
+        ]
+    adj = district.adjacency
+    nbrs = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(n)]
+    islands = district.islands
+    cap = district.capacity.astype(float)
+    p = big_l / total if total else 0.0
+    best, best_plan = math.inf, None
+    for combo in itertools.product(*allowed):
+        a = np.array(combo)
+        enr = np.bincount(a, weights=s, minlength=m)
+        if (enr > cap * c.max_utilization + 1e-9).any() or (enr < cap * c.min_utilization - 1e-9).any():
+            continue
+        moved = s[a != sq].sum()
+        if moved > c.max_moved_share * total + 1e-9:
+            continue
+        lj = np.bincount(a, weights=low, minlength=m)
+        if math.isfinite(c.low_income_band):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sh = np.where(enr > 0, lj / np.where(enr > 0, enr, 1), p)
+            if (np.abs(sh - p) > c.low_income_band + 1e-9).any():
+                continue
+        if c.contiguity and not _contiguous(a, district, nbrs, islands):
+            continue
+        nj = enr - lj
+        dval = 0.0 if big_l == 0 or big_n == 0 else 0.5 * np.abs(lj / big_l - nj / big_n).sum()
+        val = (dval if o.balance == "dissimilarity" else 0.0)
+        val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
+        val += o.moved_weight * moved / total
+        if val < best - 1e-12:
+            best, best_plan = val, a
+    return best, best_plan
+
+
+def _contiguous(a, district, nbrs, islands):
+    for j in range(district.n_schools):
+        zone = {i for i in np.flatnonzero(a == j) if not islands[i]}
+        if not zone:
+            continue
+        root = int(district.home_unit[j])
+        seen, queue = {root}, deque([root])
+        while queue:
+            u = queue.popleft()
+            for v in nbrs[u]:
+                if v in zone and v not in seen:
+                    seen.add(int(v))
+                    queue.append(int(v))
+        if zone - seen:
+            return False
+    return True

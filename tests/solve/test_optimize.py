@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from districts import grid_frames
+from hypothesis import given, settings
+from strategies import districts, scenarios
+
+from zoneopt import District, InfeasibleError, NoSolutionError, Scenario, check_plan, optimize
+
+
+@settings(max_examples=20)
+@given(districts(), scenarios(time_limit=2.0))
+def test_every_plan_passes_the_checker_and_reports_the_checkers_figures(district, scenario):
+    try:
+        plan = optimize(district, scenario)
+    except (InfeasibleError, NoSolutionError) as exc:
+        assert exc.plan is not None and exc.plan.positions is None
+        return
+    report = check_plan(district, scenario, plan.assignment, summary=plan.summary)
+    assert report.ok, report.violations
+    s = plan.summary
+    assert 0 <= s["bound"] <= s["objective"] + 1e-12
+    assert s["status"] in ("optimal", "feasible")
+    if s["status"] == "optimal":
+        assert s["gap"] <= scenario.solver.mip_gap + 1e-9
+
+
+def test_plan_improves_balance_on_a_segregated_grid(grid_district):
+    plan = optimize(grid_district, Scenario(), time_limit=10)
+    s = plan.summary
+    assert s["dissimilarity_after"] < 0.5 * s["dissimilarity_before"]
+    assert plan.check().ok
+
+
+def test_time_limit_gives_feasible_with_a_gap_never_optimal():
+    units, schools = grid_frames(8, 8, [9, 14, 49, 54, 27], seed=7)
+    district = District.from_frames(units, schools)
+    plan = optimize(district, Scenario(), time_limit=1.0)
+    assert plan.summary["status"] == "feasible"
+    assert plan.summary["gap"] > 0.01
+    assert plan.summary["solve_seconds"] < 5
+    assert plan.check().ok
+
+
+def test_same_inputs_give_the_same_plan():
+    units, schools = grid_frames(5, 6, [7, 22], seed=4)
+    district = District.from_frames(units, schools)
+    s = Scenario.from_dict({"solver": {"time_limit_s": 30, "mip_gap": 0.0}})
+    a = optimize(district, s).assignment
+    b = optimize(District.from_frames(units, schools), s).assignment
+    assert a.equals(b)
+
+
+def test_capacity_shortfall_is_diagnosed_with_numbers():
+    units, schools = grid_frames(3, 3, [0, 8], capacity_slack=0.8)
+    with pytest.raises(InfeasibleError, match="short by") as info:
+        optimize(District.from_frames(units, schools), Scenario(), time_limit=5)
+    assert info.value.plan.summary["diagnosis"]
+
+
+def test_unreachable_units_are_listed():
+    units, schools = grid_frames(1, 6, [0, 1])
+    s = Scenario.from_dict({"constraints": {"max_distance_km": 2.5}})
+    with pytest.raises(InfeasibleError, match="U0004"):
+        optimize(District.from_frames(units, schools), s, time_limit=5)
+
+
+def test_cbc_solves_the_same_problem(grid_district):
+    s = Scenario.from_dict({"solver": {"name": "cbc", "time_limit_s": 10}})
+    plan = optimize(grid_district, s)
+    assert plan.summary["solver"] == "cbc"
+    assert plan.check().ok
+
+
+def test_unknown_solver_names_the_fix(grid_district):
+    from zoneopt import ZoneoptInputError
+
+    with pytest.raises(ZoneoptInputError, match="unknown solver"):
+        optimize(grid_district, Scenario(), solver="nosuchsolver")
+
+
+def test_locked_units_stay_put(grid_district):
+    units, schools = grid_frames(6, 8, [9, 14, 33, 38], seed=1)
+    units["locked_school"] = [None] * 48
+    units.loc[0, "locked_school"] = "S0"
+    units.loc[47, "locked_school"] = "S3"
+    district = District.from_frames(units, schools)
+    plan = optimize(district, Scenario(), time_limit=5)
+    assert plan.assignment["U0000"] == "S0" and plan.assignment["U0047"] == "S3"
+
+
+def test_distance_weight_shortens_trips(grid_district):
+    balance = optimize(grid_district, Scenario(), time_limit=5)
+    short = optimize(grid_district, Scenario.from_dict({"objective": {"distance_weight": 1.0}}),
+                     time_limit=5)
+    assert short.summary["mean_distance_km_after"] <= balance.summary["mean_distance_km_after"] + 1e-9
+
+
+def test_closer_neighbour_mode_returns_a_checked_plan(grid_district):
+    s = Scenario.from_dict({"solver": {"contiguity_model": "closer_neighbour", "time_limit_s": 5}})
+    plan = optimize(grid_district, s)
+    assert plan.check().ok and np.isfinite(plan.summary["bound"])

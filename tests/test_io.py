@@ -1,0 +1,28 @@
+import pytest
+
+from zoneopt import io
+
+
+def test_atomic_directory_leaves_the_old_folder_when_writing_fails(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous plan")
+    with pytest.raises(RuntimeError), io.atomic_directory(out) as tmp:
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("boom")
+    assert (out / "keep.txt").read_text() == "previous plan"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_write_json_writes_infinity_as_text(tmp_path):
+    path = io.write_json(tmp_path / "a.json", {"x": float("inf"), "y": [1.5, float("nan")]})
+    assert path.read_text() == '{\n  "x": "inf",\n  "y": [\n    1.5,\n    null\n  ]\n}\n'
+
+
+def test_schools_csv_with_swapped_coordinates_is_explained(tmp_path):
+    path = tmp_path / "schools.csv"
+    path.write_text("school_id,capacity,lon,lat\nA,100,38.5,-121.4\n")
+    from zoneopt import ZoneoptInputError
+
+    with pytest.raises(ZoneoptInputError, match="swapped"):
+        io.read_schools(path)

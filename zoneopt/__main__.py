@@ -1,0 +1,5 @@
+"""`python -m zoneopt` runs the command line."""
+
+from .cli import entry
+
+entry()

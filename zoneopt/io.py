@@ -1,0 +1,305 @@
+"""Reading the contract's input files and writing outputs atomically.
+
+Readers return GeoDataFrames exactly as found (no validation beyond "is it readable"): validation lives in
+:mod:`zoneopt.validate` so the same checks apply to frames passed from a notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import ZoneoptInputError
+
+_TEXT_COLUMNS = ("unit_id", "school_id", "current_school", "locked_school", "name")
+
+
+def _as_text_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ids are text: GEOIDs keep their leading zeros, '12.0' from a float column becomes '12'."""
+    frame = frame.copy()
+    for col in _TEXT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.Series([_id_text(v) for v in frame[col]], dtype=object,
+                                   index=frame.index)
+    return frame
+
+
+def _id_text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if value is pd.NA or value is pd.NaT:
+        return None
+    text = str(value).strip()
+    return text if text else None
+
+
+def read_vector(path: str | os.PathLike, *, what: str) -> gpd.GeoDataFrame:
+    """Read any vector file geopandas reads; ids are read as text.
+
+    Parameters
+    ----------
+    path
+        GeoPackage, GeoJSON, Shapefile (or a .zip of one), GeoParquet, FlatGeobuf...
+    what
+        What the file is, for error messages ("units", "schools").
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ZoneoptInputError(f"the {what} file does not exist; check the path", file=path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise ZoneoptInputError(f"the {what} file is empty", file=path)
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        raise ZoneoptInputError(
+            f"could not read the {what} file as a vector dataset ({type(exc).__name__}: {exc}); "
+            "give a GeoPackage, GeoJSON, Shapefile or GeoParquet file",
+            file=path,
+        ) from None
+    if len(frame) == 0:
+        raise ZoneoptInputError(f"the {what} file has no rows", file=path)
+    return _as_text_ids(frame)
+
+
+def read_units(path: str | os.PathLike) -> gpd.GeoDataFrame:
+    """Read the units file (polygons with unit_id, students, low_income); see CONTRACT.md."""
+    return read_vector(path, what="units")
+
+
+def read_schools(path: str | os.PathLike) -> gpd.GeoDataFrame:
+    """Read the schools file: a CSV with lon/lat (WGS84) or a vector file of points.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points with school_id, capacity and optional name.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
+        return read_vector(path, what="schools")
+    if not path.exists():
+        raise ZoneoptInputError("the schools file does not exist; check the path", file=path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except Exception as exc:  # noqa: BLE001
+        raise ZoneoptInputError(
+            f"could not read the schools CSV ({type(exc).__name__}: {exc})", file=path
+        ) from None
+    if len(table) == 0:
+        raise ZoneoptInputError("the schools file has no rows", file=path)
+    table.columns = [str(c).strip() for c in table.columns]
+    lower = {c.lower(): c for c in table.columns}
+    lon_col = next((lower[c] for c in ("lon", "longitude", "lng", "x") if c in lower), None)
+    lat_col = next((lower[c] for c in ("lat", "latitude", "y") if c in lower), None)
+    if lon_col is None or lat_col is None:
+        raise ZoneoptInputError(
+            "a schools CSV needs 'lon' and 'lat' columns in WGS84 degrees "
+            f"(found: {', '.join(table.columns)})",
+            file=path,
+            column="lon" if lon_col is None else "lat",
+        )
+    coords = {}
+    for col in (lon_col, lat_col):
+        values = pd.to_numeric(table[col].str.strip(), errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ZoneoptInputError(
+                f"'{table[col].iloc[row]}' is not a number of degrees; fill in the coordinate",
+                file=path,
+                row=_row_label(table, row),
+                column=col,
+            )
+        coords[col] = values.to_numpy(dtype=float)
+    lon, lat = coords[lon_col], coords[lat_col]
+    if (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
+        row = int(np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 180))[0])
+        hint = (
+            " (it looks like lon and lat are swapped)"
+            if abs(lat[row]) <= 180 and abs(lon[row]) <= 90
+            else " (are these projected coordinates? give WGS84 degrees)"
+        )
+        raise ZoneoptInputError(
+            f"coordinate out of range: lon={lon[row]}, lat={lat[row]}{hint}",
+            file=path,
+            row=_row_label(table, row),
+            column=lat_col,
+        )
+    rest = table.drop(columns=[lon_col, lat_col])
+    frame = gpd.GeoDataFrame(
+        rest, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+    )
+    frame.attrs["lonlat_columns"] = (lon_col, lat_col)
+    return _as_text_ids(frame)
+
+
+def _row_label(table: pd.DataFrame, row: int) -> str:
+    for col in ("school_id", "unit_id"):
+        if col in table.columns and str(table[col].iloc[row]).strip():
+            return f"{table[col].iloc[row]} (line {row + 2})"
+    return f"line {row + 2}"
+
+
+def read_travel_matrix(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a travel matrix CSV with columns unit_id, school_id, distance_km.
+
+    Pairs missing from the matrix are not allowed in any plan (CONTRACT.md).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ZoneoptInputError("the travel matrix file does not exist", file=path)
+    try:
+        table = pd.read_csv(path, dtype={"unit_id": str, "school_id": str})
+    except Exception as exc:  # noqa: BLE001
+        raise ZoneoptInputError(
+            f"could not read the travel matrix CSV ({type(exc).__name__}: {exc})", file=path
+        ) from None
+    for col in ("unit_id", "school_id", "distance_km"):
+        if col not in table.columns:
+            raise ZoneoptInputError(
+                f"the travel matrix needs columns unit_id, school_id, distance_km "
+                f"(found: {', '.join(map(str, table.columns))})",
+                file=path,
+                column=col,
+            )
+    dist = pd.to_numeric(table["distance_km"], errors="coerce")
+    bad = dist.isna() | (dist < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ZoneoptInputError(
+            f"distance '{table['distance_km'].iloc[row]}' is not a non-negative number of km",
+            file=path,
+            row=f"line {row + 2}",
+            column="distance_km",
+        )
+    table = _as_text_ids(table[["unit_id", "school_id"]]).assign(distance_km=dist.to_numpy())
+    dup = table.duplicated(["unit_id", "school_id"])
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ZoneoptInputError(
+            f"pair ({table['unit_id'].iloc[row]}, {table['school_id'].iloc[row]}) appears twice; "
+            "keep one distance per pair",
+            file=path,
+            row=f"line {row + 2}",
+        )
+    return table
+
+
+# --------------------------------------------------------------------------------------- writing
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write text atomically (a temporary file in the same folder, then a rename)."""
+    path = Path(path)
+    _atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write JSON atomically; infinities are written as the strings "inf"/"-inf" (JSON has none)."""
+    return write_text(path, json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if np.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write a CSV atomically, without the index."""
+    return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def write_vector(path: str | os.PathLike, frame: gpd.GeoDataFrame, **kwargs: Any) -> Path:
+    """Write a vector file atomically; the driver follows the extension (.gpkg, .geojson, ...)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        tmp = tmpdir / path.name
+        frame.to_file(tmp, **kwargs)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
+    """Build an output folder in a temporary sibling and move it into place only when complete.
+
+    An existing folder at ``target`` is replaced whole, never half-overwritten; if anything fails, the
+    old folder is left exactly as it was and the temporary one removed.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary folder to write into.
+    """
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, old / "previous")
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old / "previous", target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,321 @@
+"""The optimisation loop: a feasible start, large-neighbourhood search, then exact proof.
+
+:func:`optimize` is the one entry point the CLI, the notebooks, the frontier and the batch runner use.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import metrics
+from ..check import check_plan
+from ..district import District
+from ..errors import InfeasibleError, NoSolutionError
+from ..model import build_model, eligible_pairs, separation_cuts
+from ..model.diagnose import diagnose_before_solving
+from ..scenario import Scenario
+from ..settings import MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
+from .backends import SolveResult, check_solver, solve
+from .search import large_neighbourhood_search
+
+log = logging.getLogger("zoneopt")
+
+
+@dataclass
+class SearchState:
+    """Best plan and proven bound so far, with the history of improvements."""
+
+    t0: float
+    objective_fn: Any
+    district: District
+    assign: np.ndarray | None = None
+    value: float = math.inf
+    bound: float = 0.0
+    proven_optimal: bool = False
+    interrupted: bool = False
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    progress: Any = None
+
+    def offer(self, assign: np.ndarray, label: str) -> bool:
+        value = self.objective_fn(assign)
+        if value < self.value - 1e-12:
+            self.assign, self.value = assign.copy(), value
+            self._record(label)
+            return True
+        return False
+
+    def raise_bound(self, bound: float, label: str) -> None:
+        if bound > self.bound + 1e-12 and math.isfinite(bound):
+            self.bound = min(bound, self.value) if self.assign is not None else bound
+            self._record(label)
+
+    def _record(self, label: str) -> None:
+        d = self.district
+        diss = (
+            metrics.dissimilarity(self.assign, d.students, d.low_income, d.n_schools)
+            if self.assign is not None else None
+        )
+        entry = {
+            "seconds": time.perf_counter() - self.t0,
+            "objective": None if self.assign is None else self.value,
+            "dissimilarity": diss,
+            "bound": self.bound,
+            "source": label,
+        }
+        self.trace.append(entry)
+        log.info("%.1fs %s: objective %s, bound %.6f", entry["seconds"], label,
+                 "-" if entry["objective"] is None else f"{entry['objective']:.6f}", self.bound)
+        if self.progress is not None:
+            self.progress.set_postfix_str(
+                f"{label}: D={diss:.4f} bound={self.bound:.4f}" if diss is not None else label
+            )
+
+
+def optimize(
+    district: District,
+    scenario: Scenario | None = None,
+    *,
+    time_limit: float | None = None,
+    solver: str | None = None,
+    progress: bool = False,
+    log_solver: bool = False,
+    title: str | None = None,
+) -> Any:
+    """Find a plan for ``district`` under ``scenario`` and report honestly how good it is.
+
+    Parameters
+    ----------
+    district
+        The units and schools.
+    scenario
+        The policy (defaults of CONTRACT.md when None).
+    time_limit
+        Seconds for the whole search (overrides ``solver.time_limit_s``).
+    solver
+        ``"highs"`` (default), ``"cbc"`` or a PuLP solver name (overrides ``solver.name``).
+    progress
+        Show a progress bar with the best plan and bound so far.
+    log_solver
+        Show the MIP solver's own log.
+    title
+        Title of the report (overrides ``report.title``).
+
+    Returns
+    -------
+    zoneopt.plan.Plan
+        ``status`` is ``optimal`` only when the gap to a bound valid for the exact problem is within
+        ``solver.mip_gap``; otherwise ``feasible`` with the proven ``gap``.
+
+    Raises
+    ------
+    InfeasibleError
+        The scenario is proven impossible (``.diagnosis`` says why; ``.plan`` holds the summary).
+    NoSolutionError
+        The time ran out before any plan was found.
+
+    Examples
+    --------
+    >>> from zoneopt import District, Scenario, optimize  # doctest: +SKIP
+    >>> plan = optimize(District.from_files("units.gpkg", "schools.csv"), Scenario(), time_limit=30)
+    >>> plan.summary["dissimilarity_after"] < plan.summary["dissimilarity_before"]
+    True
+    """
+    from ..plan import Plan
+
+    scenario = scenario or Scenario()
+    overrides: dict[str, Any] = {}
+    if time_limit is not None:
+        overrides["solver.time_limit_s"] = float(time_limit)
+    if solver is not None:
+        overrides["solver.name"] = solver
+    if title is not None:
+        overrides["report.title"] = title
+    if overrides:
+        scenario = scenario.with_values(overrides)
+    solver_name = check_solver(scenario.solver.name)
+    budget = scenario.solver.time_limit_s
+    t0 = time.perf_counter()
+    deadline = t0 + budget
+    o = scenario.objective
+
+    def objective_fn(assign: np.ndarray) -> float:
+        return metrics.objective_value(
+            assign, district.students, district.low_income, district.dist_km,
+            district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
+            distance_weight=o.distance_weight, moved_weight=o.moved_weight,
+        )
+
+    state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
+    eligible = eligible_pairs(district, scenario)
+    findings = diagnose_before_solving(district, scenario, eligible)
+    if findings:
+        plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
+                           solver_name)
+        raise InfeasibleError(findings, plan=plan)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=round(budget), unit="s", desc="zoneopt", leave=True)
+        state.progress = bar
+    proven_infeasible = False
+    try:
+        with _interruptible(state):
+            proven_infeasible = _run(district, scenario, eligible, state, solver_name, deadline,
+                                     log_solver, bar)
+    finally:
+        if bar is not None:
+            bar.n = min(bar.total, round(time.perf_counter() - t0))
+            bar.close()
+    seconds = time.perf_counter() - t0
+    if state.assign is None:
+        if proven_infeasible:
+            from ..model.elastic import explain_infeasibility
+
+            findings = explain_infeasibility(district, scenario, eligible,
+                                             time_limit=max(5.0, 0.2 * budget))
+            plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
+            raise InfeasibleError(findings, plan=plan)
+        msg = (
+            f"no plan satisfying the scenario was found within {budget:g} s"
+            + (" (interrupted)" if state.interrupted else "")
+            + "; allow more time (--time-limit) or relax the constraints"
+        )
+        plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
+        raise NoSolutionError(msg, plan=plan)
+    bound = min(state.bound, state.value)
+    gap = 0.0 if state.value <= 1e-12 else max(0.0, (state.value - bound) / state.value)
+    status = "optimal" if (state.proven_optimal or gap <= scenario.solver.mip_gap + 1e-9) else "feasible"
+    plan = Plan.from_assignment(
+        district, scenario, state.assign, status=status, objective=state.value, bound=bound,
+        gap=gap, solver=solver_name, seconds=seconds, trace=state.trace,
+        interrupted=state.interrupted,
+    )
+    report = check_plan(district, scenario, state.assign, summary=plan.summary)
+    if not report.ok:  # a bug, never a user error: refuse to hand out an unchecked plan
+        raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
+    return plan
+
+
+def _run(district, scenario, eligible, state, solver_name, deadline, log_solver, bar) -> bool:
+    """The search; returns True when the scenario is proven infeasible."""
+    mode = scenario.solver.contiguity_model
+    contiguity = scenario.constraints.contiguity
+    budget = deadline - state.t0
+    search_deadline = state.t0 + SEARCH_SHARE_OF_BUDGET * budget
+
+    def tick(label: str) -> None:
+        if bar is not None:
+            bar.n = min(bar.total, round(time.perf_counter() - state.t0))
+            bar.refresh()
+
+    # 1. A feasible start: today's plan if it satisfies the scenario, else its cheapest repair.
+    sq = district.status_quo.copy()
+    if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
+        state.offer(sq, "status quo")
+    else:
+        model = build_model(district, scenario, eligible,
+                            contiguity="closer" if contiguity else "none", objective="moved")
+        res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads,
+                    log=log_solver)
+        if res.values is not None:
+            state.offer(model.assignment_from(res.values, np.zeros(district.n_units, np.int64)),
+                        "status quo repaired")
+        elif res.status == "infeasible" and not contiguity:
+            return True
+    tick("start")
+    # 2. Search.
+    if state.assign is not None and not state.interrupted:
+        if mode == "closer_neighbour" and contiguity:
+            model = build_model(district, scenario, eligible, contiguity="closer")
+            res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
+                        mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
+                        start=model.start_vector(state.assign, district, scenario),
+                        threads=scenario.solver.threads, log=log_solver)
+            if res.values is not None:
+                state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
+        elif mode == "auto":
+            large_neighbourhood_search(
+                district, scenario, eligible, state.assign, state.objective_fn,
+                deadline=search_deadline, solver=solver_name,
+                on_improve=lambda a, v, label: (state.offer(a, label), tick(label)),
+                should_stop=lambda: state.interrupted,
+            )
+    tick("search")
+    # 3. Exact phase: cut-based contiguity; every bound it reports holds for the exact problem.
+    if state.interrupted:
+        return False
+    return _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick)
+
+
+def _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick) -> bool:
+    contiguity = scenario.constraints.contiguity
+    model = build_model(district, scenario, eligible, contiguity="none")
+    gap = scenario.solver.mip_gap
+    for round_ in range(MAX_CUT_ROUNDS):
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.05 or state.interrupted:
+            return False
+        start = (model.start_vector(state.assign, district, scenario)
+                 if state.assign is not None else None)
+        res: SolveResult = solve(model, solver_name, time_limit=remaining, mip_gap=gap, start=start,
+                                 seed=scenario.solver.seed, threads=scenario.solver.threads,
+                                 log=log_solver)
+        if res.status == "infeasible":
+            return state.assign is None
+        state.raise_bound(max(res.bound, 0.0), f"bound (cut round {round_})")
+        if res.values is None:
+            return False
+        base = state.assign if state.assign is not None else np.zeros(district.n_units, np.int64)
+        cand = model.assignment_from(res.values, base)
+        if not contiguity:
+            state.offer(cand, "MIP")
+            if res.status == "optimal":
+                state.proven_optimal = True
+            return False
+        cuts, lo, hi, pieces = separation_cuts(district, model, cand)
+        if pieces == 0:
+            state.offer(cand, "exact MIP")
+            if res.status == "optimal":
+                # The relaxation's optimum is contiguous: it is optimal for the exact problem.
+                state.proven_optimal = state.value <= res.objective + 1e-9
+                state.raise_bound(res.bound, "proven")
+                return False
+            continue
+        model.add_rows(cuts, lo, hi)
+        tick(f"cuts {round_}")
+    return False
+
+
+@contextmanager
+def _interruptible(state: SearchState):
+    """Ctrl-C during a solve: stop searching and keep the best plan found so far."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        if state.interrupted:
+            raise KeyboardInterrupt
+        state.interrupted = True
+        log.warning("interrupted: finishing with the best plan found so far (Ctrl-C again to abort)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+__all__ = ["optimize", "SolveResult"]

@@ -1,0 +1,263 @@
+"""Solver backends with honest statuses.
+
+HiGHS is driven through highspy's matrix API (no Python object per variable); every other solver goes
+through PuLP (:meth:`zoneopt.model.Model.to_pulp`), so CBC and commercial solvers work by name.
+
+A backend answers with a :class:`SolveResult` whose ``status`` is one of ``optimal`` (proven within the
+requested gap), ``feasible`` (a solution, stopped early), ``infeasible`` (proven), ``no_solution``
+(stopped with nothing). PuLP's own status is not trusted to mean "proven": it reports "Optimal" for
+CBC runs cut short by a time limit, so the solution status (``sol_status``) is used instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ZoneoptInputError
+from ..model import Model
+
+
+@dataclass
+class SolveResult:
+    """What one solver run proved and found."""
+
+    status: str
+    values: np.ndarray | None
+    objective: float | None
+    bound: float
+    seconds: float
+    solver: str
+    message: str = ""
+
+
+def solver_label(name: str) -> str:
+    """Canonical label of a solver name given by a user."""
+    key = name.strip().lower()
+    return {"highs": "highs", "cbc": "cbc"}.get(key, name.strip())
+
+
+def available_solvers() -> list[str]:
+    """Solver names that work on this machine (``highs``, ``cbc`` and PuLP's other names)."""
+    import pulp
+
+    names = ["highs"]
+    others = pulp.listSolvers(onlyAvailable=True)
+    if "PULP_CBC_CMD" in others:
+        names.append("cbc")
+    names.extend(s for s in others if s not in ("PULP_CBC_CMD", "HiGHS"))
+    return names
+
+
+def check_solver(name: str) -> str:
+    """Validate a solver name; raise a clear error naming the fix when it is missing."""
+    label = solver_label(name)
+    if label == "highs":
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            raise ZoneoptInputError(
+                "solver 'highs' needs the highspy package: pip install highspy "
+                "(or choose --solver cbc)", column="solver.name"
+            ) from None
+        return label
+    import pulp
+
+    pulp_name = "PULP_CBC_CMD" if label == "cbc" else label
+    if pulp_name not in pulp.listSolvers():
+        raise ZoneoptInputError(
+            f"unknown solver '{name}'; use highs, cbc or one of PuLP's solver names: "
+            f"{', '.join(pulp.listSolvers())}", column="solver.name"
+        )
+    if pulp_name not in pulp.listSolvers(onlyAvailable=True):
+        raise ZoneoptInputError(
+            f"solver '{name}' is not installed or not executable on this machine; install it, or use "
+            f"one of the available solvers: {', '.join(available_solvers())}",
+            column="solver.name",
+        )
+    return label
+
+
+def solve(
+    model: Model,
+    solver: str = "highs",
+    *,
+    time_limit: float,
+    mip_gap: float,
+    threads: int = 0,
+    start: np.ndarray | None = None,
+    node_limit: int | None = None,
+    seed: int = 0,
+    log: bool = False,
+    relax: bool = False,
+) -> SolveResult:
+    """Solve ``model`` with the named solver.
+
+    Parameters
+    ----------
+    model
+        The MIP.
+    solver
+        ``"highs"``, ``"cbc"`` or a PuLP solver name.
+    time_limit
+        Seconds (> 0).
+    mip_gap
+        Relative gap at which the solver may stop and call the result proven.
+    threads
+        0 lets the solver choose.
+    start
+        Column values of a feasible plan, passed as a warm start where the solver accepts one.
+    node_limit
+        Branch-and-bound node cap (HiGHS), which keeps repeated runs identical.
+    seed
+        Solver random seed.
+    log
+        Show the solver's log.
+    relax
+        Solve the linear relaxation instead.
+
+    Returns
+    -------
+    SolveResult
+    """
+    label = solver_label(solver)
+    if label == "highs":
+        return _solve_highs(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                            start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
+    return _solve_pulp(model, label, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                       start=start, log=log)
+
+
+_BANNER_SHOWN = False
+
+
+def _new_highs():
+    """A Highs instance; the first one prints a banner on stdout, which is kept out of our output."""
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
+def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
+    import highspy
+
+    t0 = time.perf_counter()
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if mip_gap == 0:
+        h.setOptionValue("mip_abs_gap", 1e-10)
+    h.setOptionValue("random_seed", int(seed))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+    a = model.rows.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(model.cost)
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.lower
+    lp.col_upper_ = model.upper
+    lp.row_lower_ = model.row_lower
+    lp.row_upper_ = model.row_upper
+    lp.offset_ = model.objective_offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_ = len(model.cost)
+    lp.a_matrix_.num_row_ = a.shape[0]
+    if not relax:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in model.integer
+        ]
+    h.passModel(lp)
+    if start is not None and not relax:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    seconds = time.perf_counter() - t0
+    ms = highspy.HighsModelStatus
+    has_sol = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    values = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
+    objective = float(info.objective_function_value) if has_sol else None
+    if relax:
+        bound = objective if status == ms.kOptimal and objective is not None else 0.0
+    else:
+        bound = float(info.mip_dual_bound)
+        if not math.isfinite(bound):
+            bound = -math.inf
+    if status == ms.kInfeasible:
+        return SolveResult("infeasible", None, None, math.inf, seconds, "highs", "proven infeasible")
+    if status == ms.kOptimal and has_sol:
+        # HiGHS stops at kOptimal once its gap is within mip_rel_gap: proven within the gap.
+        return SolveResult("optimal", values, objective, bound if not relax else objective,
+                           seconds, "highs", "optimal within gap")
+    if has_sol:
+        return SolveResult("feasible", values, objective, bound, seconds, "highs",
+                           h.modelStatusToString(status))
+    return SolveResult("no_solution", None, None, bound, seconds, "highs",
+                       h.modelStatusToString(status))
+
+
+def _solve_pulp(model, label, *, time_limit, mip_gap, threads, start, log):
+    import pulp
+
+    t0 = time.perf_counter()
+    prob, cols = model.to_pulp()
+    if start is not None:
+        for var, val in zip(cols, start, strict=True):
+            var.setInitialValue(float(round(val)) if var.cat != pulp.LpContinuous else float(val))
+    kwargs = {"msg": bool(log), "timeLimit": float(max(time_limit, 1.0)), "gapRel": float(mip_gap)}
+    if threads:
+        kwargs["threads"] = int(threads)
+    if start is not None:
+        kwargs["warmStart"] = True
+    name = "PULP_CBC_CMD" if label == "cbc" else label
+    try:
+        solver = pulp.getSolver(name, **kwargs)
+    except TypeError:
+        solver = pulp.getSolver(name, msg=bool(log), timeLimit=float(max(time_limit, 1.0)))
+    prob.solve(solver)
+    seconds = time.perf_counter() - t0
+    sol_status = prob.sol_status
+    if prob.status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return SolveResult("infeasible", None, None, math.inf, seconds, label, "proven infeasible")
+    values = np.array([v.varValue if v.varValue is not None else np.nan for v in cols], dtype=float)
+    if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) and not np.isnan(
+        values
+    ).any():
+        objective = float(pulp.value(prob.objective) or 0.0)
+        if sol_status == pulp.LpSolutionOptimal:
+            # The solver proved its gap within mip_gap; the best bound it implies is conservative.
+            bound = objective * (1.0 - mip_gap) if objective > 0 else objective
+            return SolveResult("optimal", values, objective, bound, seconds, label,
+                               "optimal within gap")
+        return SolveResult("feasible", values, objective, -math.inf, seconds, label,
+                           "stopped before proving (time limit)")
+    return SolveResult("no_solution", None, None, -math.inf, seconds, label, pulp.LpStatus[prob.status])

@@ -1,0 +1,329 @@
+"""Checks of the input frames, with messages that name the file, the id, the column and the fix.
+
+Every function returns a cleaned *copy*; the caller's frames are never modified.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import ZoneoptInputError
+from .settings import INTEGER_TOLERANCE
+
+
+class InputWarning(UserWarning):
+    """Something in the input was repaired (e.g. an invalid polygon); the message names it."""
+
+
+def _did_you_mean(name: str, columns: list[str]) -> str:
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.6)
+    if not close:
+        lowered = {str(c).lower().strip(): str(c) for c in columns}
+        if name in lowered:
+            close = [lowered[name]]
+    return f"; did you mean '{close[0]}'? (rename it to '{name}')" if close else ""
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], *, source: str, what: str) -> None:
+    """Raise a clear error for the first required column that is missing."""
+    for col in columns:
+        if col not in frame.columns:
+            found = [str(c) for c in frame.columns if c != frame.geometry.name] if isinstance(
+                frame, gpd.GeoDataFrame
+            ) else [str(c) for c in frame.columns]
+            raise ZoneoptInputError(
+                f"the {what} need a '{col}' column{_did_you_mean(col, found)} "
+                f"(columns found: {', '.join(found) or 'none'})",
+                file=source,
+                column=col,
+            )
+
+
+def _ids(frame: pd.DataFrame, column: str, *, source: str, what: str) -> pd.Series:
+    ids = frame[column]
+    missing = ids.isna()
+    if missing.any():
+        row = int(np.flatnonzero(missing.to_numpy())[0])
+        raise ZoneoptInputError(
+            f"row {row + 1} of the {what} has no {column}; every row needs a unique id",
+            file=source,
+            row=f"row {row + 1}",
+            column=column,
+        )
+    ids = ids.astype(str)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        first = ids[dup].iloc[0]
+        rows = [str(i + 1) for i in np.flatnonzero((ids == first).to_numpy())]
+        raise ZoneoptInputError(
+            f"id '{first}' appears {len(rows)} times (rows {', '.join(rows)}); ids must be unique",
+            file=source,
+            row=first,
+            column=column,
+        )
+    return ids
+
+
+def _counts(
+    frame: pd.DataFrame, column: str, ids: pd.Series, *, source: str, what: str, positive: bool = False
+) -> np.ndarray:
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = raw.iloc[row]
+        problem = "is empty" if pd.isna(shown) or str(shown).strip() == "" else f"'{shown}' is not a number"
+        raise ZoneoptInputError(
+            f"{problem}; {column} must be a whole number"
+            + (" greater than 0" if positive else " (0 or more)"),
+            file=source,
+            row=ids.iloc[row],
+            column=column,
+        )
+    values = values.to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ZoneoptInputError(
+            f"{values[row]} is not a finite count", file=source, row=ids.iloc[row], column=column
+        )
+    frac = np.abs(values - np.round(values)) > INTEGER_TOLERANCE
+    if frac.any():
+        row = int(np.flatnonzero(frac)[0])
+        raise ZoneoptInputError(
+            f"{values[row]:g} is not a whole number; {column} counts people, round it",
+            file=source,
+            row=ids.iloc[row],
+            column=column,
+        )
+    values = np.round(values).astype(np.int64)
+    low = values <= 0 if positive else values < 0
+    if low.any():
+        row = int(np.flatnonzero(low)[0])
+        need = "greater than 0" if positive else "0 or more"
+        raise ZoneoptInputError(
+            f"{values[row]} is not allowed; {column} must be {need}",
+            file=source,
+            row=ids.iloc[row],
+            column=column,
+        )
+    return values
+
+
+def validate_units(units: gpd.GeoDataFrame, *, source: str = "units") -> gpd.GeoDataFrame:
+    """Validate a units frame and return a clean copy (ids as text, counts as int64).
+
+    Parameters
+    ----------
+    units
+        Polygons with ``unit_id``, ``students``, ``low_income`` and optional ``current_school`` and
+        ``locked_school`` (CONTRACT.md).
+    source
+        The file name (or a label) used in error messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with a RangeIndex; invalid polygons repaired (with an :class:`InputWarning`).
+    """
+    if not isinstance(units, gpd.GeoDataFrame):
+        raise ZoneoptInputError(
+            "units must be a GeoDataFrame of polygons (got a plain table); add the geometry",
+            file=source,
+        )
+    if len(units) == 0:
+        raise ZoneoptInputError("the units have no rows", file=source)
+    if units.crs is None:
+        raise ZoneoptInputError(
+            "the units have no coordinate reference system (CRS); set it, e.g. "
+            "units.set_crs('EPSG:4269') for census files, or add the .prj file of a shapefile",
+            file=source,
+        )
+    require_columns(units, ["unit_id", "students", "low_income"], source=source, what="units")
+    out = units.copy()
+    out = out.reset_index(drop=True)
+    ids = _ids(out, "unit_id", source=source, what="units")
+    out["unit_id"] = ids.to_numpy(dtype=object)
+    students = _counts(out, "students", ids, source=source, what="units")
+    low = _counts(out, "low_income", ids, source=source, what="units")
+    over = low > students
+    if over.any():
+        row = int(np.flatnonzero(over)[0])
+        raise ZoneoptInputError(
+            f"low_income ({low[row]}) is greater than students ({students[row]}); "
+            "low_income counts students, so it must be between 0 and students",
+            file=source,
+            row=ids.iloc[row],
+            column="low_income",
+        )
+    out["students"] = students
+    out["low_income"] = low
+    for col in ("current_school", "locked_school"):
+        values = out[col] if col in out.columns else [None] * len(out)
+        # object dtype: pandas would otherwise store the missing ids as NaN in a string column
+        out[col] = pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object,
+                             index=out.index)
+    out = _validate_geometry(out, ids, source=source, kind="polygon", what="units")
+    return out
+
+
+def _is_null(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip() == ""
+
+
+def _validate_geometry(
+    frame: gpd.GeoDataFrame, ids: pd.Series, *, source: str, kind: str, what: str
+) -> gpd.GeoDataFrame:
+    geoms = frame.geometry.to_numpy()
+    null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if null.any():
+        row = int(np.flatnonzero(null)[0])
+        raise ZoneoptInputError(
+            f"{what[:-1]} '{ids.iloc[row]}' has an empty or missing geometry; draw it or drop the row",
+            file=source,
+            row=ids.iloc[row],
+            column="geometry",
+        )
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
+    pointlike = types == 0
+    if kind == "polygon":
+        if not polygonal.all():
+            row = int(np.flatnonzero(~polygonal)[0])
+            gtype = shapely.get_type_id(geoms[row])
+            extra = (
+                " (points were given as units: units must be the census polygons; "
+                "schools are the points)"
+                if gtype in (0, 4)
+                else ""
+            )
+            raise ZoneoptInputError(
+                f"unit '{ids.iloc[row]}' is a {geoms[row].geom_type}, not a polygon{extra}",
+                file=source,
+                row=ids.iloc[row],
+                column="geometry",
+            )
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            names = ", ".join(map(str, ids[invalid].iloc[:10]))
+            more = "" if invalid.sum() <= 10 else f" and {invalid.sum() - 10} more"
+            warnings.warn(
+                f"{source}: repaired {int(invalid.sum())} invalid polygon(s) with shapely.make_valid: "
+                f"{names}{more}",
+                InputWarning,
+                stacklevel=3,
+            )
+            fixed = shapely.make_valid(geoms[invalid])
+            # make_valid can return collections; keep the polygonal part only.
+            fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
+            geoms = geoms.copy()
+            geoms[invalid] = fixed
+            frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
+    else:
+        if not pointlike.all():
+            row = int(np.flatnonzero(~pointlike)[0])
+            raise ZoneoptInputError(
+                f"school '{ids.iloc[row]}' is a {geoms[row].geom_type}, not a point; give each "
+                "school's location as a point (or lon/lat columns in a CSV)",
+                file=source,
+                row=ids.iloc[row],
+                column="geometry",
+            )
+    return frame
+
+
+def _polygonal_part(geom: Any) -> Any:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else geom
+
+
+def validate_schools(schools: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.GeoDataFrame:
+    """Validate a schools frame and return a clean copy (school_id, name, capacity, point geometry).
+
+    Parameters
+    ----------
+    schools
+        Points with ``school_id``, ``capacity`` (integer > 0) and optional ``name``.
+    source
+        The file name (or a label) used in error messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    if not isinstance(schools, gpd.GeoDataFrame):
+        raise ZoneoptInputError(
+            "schools must be points (a GeoDataFrame, or a CSV with lon and lat columns)", file=source
+        )
+    if len(schools) == 0:
+        raise ZoneoptInputError("there are no schools", file=source)
+    if schools.crs is None:
+        raise ZoneoptInputError(
+            "the schools have no coordinate reference system (CRS); set it "
+            "(e.g. schools.set_crs('EPSG:4326') for lon/lat)",
+            file=source,
+        )
+    require_columns(schools, ["school_id", "capacity"], source=source, what="schools")
+    out = schools.copy().reset_index(drop=True)
+    ids = _ids(out, "school_id", source=source, what="schools")
+    out["school_id"] = ids.to_numpy(dtype=object)
+    out["capacity"] = _counts(out, "capacity", ids, source=source, what="schools", positive=True)
+    if "name" in out.columns:
+        out["name"] = [
+            str(sid) if _is_null(n) else str(n) for sid, n in zip(ids, out["name"], strict=True)
+        ]
+    else:
+        out["name"] = ids.to_numpy(dtype=object)
+    out = _validate_geometry(out, ids, source=source, kind="point", what="schools")
+    if out.crs.is_geographic:
+        xy = shapely.get_coordinates(out.geometry.to_numpy())
+        bad = (np.abs(xy[:, 1]) > 90) | (np.abs(xy[:, 0]) > 180)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ZoneoptInputError(
+                f"coordinates ({xy[row, 0]}, {xy[row, 1]}) are out of range for degrees; "
+                "are lon and lat swapped, or is the CRS wrong?",
+                file=source,
+                row=ids.iloc[row],
+                column="geometry",
+            )
+    return out[["school_id", "name", "capacity", *[c for c in out.columns if c not in (
+        "school_id", "name", "capacity", out.geometry.name)], out.geometry.name]]
+
+
+def check_references(
+    units: gpd.GeoDataFrame, school_ids: list[str], *, source: str = "units"
+) -> None:
+    """Every ``current_school`` and ``locked_school`` must name a school of the schools file."""
+    known = set(school_ids)
+    for col in ("current_school", "locked_school"):
+        values = units[col]
+        unknown = [(u, v) for u, v in zip(units["unit_id"], values, strict=True)
+                   if v is not None and v not in known]
+        if unknown:
+            uid, val = unknown[0]
+            hint = difflib.get_close_matches(val, list(known), n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ZoneoptInputError(
+                f"{col} '{val}' is not a school_id of the schools file{extra} "
+                f"({len(unknown)} unit(s) affected); fix the id or leave it empty",
+                file=source,
+                row=uid,
+                column=col,
+            )
