@@ -99,3 +99,10 @@ def test_closer_neighbour_mode_returns_a_checked_plan(grid_district):
     s = Scenario.from_dict({"solver": {"contiguity_model": "closer_neighbour", "time_limit_s": 5}})
     plan = optimize(grid_district, s)
     assert plan.check().ok and np.isfinite(plan.summary["bound"])
+
+
+def test_a_given_start_plan_is_used_and_never_made_worse(grid_district):
+    first = optimize(grid_district, Scenario(), time_limit=3)
+    again = optimize(grid_district, Scenario(), time_limit=1, start=first)
+    assert again.trace[0]["source"] == "given start"
+    assert again.summary["objective"] <= first.summary["objective"] + 1e-12

@@ -89,6 +89,7 @@ def optimize(
     progress: bool = False,
     log_solver: bool = False,
     title: str | None = None,
+    start: Any = None,
 ) -> Any:
     """Find a plan for ``district`` under ``scenario`` and report honestly how good it is.
 
@@ -108,6 +109,9 @@ def optimize(
         Show the MIP solver's own log.
     title
         Title of the report (overrides ``report.title``).
+    start
+        A plan to start from (``unit_id -> school_id`` Series or dict, or a :class:`Plan`), e.g. the
+        plan of a neighbouring scenario; used when it satisfies this scenario, ignored otherwise.
 
     Returns
     -------
@@ -168,6 +172,11 @@ def optimize(
 
         bar = tqdm(total=round(budget), unit="s", desc="zoneopt", leave=True)
         state.progress = bar
+    if start is not None:
+        positions = start.positions if hasattr(start, "positions") else (
+            district.assignment_positions(start))
+        if positions is not None and check_plan(district, scenario, positions).ok:
+            state.offer(np.asarray(positions, dtype=np.int64), "given start")
     proven_infeasible = False
     try:
         with _interruptible(state):
@@ -223,7 +232,7 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
     sq = district.status_quo.copy()
     if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
         state.offer(sq, "status quo")
-    else:
+    elif state.assign is None:
         model = build_model(district, scenario, eligible,
                             contiguity="closer" if contiguity else "none", objective="moved")
         res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
