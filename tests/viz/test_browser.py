@@ -83,9 +83,10 @@ def check_map_page(driver, plan) -> None:
             assert name in legend
     else:  # colours repeat: the legend says so instead of listing names
         assert "Colours tell neighbouring zones apart" in legend
-    assert "Low-income share of students" in driver.find_element(
-        "css selector", ".leaflet-control-layers"
-    ).text
+    assert (
+        "Low-income share of students"
+        in driver.find_element("css selector", ".leaflet-control-layers").text
+    )
 
 
 def test_map_opens_offline_and_draws_zones_schools_and_popups(browser, open_page, grid_plan):

@@ -23,7 +23,9 @@ def _units_json(page: str) -> dict:
     """The units embedded in a page, as {"features": [{"properties": ..., "g": ...}]}."""
     import json
 
-    start = page.index("var zoneoptUnits = zoneoptDecode(") + len("var zoneoptUnits = zoneoptDecode(")
+    start = page.index("var zoneoptUnits = zoneoptDecode(") + len(
+        "var zoneoptUnits = zoneoptDecode("
+    )
     end = page.index(");\nvar zoneoptSchools")
     return {"features": [{"properties": f["p"], "g": f["g"]} for f in json.loads(page[start:end])]}
 
@@ -157,6 +159,7 @@ def test_layers_are_toggleable_and_named(grid_plan):
     assert "fitBounds" in page
 
 
+@pytest.mark.filterwarnings("ignore:Numba not installed")
 def test_choropleth_classes_come_from_mapclassify_with_a_legend(big_plan):
     import mapclassify
 
@@ -319,10 +322,79 @@ def test_shared_vertices_stay_identical_after_encoding():
 
 
 def test_jinja_syntax_in_names_is_shown_literally_not_evaluated():
-    units, schools, sq, proposed = grid_district(names=("{{ 7 * 7 }}", "{% if 1 %}x{% endif %}", "{# c #}"))
+    units, schools, sq, proposed = grid_district(
+        names=("{{ 7 * 7 }}", "{% if 1 %}x{% endif %}", "{# c #}")
+    )
     plan = make_plan(units, schools, proposed, sq, title="{{ 6 * 7 }}")
     page = maps.map_html(plan)
     names = [s["name"] for s in _schools_json(page)]
     assert names == ["{{ 7 * 7 }}", "{% if 1 %}x{% endif %}", "{# c #}"]
     assert "<h4>{{ 7 * 7 }}</h4>" in _schools_json(page)[0]["popup"]
     assert '"{{ 6 * 7 }}"' in page and ">42<" not in page
+
+
+def test_units_in_feet_are_measured_in_metres():
+    units, schools, sq, _ = grid_district()
+    feet = maps.render_map(maps.zones_map(units.to_crs(2227), schools.to_crs(2227), sq))
+    metres = maps.render_map(maps.zones_map(units, schools, sq))
+
+    def km(page):
+        return [
+            float(s["popup"].split("Mean distance</th><td>")[1].split(" km")[0])
+            for s in _schools_json(page)
+        ]
+
+    # Same figures up to display rounding (a foot-for-metre mix-up would be 3.28 times off).
+    assert km(feet) == pytest.approx(km(metres), abs=0.011)
+    assert min(km(metres)) > 0.3
+
+
+def test_plan_without_assignment_maps_todays_zones(grid_plan):
+    grid_plan.assignment = None
+    page = maps.map_html(grid_plan)
+    props = [f["properties"] for f in _units_json(page)["features"]]
+    assert all(p["n"] == p["o"] for p in props)
+
+
+def test_pages_are_identical_across_processes_and_hash_seeds():
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import hashlib\n"
+        "from viz_plans import grid_district, make_plan\n"
+        "from zoneopt.viz import maps, report\n"
+        "u, s, sq, p = grid_district()\n"
+        "plan = make_plan(u, s, p, sq, title='t')\n"
+        "print(hashlib.sha256((maps.map_html(plan) + report.report_html(plan)).encode())"
+        ".hexdigest())\n"
+    )
+    here = Path(__file__).parent
+    root = here.parent.parent
+    digests = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=f"{here}{os.pathsep}{root}")
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        digests.append(out.stdout.strip())
+    units, schools, sq, proposed = grid_district()
+    plan = make_plan(units, schools, proposed, sq, title="t")
+    from zoneopt.viz import report
+
+    local = hashlib.sha256((maps.map_html(plan) + report.report_html(plan)).encode()).hexdigest()
+    assert digests == [local, local]
+
+
+def test_share_classes_of_a_large_district_are_ordered_and_complete():
+    shares = np.random.default_rng(5).beta(2, 5, 4000)
+    shares[:10] = np.nan
+    cls, colors, legend = maps._share_classes(shares)
+    assert (cls[:10] == -1).all()
+    order = np.argsort(shares[10:])
+    assert (np.diff(cls[10:][order]) >= 0).all()  # higher share, same or higher class
+    assert set(cls[10:].tolist()) == set(range(5)) and colors == list(maps.SHARE_PALETTE)
+    assert legend[-1]["label"] == "no students" and len(legend) == 6

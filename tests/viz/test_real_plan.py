@@ -13,13 +13,13 @@ from zoneopt.viz import maps, report
 
 @pytest.fixture(scope="module")
 def real_plan():
-    """A 60-unit, 4-school district optimized for real (a few seconds at most)."""
+    """A 60-unit, 4-school district optimized for real (3 seconds of search)."""
     units, schools, _, _ = voronoi_district(n_units=60, n_schools=4, seed=11)
     district = zoneopt.District.from_frames(units, schools)
     scenario = zoneopt.Scenario.from_dict(
         {
             "constraints": {"max_utilization": 1.2, "contiguity": True},
-            "solver": {"time_limit_s": 10.0},
+            "solver": {"time_limit_s": 3.0},  # any feasible plan will do here
             "report": {"title": "Real plan <test> & co"},
         }
     )

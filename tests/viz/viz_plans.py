@@ -19,7 +19,6 @@ X0, Y0 = 550_000.0, 4_180_000.0
 CELL = 1_000.0
 
 
-
 def schools_table(units, schools, assignment, status_quo) -> pd.DataFrame:
     """schools.csv of CONTRACT.md, computed the straightforward way."""
     cent = units.geometry.centroid
@@ -79,9 +78,7 @@ def make_plan(units, schools, assignment, status_quo, *, title="", **summary_ove
         "solve_seconds": 3.2,
         "dissimilarity_before": dissimilarity(units, status_quo),
         "dissimilarity_after": dissimilarity(units, assignment),
-        "max_share_gap_before": float(
-            (table["low_income_share_before"] - share).abs().max()
-        ),
+        "max_share_gap_before": float((table["low_income_share_before"] - share).abs().max()),
         "max_share_gap_after": float((table["low_income_share_after"] - share).abs().max()),
         "students_moved": int(moved),
         "moved_share": float(moved / students),
@@ -130,7 +127,9 @@ def grid_district(names=("Alder Elementary", "Birch Elementary", "Cedar Elementa
     cells, ids, students = [], [], []
     for r in range(3):
         for c in range(3):
-            cells.append(box(X0 + c * CELL, Y0 + r * CELL, X0 + (c + 1) * CELL, Y0 + (r + 1) * CELL))
+            cells.append(
+                box(X0 + c * CELL, Y0 + r * CELL, X0 + (c + 1) * CELL, Y0 + (r + 1) * CELL)
+            )
             ids.append(f"06075{r}{c}0000{r}")
             students.append(int(rng.integers(40, 120)))
     students = np.array(students)

@@ -22,13 +22,12 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import folium
 import geopandas as gpd
-import jinja2
 import mapclassify
 import networkx as nx
 import numpy as np
@@ -39,6 +38,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from zoneopt.errors import ZoneoptInputError
+from zoneopt.viz import _templates
 
 __all__ = [
     "SIMPLIFY_TOLERANCE_M",
@@ -50,6 +50,7 @@ __all__ = [
     "plan_map",
     "map_html",
     "render_map",
+    "simplify_coverage",
 ]
 
 #: Tolerance of the topology-preserving simplification, in metres. Census block groups are
@@ -73,6 +74,7 @@ ZONE_PALETTE = (
 #: Sequential classes of the low-income share (viridis: ordered in lightness, colour-blind safe).
 SHARE_PALETTE = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_STUDENTS_COLOR = "#d9d9d9"
+_JENKS_MAX_VALUES = 600
 LEAFLET_VERSION = "1.9.4"
 
 _PANES = {
@@ -98,26 +100,8 @@ _LAYER_BASEMAP = "Basemap (needs internet)"
 # Package files
 
 
-def _asset_text(name: str) -> str:
-    return resources.files("zoneopt.viz").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def _asset_bytes(name: str) -> bytes:
-    return resources.files("zoneopt.viz").joinpath("assets", name).read_bytes()
-
-
-def _template_text(name: str) -> str:
-    return resources.files("zoneopt.viz").joinpath("templates", name).read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=1)
-def _jinja_env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("zoneopt.viz", "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
+_asset_text = _templates.asset_text
+_template_text = _templates.template_text
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +111,7 @@ def _inline_head() -> str:
     # leaflet.css points at images next to it; the layer-control icons are inlined so nothing is
     # fetched (the marker-icon image is unused: schools are circle markers).
     for image in ("layers-2x.png", "layers.png"):
-        data = base64.b64encode(_asset_bytes(image)).decode("ascii")
+        data = base64.b64encode(_templates.asset_bytes(image)).decode("ascii")
         css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
     # Only Leaflet's default pin markers read this one; zoneopt draws none, so nothing to fetch.
     css = css.replace("url(images/marker-icon.png)", "none")
@@ -210,6 +194,7 @@ class _Runtime(_RawScript):
         self.zones_json = _js_json(zones)
         self.current_zones_json = _js_json(current)
         self.with_plan = with_plan
+        self.scale = 10**COORD_DECIMALS
 
 
 class _UnitsLayer(Layer, _RawScript):
@@ -273,7 +258,6 @@ class _Legend(_RawScript):
         self.choropleth_name = choropleth_name
         self.choropleth_shown = choropleth_shown
         self.title = title
-        # Past the palette's size colours repeat, so a colour-to-name list would mislead.
         self.list_zones = list_zones
         self.with_plan = with_plan
 
@@ -283,7 +267,7 @@ class _Legend(_RawScript):
 
 
 def _to_local(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    """A copy in a metric CRS: the frame's own if projected, else its UTM zone."""
+    """A copy in a metric CRS: the frame's own if projected in metres, else its UTM zone."""
     if gdf.crs is None:
         raise ZoneoptInputError(
             f"the {what} have no coordinate reference system; set one (e.g. gdf.set_crs(...)) "
@@ -291,7 +275,10 @@ def _to_local(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
             column="geometry",
         )
     out = gdf.copy()
-    if out.crs.is_geographic:
+    units = {a.unit_name.lower() for a in out.crs.axis_info}
+    # Geographic degrees, or a projection in feet (State Plane): move to the UTM zone, so that
+    # tolerances and distances are metres.
+    if out.crs.is_geographic or not units <= {"metre", "meter", "m"}:
         out = out.to_crs(out.estimate_utm_crs())
     return out
 
@@ -305,7 +292,9 @@ def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> 
             )
 
 
-def simplify_coverage(geoms: gpd.GeoSeries, tolerance: float = SIMPLIFY_TOLERANCE_M) -> gpd.GeoSeries:
+def simplify_coverage(
+    geoms: gpd.GeoSeries, tolerance: float = SIMPLIFY_TOLERANCE_M
+) -> gpd.GeoSeries:
     """Simplify polygons that tile an area so that shared boundaries stay shared.
 
     Parameters
@@ -407,40 +396,73 @@ def _zone_colors(school_ids: list[str], zonings: list[dict[str, Any]]) -> dict[s
         free = [c for c in range(len(ZONE_PALETTE)) if c not in taken] or list(
             range(len(ZONE_PALETTE))
         )
-        c = min(free, key=lambda c: (used[c], c))
+        near = [chosen[t] for t in graph.neighbors(s) if t in chosen]
+
+        def contrast(c: int, near: list[int] = near) -> float:
+            # Among equally used colours, the one least like its neighbours' (sky blue next to
+            # blue is legal but weak).
+            return min((_rgb_distance(ZONE_PALETTE[c], ZONE_PALETTE[t]) for t in near), default=0)
+
+        c = min(free, key=lambda c: (used[c], -contrast(c), c))
         chosen[s] = c
         used[c] += 1
     return {s: ZONE_PALETTE[chosen[s]] for s in school_ids}
 
 
-def _share_classes(shares: np.ndarray) -> tuple[np.ndarray, list[dict]]:
-    """Class index per unit (-1 for units without students) and the legend entries."""
+def _rgb_distance(a: str, b: str) -> float:
+    """Euclidean distance of two #rrggbb colours, red and blue weighted as in "redmean"."""
+    ra, ga, ba = (int(a[i : i + 2], 16) for i in (1, 3, 5))
+    rb, gb, bb = (int(b[i : i + 2], 16) for i in (1, 3, 5))
+    rmean = (ra + rb) / 2
+    return math.sqrt(
+        (2 + rmean / 256) * (ra - rb) ** 2
+        + 4 * (ga - gb) ** 2
+        + (2 + (255 - rmean) / 256) * (ba - bb) ** 2
+    )
+
+
+def _share_classes(shares: np.ndarray) -> tuple[np.ndarray, list[str], list[dict]]:
+    """Fisher-Jenks classes of the units' low-income shares.
+
+    Returns
+    -------
+    classes
+        Class index per unit; -1 for units without students (share undefined).
+    colors
+        Fill colour of each class.
+    legend
+        ``{"color", "label"}`` entries, the classes in order then "no students" if any.
+    """
     valid = ~np.isnan(shares)
     cls = np.full(len(shares), -1, dtype=int)
+    colors: list[str] = []
     legend: list[dict] = []
     values = shares[valid]
     if values.size:
         k = int(min(len(SHARE_PALETTE), np.unique(values).size))
         if k >= 2:
+            # Fisher-Jenks is quadratic in the number of values (pure Python without numba):
+            # past _JENKS_MAX_VALUES, breaks come from evenly spaced order statistics
+            # (deterministic, unlike FisherJenksSampled) and then classify every unit.
+            sample = values
+            if values.size > _JENKS_MAX_VALUES:
+                sample = np.quantile(values, np.linspace(0, 1, _JENKS_MAX_VALUES))
             with warnings.catch_warnings():
-                # mapclassify falls back to pure Python without numba: fine for a district.
                 warnings.filterwarnings("ignore", message="Numba not installed")
-                classifier = mapclassify.FisherJenks(values, k=k)
+                bins = mapclassify.FisherJenks(sample, k=k).bins
+            classifier = mapclassify.UserDefined(values, bins=list(bins[:-1]) + [values.max()])
             cls[valid] = classifier.yb
             edges = [float(values.min())] + [float(b) for b in classifier.bins]
         else:
             cls[valid] = 0
             edges = [float(values.min()), float(values.max())]
-        palette = _spread(SHARE_PALETTE, len(edges) - 1)
+        colors = _spread(SHARE_PALETTE, len(edges) - 1)
         for c in range(len(edges) - 1):
             lo, hi = edges[c], edges[c + 1]
-            legend.append({"color": palette[c], "label": f"{100 * lo:.0f}% to {100 * hi:.0f}%"})
-        cls_colors = palette
-    else:
-        cls_colors = []
+            legend.append({"color": colors[c], "label": f"{100 * lo:.0f}% to {100 * hi:.0f}%"})
     if (~valid).any():
         legend.append({"color": NO_STUDENTS_COLOR, "label": "no students"})
-    return cls, [{"colors": cls_colors}] + legend
+    return cls, colors, legend
 
 
 def _spread(palette: Sequence[str], k: int) -> list[str]:
@@ -497,8 +519,10 @@ def _school_stats(
 
 
 def _popup_html(name: str, capacity: Any, rows: list, before_after: bool) -> str:
-    template = _jinja_env().get_template("school_popup.html")
-    return template.render(name=name, capacity=_fmt_int(capacity), rows=rows, before_after=before_after)
+    template = _templates.env().get_template("school_popup.html")
+    return template.render(
+        name=name, capacity=_fmt_int(capacity), rows=rows, before_after=before_after
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,9 +561,7 @@ def zones_map(
         capacity, enrollment, utilization, low-income share, mean distance), a low-income
         choropleth layer with its legend, and a layer control.
     """
-    return _build_map(
-        units, schools, assignment, None, None, basemap=basemap, title=title
-    )
+    return _build_map(units, schools, assignment, None, None, basemap=basemap, title=title)
 
 
 def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
@@ -640,17 +662,28 @@ def _stable_ids(root: Element, text: str) -> str:
     return pattern.sub(repl, text)
 
 
-def _build_map(
+@dataclass
+class _Prepared:
+    """Units and schools in one metric CRS, with each unit's school today and proposed."""
+
+    units: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    school_ids: list[str]
+    names: list[str]
+    new: pd.Series  # school id (or None) per unit position
+    old: pd.Series
+
+    @property
+    def index_of(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.school_ids)}
+
+
+def _prepare(
     units: gpd.GeoDataFrame,
     schools: gpd.GeoDataFrame,
     assignment: pd.Series,
     status_quo: pd.Series | None,
-    schools_table: pd.DataFrame | None,
-    *,
-    basemap: bool,
-    title: str,
-) -> folium.Map:
-    with_plan = status_quo is not None
+) -> _Prepared:
     _require_columns(units, ["unit_id", "students", "low_income", "geometry"], "units")
     _require_columns(schools, ["school_id", "capacity", "geometry"], "schools")
     units = _to_local(units, "units").reset_index(drop=True)
@@ -658,21 +691,15 @@ def _build_map(
     units["unit_id"] = units["unit_id"].astype(str)
     schools["school_id"] = schools["school_id"].astype(str)
     school_ids = schools["school_id"].tolist()
-    index_of = {s: i for i, s in enumerate(school_ids)}
-    names = [
-        str(n) if "name" in schools.columns and not _missing(n) else sid
-        for sid, n in zip(
-            school_ids,
-            schools["name"] if "name" in schools.columns else school_ids,
-            strict=True,
-        )
-    ]
+    raw_names = schools["name"] if "name" in schools.columns else pd.Series([None] * len(schools))
+    names = [sid if _missing(n) else str(n) for sid, n in zip(school_ids, raw_names, strict=True)]
+    known = set(school_ids)
 
-    def lookup(series: pd.Series, what: str) -> pd.Series:
+    def per_unit(series: pd.Series, what: str) -> pd.Series:
         series = pd.Series(series).copy()
         series.index = series.index.astype(str)
         mapped = units["unit_id"].map(series)
-        bad = sorted({str(v) for v in mapped.dropna() if str(v) not in index_of})
+        bad = sorted({str(v) for v in mapped.dropna() if str(v) not in known})
         if bad:
             raise ZoneoptInputError(
                 f"the {what} names school ids not among the schools: {', '.join(bad[:5])}; "
@@ -681,63 +708,73 @@ def _build_map(
             )
         return mapped.map(lambda v: None if _missing(v) else str(v))
 
-    new = lookup(assignment, "assignment")
-    old = lookup(status_quo, "status quo") if with_plan else new
+    new = per_unit(assignment, "assignment")
+    old = per_unit(status_quo, "status quo") if status_quo is not None else new
+    return _Prepared(units, schools, school_ids, names, new, old)
 
-    simplified = simplify_coverage(units.geometry)
-    zones_new = _dissolve(simplified, new, school_ids)
-    zones_old = _dissolve(simplified, old, school_ids) if with_plan else {}
-    colors = _zone_colors(school_ids, [zones_new, zones_old] if with_plan else [zones_new])
 
-    students = units["students"].to_numpy(dtype=float)
-    low = units["low_income"].to_numpy(dtype=float)
+def _unit_features(
+    d: _Prepared, simplified: gpd.GeoSeries
+) -> tuple[list[dict], list[str], list[dict]]:
+    """Encoded unit features (properties: id, students, share, schools, class), class colours
+    and the choropleth legend."""
+    index_of = d.index_of
+    students = d.units["students"].to_numpy(dtype=float)
+    low = d.units["low_income"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(students > 0, low / np.where(students > 0, students, 1), np.nan)
-    cls, legend_entries = _share_classes(shares)
-    class_colors = legend_entries[0]["colors"]
-    legend_classes = legend_entries[1:]
-    has_cv = "low_income_share_cv" in units.columns
-
-    wgs = simplified.to_crs(4326)
+    cls, class_colors, legend = _share_classes(shares)
+    has_cv = "low_income_share_cv" in d.units.columns
     props = []
-    for i in range(len(units)):
+    for i in range(len(d.units)):
         p: dict[str, Any] = {
-            "u": units.at[i, "unit_id"],
+            "u": d.units.at[i, "unit_id"],
             "s": int(students[i]),
             "p": None if np.isnan(shares[i]) else round(float(shares[i]), 4),
-            "n": index_of.get(new.iat[i], -1) if new.iat[i] is not None else -1,
-            "o": index_of.get(old.iat[i], -1) if old.iat[i] is not None else -1,
+            "n": -1 if d.new.iat[i] is None else index_of[d.new.iat[i]],
+            "o": -1 if d.old.iat[i] is None else index_of[d.old.iat[i]],
             "k": int(cls[i]),
         }
         if has_cv:
-            cv = units.at[i, "low_income_share_cv"]
+            cv = d.units.at[i, "low_income_share_cv"]
             p["cv"] = None if _missing(cv) else round(float(cv), 3)
         props.append(p)
-    units_fc = _feature_collection(wgs, props)
+    return _feature_collection(simplified.to_crs(4326), props), class_colors, legend
 
-    def zones_fc(zones: dict[str, Any]) -> dict:
-        ids = list(zones)
-        geoms = gpd.GeoSeries(list(zones.values()), crs=units.crs).to_crs(4326)
-        return _feature_collection(geoms, [{"n": index_of[s]} for s in ids])
 
-    # School popups and markers.
-    schools_wgs = schools.to_crs(4326)
-    if with_plan and schools_table is not None:
+def _zone_features(d: _Prepared, zones: dict[str, Any]) -> list[dict]:
+    index_of = d.index_of
+    geoms = gpd.GeoSeries(list(zones.values()), crs=d.units.crs).to_crs(4326)
+    return _feature_collection(geoms, [{"n": index_of[s]} for s in zones])
+
+
+def _school_markers(
+    d: _Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None
+) -> list[dict]:
+    """Position, colour and popup HTML of each school.
+
+    With a plan's ``schools_table`` the popup shows today and proposed; otherwise the figures of
+    the drawn zones are computed here.
+    """
+    table = None
+    if schools_table is not None:
         table = schools_table.copy()
         table["school_id"] = table["school_id"].astype(str)
         table = table.set_index("school_id")
-    else:
-        table = None
-    by_unit = pd.Series(new.to_numpy(), index=units["unit_id"].to_numpy()).dropna()
-    stats = _school_stats(units, schools, by_unit) if table is None else None
-    school_rows = []
-    for i, sid in enumerate(school_ids):
-        cap = schools.at[i, "capacity"]
+    stats = None
+    schools_wgs = d.schools.to_crs(4326)
+    out = []
+    for i, sid in enumerate(d.school_ids):
+        cap = d.schools.at[i, "capacity"]
         if table is not None and sid in table.index:
             r = table.loc[sid]
             rows = [
                 ("Enrollment", _fmt_int(r["enrollment_before"]), _fmt_int(r["enrollment_after"])),
-                ("Utilization", _fmt_pct(r["utilization_before"], 0), _fmt_pct(r["utilization_after"], 0)),
+                (
+                    "Utilization",
+                    _fmt_pct(r["utilization_before"], 0),
+                    _fmt_pct(r["utilization_after"], 0),
+                ),
                 (
                     "Low-income share",
                     _fmt_pct(r["low_income_share_before"]),
@@ -749,10 +786,11 @@ def _build_map(
                     _fmt_km(r["mean_distance_km_after"]),
                 ),
             ]
-            popup = _popup_html(names[i], cap, rows, before_after=True)
+            popup = _popup_html(d.names[i], cap, rows, before_after=True)
         else:
             if stats is None:
-                stats = _school_stats(units, schools, by_unit)
+                by_unit = pd.Series(d.new.to_numpy(), index=d.units["unit_id"].to_numpy())
+                stats = _school_stats(d.units, d.schools, by_unit.dropna())
             r = stats.loc[sid]
             rows = [
                 ("Enrollment", _fmt_int(r["enrollment"])),
@@ -760,21 +798,41 @@ def _build_map(
                 ("Low-income share", _fmt_pct(r["low_income_share"])),
                 ("Mean distance", _fmt_km(r["mean_distance_km"])),
             ]
-            popup = _popup_html(names[i], cap, rows, before_after=False)
+            popup = _popup_html(d.names[i], cap, rows, before_after=False)
         pt = schools_wgs.geometry.iat[i]
-        school_rows.append(
+        out.append(
             {
                 "id": sid,
-                "name": names[i],
+                "name": d.names[i],
                 "lat": round(float(pt.y), 6),
                 "lon": round(float(pt.x), 6),
                 "color": colors[sid],
                 "popup": popup,
             }
         )
+    return out
 
-    # The map itself.
-    minx, miny, maxx, maxy = (float(v) for v in wgs.total_bounds)
+
+def _build_map(
+    units: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    assignment: pd.Series,
+    status_quo: pd.Series | None,
+    schools_table: pd.DataFrame | None,
+    *,
+    basemap: bool,
+    title: str,
+) -> folium.Map:
+    with_plan = status_quo is not None
+    d = _prepare(units, schools, assignment, status_quo)
+    simplified = simplify_coverage(d.units.geometry)
+    zones_new = _dissolve(simplified, d.new, d.school_ids)
+    zones_old = _dissolve(simplified, d.old, d.school_ids) if with_plan else {}
+    colors = _zone_colors(d.school_ids, [zones_new, zones_old] if with_plan else [zones_new])
+    unit_features, class_colors, legend_classes = _unit_features(d, simplified)
+    markers = _school_markers(d, colors, schools_table if with_plan else None)
+
+    minx, miny, maxx, maxy = (float(v) for v in simplified.to_crs(4326).total_bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
         raise ZoneoptInputError("the units have no drawable geometry", column="geometry")
     m = folium.Map(
@@ -800,8 +858,14 @@ def _build_map(
             "OpenStreetMap", name=_LAYER_BASEMAP, overlay=True, control=True, show=True
         ).add_to(m)
 
-    _Runtime(units_fc, school_rows, zones_fc(zones_new), zones_fc(zones_old), with_plan).add_to(m)
-    colors_js = _js_json([colors[s] for s in school_ids])
+    _Runtime(
+        unit_features,
+        markers,
+        _zone_features(d, zones_new),
+        _zone_features(d, zones_old),
+        with_plan,
+    ).add_to(m)
+    colors_js = _js_json([colors[s] for s in d.school_ids])
     fill_by = (
         "{{color: '#ffffff', weight: 0.6, opacity: 0.9, fillOpacity: 0.55, "
         "fillColor: p.{key} < 0 ? '#bbbbbb' : {colors}[p.{key}]}}"
@@ -820,13 +884,12 @@ def _build_map(
             style_js="{color: '#222222', weight: 2.5, dashArray: '6 5', fill: false}",
             show=False,
         ).add_to(m)
+    zones_name = _LAYER_PROPOSED if with_plan else _LAYER_ZONES
     _UnitsLayer(
-        _LAYER_PROPOSED if with_plan else _LAYER_ZONES,
-        pane="zoneoptProposed",
-        style_js=fill_by.format(key="n", colors=colors_js),
+        zones_name, pane="zoneoptProposed", style_js=fill_by.format(key="n", colors=colors_js)
     ).add_to(m)
     _OutlineLayer(
-        (_LAYER_PROPOSED if with_plan else _LAYER_ZONES) + " (outlines)",
+        zones_name + " (outlines)",
         zones_var="zoneoptZones",
         pane="zoneoptOutlines",
         style_js="{color: '#111111', weight: 3, opacity: 0.9, fill: false}",
@@ -846,8 +909,11 @@ def _build_map(
             _LAYER_CHANGED,
             pane="zoneoptChanged",
             filter_js="f.properties.o !== f.properties.n",
-            # Hatch-free emphasis that survives greyscale printing: dark dashed edge, light veil.
-            style_js="{color: '#000000', weight: 2, dashArray: '3 3', fillColor: '#000000', fillOpacity: 0.18}",
+            # Emphasis without colour, so it survives greyscale printing: dashed edge, grey veil.
+            style_js=(
+                "{color: '#000000', weight: 2, dashArray: '3 3', fillColor: '#000000', "
+                "fillOpacity: 0.18}"
+            ),
             show=True,
         ).add_to(m)
     _SchoolsLayer(_LAYER_SCHOOLS).add_to(m)
@@ -857,7 +923,8 @@ def _build_map(
         choropleth_name=_LAYER_SHARE,
         choropleth_shown=False,
         title=title,
-        list_zones=len(school_ids) <= len(ZONE_PALETTE),
+        # Past the palette's size colours repeat, so a colour-to-name list would mislead.
+        list_zones=len(d.school_ids) <= len(ZONE_PALETTE),
         with_plan=with_plan,
     ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import jinja2
 import markupsafe
 import numpy as np
 import pandas as pd
 
+from zoneopt.viz import _templates
 from zoneopt.viz.maps import map_html
 
 __all__ = ["report_html", "summary_html", "describe_scenario", "share_chart_svg"]
@@ -60,19 +58,8 @@ _SCENARIO_DEFAULTS: dict[str, dict[str, Any]] = {
 _SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC", "gurobi": "Gurobi", "cplex": "CPLEX"}
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("zoneopt.viz", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    return env
-
-
-def _template_text(name: str) -> str:
-    return resources.files("zoneopt.viz").joinpath("templates", name).read_text(encoding="utf-8")
+_env = _templates.env
+_template_text = _templates.template_text
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,7 +123,9 @@ def _scenario(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def describe_scenario(scenario: Mapping[str, Any], district_share: float | None = None) -> list[str]:
+def describe_scenario(
+    scenario: Mapping[str, Any], district_share: float | None = None
+) -> list[str]:
     """The scenario's rules as sentences a school board reads.
 
     Parameters
@@ -162,12 +151,12 @@ def describe_scenario(scenario: Mapping[str, Any], district_share: float | None 
     if dw > 0:
         out.append(
             f"Shorter trips also count: each extra kilometre of average trip costs as much as "
-            f"{_fmt(dw, 'pct1')} points of dissimilarity."
+            f"{100 * dw:.1f} points of dissimilarity."
         )
     if mw > 0:
         out.append(
             "Keeping students at their school also counts: moving every student would cost as "
-            f"much as {_fmt(mw, 'pct1')} points of dissimilarity."
+            f"much as {100 * mw:.1f} points of dissimilarity."
         )
     hi, lo = _num(con.get("max_utilization")), _num(con.get("min_utilization"))
     if hi is None or math.isinf(hi):
@@ -226,16 +215,15 @@ def describe_scenario(scenario: Mapping[str, Any], district_share: float | None 
 def _lede(plan: Any, summary: Mapping[str, Any], scenario: dict) -> str:
     n_schools = summary.get("n_schools") or len(plan.schools_table)
     n_units = summary.get("n_units") or len(plan.district.units)
-    bits = [
-        f"A proposal for the attendance zones of {n_schools} schools, drawn from "
-        f"{n_units} census areas"
-    ]
     aims = ["balance each school's share of low-income students"]
     if (_num(scenario["objective"].get("distance_weight")) or 0) > 0:
         aims.append("keep trips short")
     if (_num(scenario["objective"].get("moved_weight")) or 0) > 0:
         aims.append("keep students at their school")
-    return bits[0] + ", to " + " and ".join(aims) + "."
+    return (
+        f"A proposal for the attendance zones of {n_schools} schools, drawn from {n_units} "
+        f"census areas, to {' and '.join(aims)}."
+    )
 
 
 def _status_text(summary: Mapping[str, Any], scenario: dict) -> str:
@@ -287,9 +275,7 @@ def share_chart_svg(
     n = len(table)
     plot_h = max(row_h * n, row_h)
     shares = [
-        _num(v)
-        for col in ("low_income_share_before", "low_income_share_after")
-        for v in table[col]
+        _num(v) for col in ("low_income_share_before", "low_income_share_after") for v in table[col]
     ]
     finite = [v for v in shares if v is not None] + (
         [district_share] if _num(district_share) is not None else []
@@ -330,24 +316,32 @@ def share_chart_svg(
     band_ctx = None
     if band_v is not None and ds is not None:
         lo_b, hi_b = max(0.0, ds - band_v), min(x_max, ds + band_v)
-        band_ctx = {"x": x(lo_b), "w": round(x(hi_b) - x(lo_b), 2), "label": f"±{100 * band_v:.1f} points"}
+        band_ctx = {
+            "x": x(lo_b),
+            "w": round(x(hi_b) - x(lo_b), 2),
+            "label": f"±{100 * band_v:.1f} points",
+        }
     desc = "; ".join(f"{r['name']}: {r['desc']}" for r in rows) + (
         f". District share {district['label']}."
     )
     height = top + plot_h + 78
-    svg = _env().get_template("share_chart.svg").render(
-        width=980,
-        height=height,
-        left=left,
-        top=top,
-        plot_w=plot_w,
-        plot_h=plot_h,
-        ticks=ticks,
-        rows=rows,
-        district=district,
-        band=band_ctx,
-        legend_y=top + plot_h + 62,
-        desc=desc,
+    svg = (
+        _env()
+        .get_template("share_chart.svg")
+        .render(
+            width=980,
+            height=height,
+            left=left,
+            top=top,
+            plot_w=plot_w,
+            plot_h=plot_h,
+            ticks=ticks,
+            rows=rows,
+            district=district,
+            band=band_ctx,
+            legend_y=top + plot_h + 62,
+            desc=desc,
+        )
     )
     return markupsafe.Markup(svg)
 
@@ -535,8 +529,7 @@ def report_html(plan: Any) -> str:
         )
     else:
         chart_note = (
-            "The dashed line is the district's low-income share. Balanced schools sit close "
-            "to it."
+            "The dashed line is the district's low-income share. Balanced schools sit close to it."
         )
     diagnosis = summary.get("diagnosis") or []
     if isinstance(diagnosis, str):
@@ -590,9 +583,13 @@ def summary_html(plan: Any) -> str:
         }
         for _, r in table.iterrows()
     ]
-    return _env().get_template("summary.html").render(
-        title=_title(plan),
-        status=_status_text(summary, scenario),
-        rows=_summary_rows(summary),
-        schools=schools,
+    return (
+        _env()
+        .get_template("summary.html")
+        .render(
+            title=_title(plan),
+            status=_status_text(summary, scenario),
+            rows=_summary_rows(summary),
+            schools=schools,
+        )
     )
