@@ -53,12 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--vary", required=True, help="KEY=V1,V2,... e.g. constraints.max_moved_share=0.1,0.2")
     f.add_argument("--out", required=True)
     _solver_options(f)
+    f.add_argument("--no-maps", action="store_true", help="skip map.html and report.html per plan")
+    f.add_argument("--parallel", action="store_true",
+                   help="solve the values independently on Dask workers (no warm starts)")
+    f.add_argument("--workers", type=int, help="local worker processes for --parallel (default: cores)")
+    f.add_argument("--scheduler", help="Dask scheduler address for --parallel (a local cluster when omitted)")
 
     b = sub.add_parser("batch", help="solve every district under a folder on a Dask cluster")
     b.add_argument("districts", help="folder with one subfolder per district")
     b.add_argument("--out", required=True)
     b.add_argument("--scheduler", help="Dask scheduler address (a local cluster when omitted)")
     _solver_options(b)
+    b.add_argument("--no-maps", action="store_true", help="skip map.html and report.html per plan")
+    b.add_argument("--workers", type=int, help="local worker processes (default: every core)")
     return p
 
 

@@ -25,7 +25,7 @@ from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
 from ..settings import MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
 from .backends import SolveResult, check_solver, solve
-from .search import large_neighbourhood_search
+from .search import large_neighbourhood_search, local_search
 
 log = logging.getLogger("zoneopt")
 
@@ -265,6 +265,11 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
             if res.values is not None:
                 state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
         elif mode == "auto":
+            polished = local_search(district, scenario, eligible, state.assign,
+                                    deadline=deadline if prover else search_deadline,
+                                    should_stop=lambda: state.interrupted)
+            state.offer(polished, "local search")
+            tick("local search")
             large_neighbourhood_search(
                 district, scenario, eligible, state.assign, state.objective_fn,
                 deadline=deadline if prover else search_deadline, solver=solver_name,

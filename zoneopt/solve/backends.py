@@ -156,7 +156,47 @@ def _new_highs():
     return h
 
 
+#: Tolerance when checking a solver's answer against the model (rows, objective).
+ANSWER_TOL = 1e-6
+
+
+def consistent(model: Model, values: np.ndarray, objective: float) -> bool:
+    """Whether ``values`` satisfy every row and bound of ``model`` and give ``objective``.
+
+    HiGHS 1.16 can answer a warm-started MIP with the start vector while reporting another
+    (lower) objective and "optimal"; answers are therefore never taken on trust.
+    """
+    act = model.rows @ values
+    scale = 1.0 + np.abs(act)
+    if np.any(model.row_lower - act > ANSWER_TOL * scale) or np.any(act - model.row_upper > ANSWER_TOL * scale):
+        return False
+    if np.any(values < model.lower - ANSWER_TOL) or np.any(values > model.upper + ANSWER_TOL):
+        return False
+    k = model.n_pairs
+    if np.any(np.abs(values[:k] - np.round(values[:k])) > 1e-5):
+        return False
+    own = float(model.cost @ values + model.objective_offset)
+    return abs(own - objective) <= ANSWER_TOL * max(1.0, abs(objective))
+
+
 def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
+    first = _solve_highs_once(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                              start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
+    if relax or first.values is None or consistent(model, first.values, first.objective):
+        return first
+    # The answer does not match the model: solve again without the warm start.
+    remaining = max(0.05, time_limit - first.seconds)
+    second = _solve_highs_once(model, time_limit=remaining, mip_gap=mip_gap, threads=threads,
+                               start=None, node_limit=node_limit, seed=seed, log=log, relax=False)
+    second.seconds += first.seconds
+    if second.values is not None and not consistent(model, second.values, second.objective):
+        # Keep nothing we cannot verify; the bound of a run we doubt is not used either.
+        return SolveResult("no_solution", None, None, -math.inf, second.seconds, "highs",
+                           "solver answer failed verification")
+    return second
+
+
+def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
     import highspy
 
     t0 = time.perf_counter()

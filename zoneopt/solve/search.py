@@ -52,6 +52,56 @@ def neighbourhood(
     return sorted(chosen)
 
 
+def chain(
+    seed_school: int, adjacency: list[set[int]], dev: np.ndarray, max_len: int
+) -> list[int]:
+    """Zones on a shortest path from ``seed_school`` to the nearest zone whose imbalance has the
+    opposite sign (ties: the largest opposite imbalance).
+
+    Balancing moves low-income students out of zones with too many, into zones with too few; when
+    those zones are not neighbours, the students must shift along a chain of zones, which a group of
+    adjacent zones around one seed cannot do.
+    """
+    sign = np.sign(dev[seed_school])
+    if sign == 0:
+        return [seed_school]
+    parent = {seed_school: -1}
+    frontier = [seed_school]
+    depth = 0
+    while frontier and depth < max_len - 1:
+        nxt = []
+        for j in frontier:
+            for k in sorted(adjacency[j]):
+                if k not in parent:
+                    parent[k] = j
+                    nxt.append(k)
+        depth += 1
+        opposite = [k for k in nxt if np.sign(dev[k]) == -sign]
+        if opposite:
+            target = max(opposite, key=lambda k: (abs(dev[k]), -k))
+            path = [target]
+            while parent[path[-1]] != -1:
+                path.append(parent[path[-1]])
+            return sorted(path)
+        frontier = nxt
+    return [seed_school]
+
+
+def _deviations(district: District, assign: np.ndarray) -> np.ndarray:
+    """L_j - p S_j per school: positive where the school has more than its share of low-income."""
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    p = low.sum() / s.sum() if s.sum() else 0.0
+    return np.bincount(assign, weights=low - p * s, minlength=district.n_schools)
+
+
+def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """Schools by decreasing imbalance |L_j - p S_j| (ties by rng): the most to gain first."""
+    dev = np.abs(_deviations(district, assign))
+    noise = rng.random(district.n_schools) * 1e-9
+    return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
+
+
 def large_neighbourhood_search(
     district: District,
     scenario: Scenario,
@@ -99,10 +149,13 @@ def large_neighbourhood_search(
     while time.perf_counter() < deadline:
         adjacency = zone_adjacency(district, current)
         improved = False
-        for j in rng.permutation(m):
+        for j in _seed_order(district, current, rng):
             if time.perf_counter() >= deadline or (should_stop and should_stop()):
                 return current
-            group = neighbourhood(int(j), adjacency, size, rng)
+            group = chain(int(j), adjacency, _deviations(district, current), max_len=2 * size)
+            if len(group) < size:
+                extra = neighbourhood(int(j), adjacency, size, rng)
+                group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
             if len(group) < 2:
                 continue
             free = np.flatnonzero(np.isin(current, group))
@@ -134,3 +187,131 @@ def large_neighbourhood_search(
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
     return current
+
+
+def local_search(
+    district: District,
+    scenario: Scenario,
+    eligible: np.ndarray,
+    assign: np.ndarray,
+    *,
+    deadline: float,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Move single boundary units to a neighbouring zone while the objective improves.
+
+    Every move keeps the plan feasible: the unit is eligible for its new school, capacities, band and
+    moved budget hold, the unit touches its new zone and its old zone stays connected to its home
+    unit. Changes of the objective are computed incrementally, so thousands of moves per second are
+    tried; the MIP steps of :func:`large_neighbourhood_search` then escape what single moves cannot.
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved plan (a copy).
+    """
+    c, o = scenario.constraints, scenario.objective
+    n, m = district.n_units, district.n_schools
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    total = s.sum()
+    if total == 0 or m < 2:
+        return assign.copy()
+    p = low.sum() / total
+    a_i = low - p * s
+    from ..metrics import dissimilarity_scale
+
+    scale = dissimilarity_scale(district.students, district.low_income) if o.balance == "dissimilarity" else 0.0
+    dist = district.dist_km
+    sq = district.status_quo
+    cap_hi = np.floor(district.capacity * c.max_utilization + 1e-6)
+    cap_lo = np.ceil(district.capacity * c.min_utilization - 1e-6) if c.min_utilization > 0 else np.zeros(m)
+    band = c.low_income_band
+    budget = c.max_moved_share * total + 1e-6
+    movable = np.ones(n, dtype=bool)
+    movable[district.locked >= 0] = False
+    movable[district.home_unit] = False
+    islands = district.islands
+    nbrs = district.neighbors
+    roots = district.home_unit
+
+    cur = assign.copy()
+    enr = np.bincount(cur, weights=s, minlength=m)
+    dev = np.bincount(cur, weights=a_i, minlength=m)
+    lowj = np.bincount(cur, weights=low, minlength=m)
+    moved = float(s[cur != sq].sum())
+    unit_cost = np.zeros((n, m))
+    if o.distance_weight:
+        unit_cost += o.distance_weight * s[:, None] * np.where(np.isfinite(dist), dist, 0) / total
+    if o.moved_weight:
+        unit_cost += o.moved_weight * s[:, None] * (np.arange(m)[None, :] != sq[:, None]) / total
+    rng = np.random.default_rng(scenario.solver.seed)
+    members: list[set[int]] = [set() for _ in range(m)]
+    for i, j in enumerate(cur.tolist()):
+        members[j].add(i)
+
+    def band_ok(j: int, new_low: float, new_enr: float) -> bool:
+        if not np.isfinite(band) or new_enr <= 0:
+            return True
+        return abs(new_low / new_enr - p) <= band + 1e-9
+
+    def stays_connected(j: int, removed: int) -> bool:
+        if not c.contiguity:
+            return True
+        zone = members[j]
+        root = int(roots[j])
+        keep = {u for u in zone if u != removed and not islands[u]}
+        if not keep:
+            return True
+        seen = {root}
+        stack = [root]
+        while stack:
+            u = stack.pop()
+            for v in nbrs[u]:
+                v = int(v)
+                if v in keep and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return keep <= seen
+
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for i in rng.permutation(n).tolist():
+            if not movable[i] or s[i] == 0 and scale > 0 and not unit_cost[i].any():
+                continue
+            a = int(cur[i])
+            targets = {int(cur[k]) for k in nbrs[i]} - {a} if not islands[i] else set(
+                np.flatnonzero(eligible[i]).tolist()) - {a}
+            best_gain, best_b = 1e-12, -1
+            for b in sorted(targets):
+                if not eligible[i, b] or enr[b] + s[i] > cap_hi[b] or enr[a] - s[i] < cap_lo[a]:
+                    continue
+                gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i]) - abs(dev[b] + a_i[i]))
+                gain += unit_cost[i, a] - unit_cost[i, b]
+                if gain <= best_gain:
+                    continue
+                new_moved = moved + (s[i] if a == sq[i] else 0.0) - (s[i] if b == sq[i] else 0.0)
+                if new_moved > budget:
+                    continue
+                if not band_ok(a, lowj[a] - low[i], enr[a] - s[i]) or not band_ok(
+                        b, lowj[b] + low[i], enr[b] + s[i]):
+                    continue
+                best_gain, best_b = gain, b
+            if best_b < 0 or (not islands[i] and not stays_connected(a, i)):
+                continue
+            b = best_b
+            moved += (s[i] if a == sq[i] else 0.0) - (s[i] if b == sq[i] else 0.0)
+            enr[a] -= s[i]
+            enr[b] += s[i]
+            dev[a] -= a_i[i]
+            dev[b] += a_i[i]
+            lowj[a] -= low[i]
+            lowj[b] += low[i]
+            members[a].discard(i)
+            members[b].add(i)
+            cur[i] = b
+            improved = True
+        if should_stop and should_stop():
+            break
+    return cur

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+from districts import grid_frames
+
+from zoneopt import District, Scenario
+from zoneopt.model import build_model, eligible_pairs
+from zoneopt.solve.backends import check_solver, consistent, solve
+
+
+@pytest.fixture
+def model_and_district():
+    units, schools = grid_frames(3, 4, [0, 5, 11], seed=11)
+    d = District.from_frames(units, schools)
+    s = Scenario.from_dict({"constraints": {"contiguity": False}})
+    return build_model(d, s, eligible_pairs(d, s), contiguity="none"), d, s
+
+
+def test_answers_are_verified_against_rows_and_objective(model_and_district):
+    model, d, s = model_and_district
+    res = solve(model, "highs", time_limit=10, mip_gap=0.0)
+    assert consistent(model, res.values, res.objective)
+    assert not consistent(model, res.values, res.objective - 0.05)
+    broken = res.values.copy()
+    broken[: model.n_pairs] = 0  # no unit assigned: every assignment row fails
+    assert not consistent(model, broken, float(model.cost @ broken))
+
+
+def test_warm_start_with_its_true_objective_is_accepted(model_and_district):
+    model, d, s = model_and_district
+    start = model.start_vector(d.status_quo, d, s)
+    res = solve(model, "highs", time_limit=10, mip_gap=0.0, start=start)
+    assert res.status == "optimal"
+    assert consistent(model, res.values, res.objective)
+    assert res.objective <= float(model.cost @ start) + 1e-9
+
+
+def test_relaxation_bound_is_below_the_mip_optimum(model_and_district):
+    model, _, _ = model_and_district
+    lp = solve(model, "highs", time_limit=10, mip_gap=0.0, relax=True)
+    mip = solve(model, "highs", time_limit=10, mip_gap=0.0)
+    assert lp.bound <= mip.objective + 1e-9
+    assert np.isfinite(lp.bound)
+
+
+def test_check_solver_names_the_choices():
+    assert check_solver("HiGHS") == "highs"
+    assert check_solver("cbc") == "cbc"
