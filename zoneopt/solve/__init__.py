@@ -292,9 +292,12 @@ PARALLEL_MIN_SECONDS = 8.0
 
 
 def _use_second_core(district, scenario, deadline, eligible) -> bool:
+    import multiprocessing as mp
     import os
 
     if scenario.solver.threads == 1 or (os.cpu_count() or 1) < 2:
+        return False
+    if mp.current_process().daemon:  # e.g. a Dask worker: daemonic processes cannot have children
         return False
     if os.environ.get("ZONEOPT_NO_WORKER"):
         return False
