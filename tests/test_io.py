@@ -26,3 +26,23 @@ def test_schools_csv_with_swapped_coordinates_is_explained(tmp_path):
 
     with pytest.raises(ZoneoptInputError, match="swapped"):
         io.read_schools(path)
+
+
+def test_outputs_are_readable_by_others_as_the_umask_allows(tmp_path):
+    import os
+    import stat
+
+    os.umask(0o022)
+    f = io.write_text(tmp_path / "a.txt", "x")
+    assert stat.S_IMODE(f.stat().st_mode) == 0o644
+    with io.atomic_directory(tmp_path / "out") as tmp:
+        (tmp / "b.txt").write_text("y")
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+
+
+def test_shapefiles_keep_their_sidecar_files(tmp_path, grid_district):
+    import geopandas as gpd
+
+    path = io.write_vector(tmp_path / "units.shp", grid_district.units[["unit_id", "geometry"]])
+    assert {p.suffix for p in tmp_path.iterdir()} >= {".shp", ".shx", ".dbf", ".prj"}
+    assert len(gpd.read_file(path)) == 48

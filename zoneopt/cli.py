@@ -1,6 +1,7 @@
 """The `zoneopt` command line (CONTRACT.md). Thin: every command calls the public Python API.
 
-Exit status: 0 a plan was written; 2 bad input; 3 proven infeasible; 4 no plan within the time limit.
+Exit status: 0 a plan was written; 2 bad input; 3 proven infeasible; 4 no plan within the time limit;
+130 interrupted before a plan could be written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from .errors import InfeasibleError, NoSolutionError, ZoneoptError, ZoneoptInputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
+EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     except ZoneoptError as exc:
         print(f"zoneopt: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("zoneopt: interrupted; no output folder was written or changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _solve_and_write(district, scenario, args, out: Path) -> int:
@@ -123,6 +128,10 @@ def _headline(plan: Any, out: Path) -> None:
         f"{s['mean_distance_km_before']:.2f} -> {s['mean_distance_km_after']:.2f} km; "
         f"{s['solve_seconds']:.1f} s with {s['solver']}"
     )
+    if s.get("interrupted"):
+        print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
+    if s.get("solver_note"):
+        print(f"note: {s['solver_note']}")
     print(f"wrote {out}/")
 
 

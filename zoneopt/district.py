@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components, shortest_path
 from . import io
 from .errors import ZoneoptInputError
 from .settings import MIN_SHARED_BOUNDARY_M
-from .validate import check_references, validate_schools, validate_units
+from .validate import check_references, school_outside_error, validate_schools, validate_units
 
 
 @dataclass(frozen=True, eq=False)
@@ -398,16 +398,7 @@ def _home_units(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, source: str)
     for j, i in sorted(zip(school_idx.tolist(), unit_idx.tolist(), strict=True), reverse=True):
         home[j] = i
     if (home < 0).any():
-        j = int(np.flatnonzero(home < 0)[0])
-        sid = schools["school_id"].iloc[j]
-        pt = schools.to_crs("EPSG:4326").geometry.iloc[j]
-        raise ZoneoptInputError(
-            f"school '{sid}' at lon {pt.x:.5f}, lat {pt.y:.5f} falls in no unit: every school must "
-            "lie inside the district's units (check its coordinates, or that lon/lat are not swapped)",
-            file=source,
-            row=sid,
-            column="geometry",
-        )
+        raise school_outside_error(units, schools, int(np.flatnonzero(home < 0)[0]), source=source)
     return home
 
 

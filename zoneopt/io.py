@@ -73,8 +73,11 @@ def read_vector(path: str | os.PathLike, *, what: str) -> gpd.GeoDataFrame:
         else:
             frame = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        # GDAL appends advice about driver prefixes that does not help a planner: keep the first part.
+        reason = str(exc).split("; It might help")[0].strip()
+        kind = "a folder, not a file" if path.is_dir() else f"{type(exc).__name__}: {reason}"
         raise ZoneoptInputError(
-            f"could not read the {what} file as a vector dataset ({type(exc).__name__}: {exc}); "
+            f"could not read the {what} file as a vector dataset ({kind}); "
             "give a GeoPackage, GeoJSON, Shapefile or GeoParquet file",
             file=path,
         ) from None
@@ -101,12 +104,30 @@ def read_schools(path: str | os.PathLike) -> gpd.GeoDataFrame:
         return read_vector(path, what="schools")
     if not path.exists():
         raise ZoneoptInputError("the schools file does not exist; check the path", file=path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except Exception as exc:  # noqa: BLE001
+    if path.is_file() and path.stat().st_size == 0:
+        raise ZoneoptInputError("the schools file is empty", file=path)
+    table = None
+    # Spreadsheets save "CSV UTF-8" with a byte-order mark, or plain "CSV" in Windows-1252.
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            table = pd.read_csv(
+                path, dtype=str, keep_default_na=False, sep=None, engine="python", encoding=encoding
+            )
+            break
+        except UnicodeDecodeError:
+            continue
+        except Exception as exc:  # noqa: BLE001
+            raise ZoneoptInputError(
+                f"could not read the schools CSV ({type(exc).__name__}: {exc}); save it from the "
+                "spreadsheet as CSV with a header row",
+                file=path,
+            ) from None
+    if table is None:
         raise ZoneoptInputError(
-            f"could not read the schools CSV ({type(exc).__name__}: {exc})", file=path
-        ) from None
+            "the schools CSV is not text in UTF-8 or Windows-1252; save it from the spreadsheet "
+            "as CSV UTF-8",
+            file=path,
+        )
     if len(table) == 0:
         raise ZoneoptInputError("the schools file has no rows", file=path)
     table.columns = [str(c).strip() for c in table.columns]
@@ -169,7 +190,13 @@ def read_travel_matrix(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise ZoneoptInputError("the travel matrix file does not exist", file=path)
+        raise ZoneoptInputError(
+            "the travel matrix file does not exist; check [travel] matrix (a path relative to the "
+            "scenario file)",
+            file=path,
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise ZoneoptInputError("the travel matrix file is empty", file=path)
     try:
         table = pd.read_csv(path, dtype={"unit_id": str, "school_id": str})
     except Exception as exc:  # noqa: BLE001
@@ -195,6 +222,16 @@ def read_travel_matrix(path: str | os.PathLike) -> pd.DataFrame:
             column="distance_km",
         )
     table = _as_text_ids(table[["unit_id", "school_id"]]).assign(distance_km=dist.to_numpy())
+    for col in ("unit_id", "school_id"):
+        missing = table[col].isna()
+        if missing.any():
+            row = int(np.flatnonzero(missing.to_numpy())[0])
+            raise ZoneoptInputError(
+                f"line {row + 2} has no {col}; fill it in or drop the line",
+                file=path,
+                row=f"line {row + 2}",
+                column=col,
+            )
     dup = table.duplicated(["unit_id", "school_id"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
@@ -216,6 +253,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, _default_mode(0o666))  # mkstemp makes 0600: outputs are for sharing
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -255,15 +293,29 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
     return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
+def _default_mode(base: int) -> int:
+    """``base`` masked by the process umask (what open() would have given the file)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 def write_vector(path: str | os.PathLike, frame: gpd.GeoDataFrame, **kwargs: Any) -> Path:
-    """Write a vector file atomically; the driver follows the extension (.gpkg, .geojson, ...)."""
+    """Write a vector file atomically; the driver follows the extension (.gpkg, .geojson, ...).
+
+    A shapefile's sidecar files (.shx, .dbf, .prj, .cpg) are moved into place with it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         tmp = tmpdir / path.name
         frame.to_file(tmp, **kwargs)
-        os.replace(tmp, path)
+        # sidecars first, the main file last: a reader never sees a main file without them
+        written = sorted(tmpdir.iterdir(), key=lambda p: p.name == path.name)
+        for part in written:
+            os.chmod(part, _default_mode(0o666))
+            os.replace(part, path.parent / part.name)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return path
@@ -284,6 +336,7 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    os.chmod(tmp, _default_mode(0o777))  # mkdtemp makes 0700: the folder is for sharing
     try:
         yield tmp
     except BaseException:

@@ -17,6 +17,9 @@ import shapely
 from .errors import ZoneoptInputError
 from .settings import INTEGER_TOLERANCE
 
+#: Counts above this cannot be people in one unit or school: usually an id or a wrong column.
+MAX_COUNT = 100_000_000
+
 
 class InputWarning(UserWarning):
     """Something in the input was repaired (e.g. an invalid polygon); the message names it."""
@@ -32,12 +35,30 @@ def _did_you_mean(name: str, columns: list[str]) -> str:
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], *, source: str, what: str) -> None:
-    """Raise a clear error for the first required column that is missing."""
+    """Raise a clear error for the first required column that is missing.
+
+    Parameters
+    ----------
+    frame
+        The table to check.
+    columns
+        Required column names, in the order they are checked.
+    source, what
+        The file name and what it holds ("units", "schools"), for the message.
+
+    Raises
+    ------
+    ZoneoptInputError
+        Naming the missing column, a near name when one exists ("did you mean 'Student'?") and the
+        columns found.
+    """
     for col in columns:
         if col not in frame.columns:
-            found = [str(c) for c in frame.columns if c != frame.geometry.name] if isinstance(
-                frame, gpd.GeoDataFrame
-            ) else [str(c) for c in frame.columns]
+            found = (
+                [str(c) for c in frame.columns if c != frame.geometry.name]
+                if isinstance(frame, gpd.GeoDataFrame)
+                else [str(c) for c in frame.columns]
+            )
             raise ZoneoptInputError(
                 f"the {what} need a '{col}' column{_did_you_mean(col, found)} "
                 f"(columns found: {', '.join(found) or 'none'})",
@@ -72,7 +93,13 @@ def _ids(frame: pd.DataFrame, column: str, *, source: str, what: str) -> pd.Seri
 
 
 def _counts(
-    frame: pd.DataFrame, column: str, ids: pd.Series, *, source: str, what: str, positive: bool = False
+    frame: pd.DataFrame,
+    column: str,
+    ids: pd.Series,
+    *,
+    source: str,
+    what: str,
+    positive: bool = False,
 ) -> np.ndarray:
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
@@ -80,7 +107,12 @@ def _counts(
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         shown = raw.iloc[row]
-        problem = "is empty" if pd.isna(shown) or str(shown).strip() == "" else f"'{shown}' is not a number"
+        problem = "is empty" if _is_null(shown) else f"'{shown}' is not a number"
+        text = str(shown).strip()
+        if "," in text and pd.to_numeric(text.replace(",", ""), errors="coerce") == pd.to_numeric(
+            text.replace(",", ""), errors="coerce"
+        ):
+            problem += " (remove the thousands separators: write 1200, not 1,200)"
         raise ZoneoptInputError(
             f"{problem}; {column} must be a whole number"
             + (" greater than 0" if positive else " (0 or more)"),
@@ -99,6 +131,16 @@ def _counts(
         row = int(np.flatnonzero(frac)[0])
         raise ZoneoptInputError(
             f"{values[row]:g} is not a whole number; {column} counts people, round it",
+            file=source,
+            row=ids.iloc[row],
+            column=column,
+        )
+    huge = np.abs(values) > MAX_COUNT
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise ZoneoptInputError(
+            f"{values[row]:g} is implausibly large for {column} (more than {MAX_COUNT:,}); "
+            "check the column holds counts of people (not ids, areas or money)",
             file=source,
             row=ids.iloc[row],
             column=column,
@@ -140,6 +182,7 @@ def validate_units(units: gpd.GeoDataFrame, *, source: str = "units") -> gpd.Geo
         )
     if len(units) == 0:
         raise ZoneoptInputError("the units have no rows", file=source)
+    _require_geometry(units, source=source, what="units")
     if units.crs is None:
         raise ZoneoptInputError(
             "the units have no coordinate reference system (CRS); set it, e.g. "
@@ -168,10 +211,104 @@ def validate_units(units: gpd.GeoDataFrame, *, source: str = "units") -> gpd.Geo
     for col in ("current_school", "locked_school"):
         values = out[col] if col in out.columns else [None] * len(out)
         # object dtype: pandas would otherwise store the missing ids as NaN in a string column
-        out[col] = pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object,
-                             index=out.index)
+        out[col] = pd.Series(
+            [None if _is_null(v) else str(v) for v in values], dtype=object, index=out.index
+        )
     out = _validate_geometry(out, ids, source=source, kind="polygon", what="units")
+    _check_degrees(out, ids, source=source, what="units")
     return out
+
+
+def _require_geometry(frame: gpd.GeoDataFrame, *, source: str, what: str) -> None:
+    """A GeoDataFrame may lack an active geometry column (e.g. a CSV read as a vector file)."""
+    name = frame._geometry_column_name
+    if name is None or name not in frame.columns:
+        raise ZoneoptInputError(
+            f"the {what} have no geometry column; give a vector file ("
+            + ("polygons of the units" if what == "units" else "points, or a CSV with lon/lat")
+            + ") or set the geometry with set_geometry()",
+            file=source,
+            column="geometry",
+        )
+
+
+def _check_degrees(frame: gpd.GeoDataFrame, ids: pd.Series, *, source: str, what: str) -> None:
+    """Coordinates in a geographic CRS must be degrees: catches swapped or projected numbers."""
+    if frame.crs is None or not frame.crs.is_geographic:
+        return
+    b = shapely.bounds(frame.geometry.to_numpy())
+    bad = (
+        (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+        | (np.abs(b[:, [0, 2]]) > 180).any(axis=1)
+        | ~np.isfinite(b).all(axis=1)
+    )
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        x, y = b[row, 0], b[row, 1]
+        if abs(y) > 90 and abs(y) <= 180 and abs(x) <= 90:
+            hint = "it looks like longitude and latitude are swapped (x must be the longitude)"
+        elif max(abs(x), abs(y)) > 1000:
+            hint = (
+                "these look like projected coordinates (metres or feet) labelled as degrees: "
+                "set the file's real CRS instead"
+            )
+        else:
+            hint = "check the coordinates and the CRS"
+        raise ZoneoptInputError(
+            f"coordinates (x={x:g}, y={y:g}) are out of range for longitude/latitude degrees "
+            f"in CRS {frame.crs.to_string()}; {hint}",
+            file=source,
+            row=ids.iloc[row],
+            column="geometry",
+        )
+
+
+def school_outside_error(
+    units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, j: int, *, source: str
+) -> ZoneoptInputError:
+    """The error for a school that falls in no unit, saying whether it is outside or in a gap.
+
+    Parameters
+    ----------
+    units, schools
+        Validated frames in the same projected CRS (metres).
+    j
+        Position of the school.
+    source
+        The schools file, for the message.
+
+    Returns
+    -------
+    ZoneoptInputError
+        To raise; it distinguishes a point outside the district's area (with its distance to the
+        nearest unit) from one in a gap or hole between units.
+    """
+    sid = schools["school_id"].iloc[j]
+    point = schools.geometry.iloc[j]
+    wgs = gpd.GeoSeries([point], crs=schools.crs).to_crs("EPSG:4326").iloc[0]
+    geoms = units.geometry.to_numpy()
+    dist = shapely.distance(geoms, point)
+    near = int(np.nanargmin(dist)) if np.isfinite(dist).any() else 0
+    uid = units["unit_id"].iloc[near]
+    d_m = float(dist[near])
+    parts = shapely.get_parts(shapely.union_all(geoms))
+    outline = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
+    where = f"school '{sid}' at lon {wgs.x:.5f}, lat {wgs.y:.5f}"
+    if outline.covers(point):
+        msg = (
+            f"{where} falls in no unit: it lies in a gap between units "
+            f"({d_m:.0f} m from the nearest unit, {uid}): "
+            "every school must fall inside a unit; close the gap in the units file (a unit is "
+            "missing or the polygons do not meet) or correct the school's coordinates"
+        )
+    else:
+        msg = (
+            f"{where} falls in no unit: it lies outside the district's area "
+            f"({d_m / 1000:.2f} km from the nearest unit, "
+            f"{uid}): check its coordinates (are lon and lat swapped?) or drop the school if it is "
+            "not in this district"
+        )
+    return ZoneoptInputError(msg, file=source, row=sid, column="geometry")
 
 
 def _is_null(value: Any) -> bool:
@@ -193,7 +330,8 @@ def _validate_geometry(
     if null.any():
         row = int(np.flatnonzero(null)[0])
         raise ZoneoptInputError(
-            f"{what[:-1]} '{ids.iloc[row]}' has an empty or missing geometry; draw it or drop the row",
+            f"{what[:-1]} '{ids.iloc[row]}' has an empty or missing geometry; "
+            "draw it or drop the row",
             file=source,
             row=ids.iloc[row],
             column="geometry",
@@ -219,17 +357,28 @@ def _validate_geometry(
             )
         invalid = ~shapely.is_valid(geoms)
         if invalid.any():
+            fixed = shapely.make_valid(geoms[invalid])
+            # make_valid can return collections; keep the polygonal part only.
+            fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
+            flat = [k for k, g in enumerate(fixed) if shapely.area(g) <= 0 or g.is_empty]
+            if flat:
+                uid = ids[invalid].iloc[flat[0]]
+                raise ZoneoptInputError(
+                    f"unit '{uid}' has an invalid polygon with no area (it collapses to a line or "
+                    "a point when repaired); redraw it or drop the row",
+                    file=source,
+                    row=uid,
+                    column="geometry",
+                )
             names = ", ".join(map(str, ids[invalid].iloc[:10]))
             more = "" if invalid.sum() <= 10 else f" and {invalid.sum() - 10} more"
             warnings.warn(
-                f"{source}: repaired {int(invalid.sum())} invalid polygon(s) with shapely.make_valid: "
+                f"{source}: repaired {int(invalid.sum())} invalid polygon(s) "
+                "with shapely.make_valid: "
                 f"{names}{more}",
                 InputWarning,
                 stacklevel=3,
             )
-            fixed = shapely.make_valid(geoms[invalid])
-            # make_valid can return collections; keep the polygonal part only.
-            fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
             geoms = geoms.copy()
             geoms[invalid] = fixed
             frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
@@ -269,10 +418,12 @@ def validate_schools(schools: gpd.GeoDataFrame, *, source: str = "schools") -> g
     """
     if not isinstance(schools, gpd.GeoDataFrame):
         raise ZoneoptInputError(
-            "schools must be points (a GeoDataFrame, or a CSV with lon and lat columns)", file=source
+            "schools must be points (a GeoDataFrame, or a CSV with lon and lat columns)",
+            file=source,
         )
     if len(schools) == 0:
         raise ZoneoptInputError("there are no schools", file=source)
+    _require_geometry(schools, source=source, what="schools")
     if schools.crs is None:
         raise ZoneoptInputError(
             "the schools have no coordinate reference system (CRS); set it "
@@ -291,34 +442,64 @@ def validate_schools(schools: gpd.GeoDataFrame, *, source: str = "schools") -> g
     else:
         out["name"] = ids.to_numpy(dtype=object)
     out = _validate_geometry(out, ids, source=source, kind="point", what="schools")
-    if out.crs.is_geographic:
-        xy = shapely.get_coordinates(out.geometry.to_numpy())
-        bad = (np.abs(xy[:, 1]) > 90) | (np.abs(xy[:, 0]) > 180)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ZoneoptInputError(
-                f"coordinates ({xy[row, 0]}, {xy[row, 1]}) are out of range for degrees; "
-                "are lon and lat swapped, or is the CRS wrong?",
-                file=source,
-                row=ids.iloc[row],
-                column="geometry",
-            )
-    return out[["school_id", "name", "capacity", *[c for c in out.columns if c not in (
-        "school_id", "name", "capacity", out.geometry.name)], out.geometry.name]]
+    xy = shapely.get_coordinates(out.geometry.to_numpy())
+    if not np.isfinite(xy).all():
+        row = int(np.flatnonzero(~np.isfinite(xy).all(axis=1))[0])
+        raise ZoneoptInputError(
+            "the school's coordinates are not finite numbers; fill in its location",
+            file=source,
+            row=ids.iloc[row],
+            column="geometry",
+        )
+    _check_degrees(out, ids, source=source, what="schools")
+    return out[
+        [
+            "school_id",
+            "name",
+            "capacity",
+            *[
+                c
+                for c in out.columns
+                if c not in ("school_id", "name", "capacity", out.geometry.name)
+            ],
+            out.geometry.name,
+        ]
+    ]
 
 
 def check_references(
     units: gpd.GeoDataFrame, school_ids: list[str], *, source: str = "units"
 ) -> None:
-    """Every ``current_school`` and ``locked_school`` must name a school of the schools file."""
+    """Every ``current_school`` and ``locked_school`` must name a school of the schools file.
+
+    Parameters
+    ----------
+    units
+        Validated units (from :func:`validate_units`).
+    school_ids
+        The ``school_id`` values of the schools file.
+    source
+        The units file name, for the message.
+
+    Raises
+    ------
+    ZoneoptInputError
+        Naming the first unit with an unknown id, the column, a suggestion (case-insensitive match
+        or a near name) and how many units are affected.
+    """
     known = set(school_ids)
     for col in ("current_school", "locked_school"):
         values = units[col]
-        unknown = [(u, v) for u, v in zip(units["unit_id"], values, strict=True)
-                   if v is not None and v not in known]
+        unknown = [
+            (u, v)
+            for u, v in zip(units["unit_id"], values, strict=True)
+            if v is not None and v not in known
+        ]
         if unknown:
             uid, val = unknown[0]
-            hint = difflib.get_close_matches(val, list(known), n=1)
+            folded = {k.strip().casefold(): k for k in known}
+            hint = [folded[val.strip().casefold()]] if val.strip().casefold() in folded else []
+            hint = hint or difflib.get_close_matches(val, sorted(known), n=1)
             extra = f"; did you mean '{hint[0]}'?" if hint else ""
             raise ZoneoptInputError(
                 f"{col} '{val}' is not a school_id of the schools file{extra} "

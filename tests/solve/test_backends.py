@@ -45,3 +45,26 @@ def test_relaxation_bound_is_below_the_mip_optimum(model_and_district):
 def test_check_solver_names_the_choices():
     assert check_solver("HiGHS") == "highs"
     assert check_solver("cbc") == "cbc"
+
+
+def test_changing_the_thread_count_between_solves_still_solves(model_and_district):
+    model, _, _ = model_and_district
+    assert solve(model, "highs", time_limit=10, mip_gap=0.0).status == "optimal"
+    assert solve(model, "highs", time_limit=10, mip_gap=0.0, threads=1).status == "optimal"
+    assert solve(model, "highs", time_limit=10, mip_gap=0.0, threads=2).status == "optimal"
+
+
+def test_an_unavailable_solver_falls_back_and_says_so(monkeypatch):
+    import pulp
+
+    from zoneopt.solve.backends import resolve_solver
+
+    real = pulp.listSolvers
+
+    def fake(onlyAvailable=False):  # GUROBI_CMD known to PuLP but not installed here
+        return real(onlyAvailable=onlyAvailable)
+
+    monkeypatch.setattr(pulp, "listSolvers", fake)
+    chosen, note = resolve_solver("GUROBI_CMD")
+    assert chosen == "highs"
+    assert "not installed" in note and "fell back to highs" in note

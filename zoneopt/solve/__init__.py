@@ -24,7 +24,7 @@ from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
 from ..settings import MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
-from .backends import SolveResult, check_solver, solve
+from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
 log = logging.getLogger("zoneopt")
@@ -145,7 +145,9 @@ def optimize(
         overrides["report.title"] = title
     if overrides:
         scenario = scenario.with_values(overrides)
-    solver_name = check_solver(scenario.solver.name)
+    solver_name, solver_note = resolve_solver(scenario.solver.name)
+    if solver_note:
+        log.warning("solver: %s", solver_note)
     budget = scenario.solver.time_limit_s
     t0 = time.perf_counter()
     deadline = t0 + budget
@@ -210,6 +212,8 @@ def optimize(
         gap=gap, solver=solver_name, seconds=seconds, trace=state.trace,
         interrupted=state.interrupted,
     )
+    if solver_note:
+        plan.summary["solver_note"] = solver_note
     report = check_plan(district, scenario, state.assign, summary=plan.summary)
     if not report.ok:  # a bug, never a user error: refuse to hand out an unchecked plan
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))

@@ -54,6 +54,29 @@ def available_solvers() -> list[str]:
     return names
 
 
+def resolve_solver(name: str) -> tuple[str, str]:
+    """The solver to use for ``name`` and a note when it had to fall back.
+
+    An unknown name is bad input (a typo should not silently run another solver); a known solver
+    that is not installed or not executable falls back to HiGHS (or CBC without highspy), and the
+    note says why and how to install the one asked for.
+    """
+    try:
+        return check_solver(name), ""
+    except ZoneoptInputError as exc:
+        if "not installed" not in str(exc) and "needs the highspy" not in str(exc):
+            raise
+        for fallback in ("highs", "cbc"):
+            if fallback == solver_label(name):
+                continue
+            try:
+                chosen = check_solver(fallback)
+            except ZoneoptInputError:
+                continue
+            return chosen, f"{exc.detail}; fell back to {chosen}"
+        raise
+
+
 def check_solver(name: str) -> str:
     """Validate a solver name; raise a clear error naming the fix when it is missing."""
     label = solver_label(name)
@@ -156,6 +179,23 @@ def _new_highs():
     return h
 
 
+_THREADS_IN_USE: int | None = None
+
+
+def _set_threads(h, threads: int) -> None:
+    """HiGHS keeps one thread scheduler per process: a new thread count needs it reset first,
+    otherwise the next run fails without saying why (model status "Not Set")."""
+    global _THREADS_IN_USE
+    import highspy
+
+    wanted = int(threads) if threads else 0
+    if _THREADS_IN_USE is not None and wanted != _THREADS_IN_USE:
+        highspy.Highs.resetGlobalScheduler(True)
+    if wanted:
+        h.setOptionValue("threads", wanted)
+    _THREADS_IN_USE = wanted
+
+
 #: Tolerance when checking a solver's answer against the model (rows, objective).
 ANSWER_TOL = 1e-6
 
@@ -207,8 +247,7 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     if mip_gap == 0:
         h.setOptionValue("mip_abs_gap", 1e-10)
     h.setOptionValue("random_seed", int(seed))
-    if threads:
-        h.setOptionValue("threads", int(threads))
+    _set_threads(h, threads)
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
     a = model.rows.tocsc()

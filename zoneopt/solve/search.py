@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..district import District
-from ..model import Neighbourhood, build_model
+from ..model import Neighbourhood, build_model, separation_cuts
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
@@ -102,6 +102,41 @@ def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
 
+#: How contiguity is kept inside a neighbourhood: "cuts" (exact, a few separation rounds) or
+#: "closer" (the closer-neighbour rule, one solve).
+SUB_CONTIGUITY = "closer"
+SUB_CUT_ROUNDS = 8
+
+
+def _solve_group(district, scenario, eligible, current, group, solver, deadline):
+    """Re-optimise the zones of ``group`` with the rest fixed; the best plan found, or None."""
+    free = np.flatnonzero(np.isin(current, group))
+    mode = SUB_CONTIGUITY if scenario.constraints.contiguity else "none"
+    model = build_model(
+        district, scenario, eligible, contiguity="closer" if mode == "closer" else "none",
+        part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
+    )
+    rounds = SUB_CUT_ROUNDS if mode == "cuts" else 1
+    for _ in range(rounds):
+        if time.perf_counter() >= deadline:
+            return None
+        res = solve(
+            model, solver, time_limit=min(STEP_SECONDS, deadline - time.perf_counter()),
+            mip_gap=1e-4, start=model.start_vector(current, district, scenario),
+            node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed, threads=scenario.solver.threads,
+        )
+        if res.values is None:
+            return None
+        cand = model.assignment_from(res.values, current)
+        if mode != "cuts":
+            return cand
+        cuts, lo, hi, pieces = separation_cuts(district, model, cand)
+        if pieces == 0:
+            return cand
+        model.add_rows(cuts, lo, hi)
+    return None
+
+
 def large_neighbourhood_search(
     district: District,
     scenario: Scenario,
@@ -158,20 +193,9 @@ def large_neighbourhood_search(
                 group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
             if len(group) < 2:
                 continue
-            free = np.flatnonzero(np.isin(current, group))
-            model = build_model(
-                district, scenario, eligible, contiguity="closer",
-                part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
-            )
-            start = model.start_vector(current, district, scenario)
-            res = solve(
-                model, solver, time_limit=min(STEP_SECONDS, deadline - time.perf_counter()),
-                mip_gap=1e-4, start=start, node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed,
-                threads=scenario.solver.threads,
-            )
-            if res.values is None:
+            cand = _solve_group(district, scenario, eligible, current, group, solver, deadline)
+            if cand is None:
                 continue
-            cand = model.assignment_from(res.values, current)
             cand_value = objective(cand)
             if cand_value < value - 1e-12:
                 current, value = cand, cand_value
