@@ -655,9 +655,6 @@ def frontier_figure(table: pd.DataFrame, key: str) -> Any:
     proven within the gap; hollow ones are not (most often the time limit ran out); a cross marks
     a value with no plan, labelled with its status.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
     values = list(table["value"])
