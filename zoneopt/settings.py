@@ -28,3 +28,6 @@ LNS_NODE_LIMIT = 400
 
 #: Rounds of cut separation in the exact-contiguity loop before it gives up proving.
 MAX_CUT_ROUNDS = 200
+
+#: Share of the remaining time one round of the exact cut loop may take (at least 2 s).
+CUT_ROUND_SHARE = 0.2

@@ -237,8 +237,9 @@ def build_model(
     eligible
         Mask from :func:`eligible_pairs`.
     contiguity
-        ``"closer"`` (closer-neighbour rows), ``"none"`` (rows left out: the cut loop adds them lazily,
-        or the scenario does not ask for contiguity).
+        ``"closer"`` (closer-neighbour rows, a restriction), ``"neighbour"`` (each unit needs a
+        neighbour in its zone: valid for the exact problem, the cut loop's starting model) or
+        ``"none"`` (no contiguity rows).
     part
         Optimise only these units over these schools, the rest fixed as in ``part.base``. The units
         must be exactly those that ``part.base`` assigns to ``part.schools``.
@@ -312,6 +313,8 @@ def build_model(
         _stability_rows(rows, district, scenario, pu, ps, unit_free, base)
     if c.contiguity and contiguity == "closer":
         _closer_neighbour_rows(rows, district, col, pu, ps, hops)
+    elif c.contiguity and contiguity == "neighbour":
+        _neighbour_rows(rows, district, col, pu, ps)
     a, lo, hi = rows.matrix(n_cols)
     return Model(
         cost=cost, lower=lower, upper=upper, integer=integer, rows=a, row_lower=lo, row_upper=hi,
@@ -376,6 +379,28 @@ def _stability_rows(rows, district, scenario, pu, ps, unit_free, base) -> None:
     moved = ps != sq[pu]
     cols = np.flatnonzero(moved)
     rows.add(cols, s[pu[cols]], -np.inf, budget + RHS_EPS)
+
+
+def _neighbour_rows(rows, district, col, pu, ps) -> None:
+    """x_ij <= sum of x_kj over all neighbours k of i (valid for the exact problem).
+
+    A unit of a zone other than its home unit reaches the home unit through a neighbour in the zone,
+    so every exactly contiguous plan satisfies these rows; they remove the isolated units that make
+    the relaxation without contiguity so weak.
+    """
+    islands = district.islands
+    nbrs = district.neighbors
+    for kcol in range(len(pu)):
+        i, j = pu[kcol], ps[kcol]
+        if islands[i] or i == district.home_unit[j]:
+            continue
+        nb = nbrs[i]
+        if (nb == _virtual_root(district, j)).any():
+            continue
+        cc = col[nb, j]
+        cc = cc[cc >= 0]
+        rows.add(np.concatenate([[kcol], cc]), np.concatenate([[1.0], -np.ones(len(cc))]),
+                 -np.inf, 0.0)
 
 
 def _closer_neighbour_rows(rows, district, col, pu, ps, hops) -> None:

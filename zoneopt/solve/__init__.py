@@ -23,7 +23,7 @@ from ..errors import InfeasibleError, NoSolutionError
 from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
-from ..settings import MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
+from ..settings import CUT_ROUND_SHARE, MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -395,21 +395,28 @@ def _prover_main(conn) -> None:
 
 def _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick) -> bool:
     contiguity = scenario.constraints.contiguity
-    model = build_model(district, scenario, eligible, contiguity="none")
+    model = build_model(district, scenario, eligible,
+                        contiguity="neighbour" if contiguity else "none")
     gap = scenario.solver.mip_gap
+    share = CUT_ROUND_SHARE
     for round_ in range(MAX_CUT_ROUNDS):
         remaining = deadline - time.perf_counter()
         if remaining < 0.05 or state.interrupted:
             return False
         start = (model.start_vector(state.assign, district, scenario)
                  if state.assign is not None else None)
-        res: SolveResult = solve(model, solver_name, time_limit=remaining, mip_gap=gap, start=start,
+        # Any dual bound is valid, so many short rounds (each adding cuts) beat one long round.
+        slice_s = remaining if not contiguity else min(remaining, max(2.0, share * remaining))
+        res: SolveResult = solve(model, solver_name, time_limit=slice_s, mip_gap=gap, start=start,
                                  seed=scenario.solver.seed, threads=scenario.solver.threads,
                                  log=log_solver)
         if res.status == "infeasible":
             return state.assign is None
         state.raise_bound(max(res.bound, 0.0), f"bound (cut round {round_})")
         if res.values is None:
+            if slice_s < remaining:
+                share = 1.0  # nothing found in a slice: give the next round all the time left
+                continue
             return False
         base = state.assign if state.assign is not None else np.zeros(district.n_units, np.int64)
         cand = model.assignment_from(res.values, base)
@@ -426,6 +433,7 @@ def _exact_phase(district, scenario, eligible, state, solver_name, deadline, log
                 state.proven_optimal = state.value <= res.objective + 1e-9
                 state.raise_bound(res.bound, "proven")
                 return False
+            share = min(1.0, 2 * share)  # no new cut to add: the next round needs more time
             continue
         model.add_rows(cuts, lo, hi)
         tick(f"cuts {round_}")
