@@ -16,9 +16,13 @@ CHECK_TOLERANCE = 1e-6
 #: Relative share of the time budget spent finding plans before the exact-contiguity bound phase starts.
 SEARCH_SHARE_OF_BUDGET = 0.6
 
-#: Largest number of (unit, school) variables for which the whole-district MIP is solved in one piece;
-#: above it the search re-optimises a few neighbouring zones at a time (large-neighbourhood search).
-FULL_MIP_MAX_PAIRS = 6000
+#: Largest number of eligible (unit, school) pairs for which the search also solves the whole-district
+#: closer-neighbour MIP (warm-started); above it HiGHS needs longer than the neighbourhood search
+#: (benchmarks: ~600 pairs solved in 2-20 s; 800 units x 40 schools took HiGHS 25 s to a first plan).
+FULL_MIP_MAX_PAIRS = 2500
+
+#: Share of the remaining search time that whole-district MIP may take.
+FULL_MIP_SHARE = 0.3
 
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4

@@ -23,7 +23,13 @@ from ..errors import InfeasibleError, NoSolutionError
 from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
-from ..settings import CUT_ROUND_SHARE, MAX_CUT_ROUNDS, SEARCH_SHARE_OF_BUDGET
+from ..settings import (
+    CUT_ROUND_SHARE,
+    FULL_MIP_MAX_PAIRS,
+    FULL_MIP_SHARE,
+    MAX_CUT_ROUNDS,
+    SEARCH_SHARE_OF_BUDGET,
+)
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -274,6 +280,20 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
                                     should_stop=lambda: state.interrupted)
             state.offer(polished, "local search")
             tick("local search")
+            if int(eligible.sum()) <= FULL_MIP_MAX_PAIRS and contiguity:
+                # Small district: the whole closer-neighbour MIP, warm-started, often settles it
+                # in seconds; the neighbourhood search then continues from its plan.
+                end = deadline if prover else search_deadline
+                model = build_model(district, scenario, eligible, contiguity="closer")
+                res = solve(model, solver_name,
+                            time_limit=max(0.05, FULL_MIP_SHARE * (end - time.perf_counter())),
+                            mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
+                            start=model.start_vector(state.assign, district, scenario),
+                            threads=scenario.solver.threads, log=log_solver)
+                if res.values is not None:
+                    state.offer(model.assignment_from(res.values, state.assign),
+                                "closer-neighbour MIP")
+                tick("closer-neighbour MIP")
             large_neighbourhood_search(
                 district, scenario, eligible, state.assign, state.objective_fn,
                 deadline=deadline if prover else search_deadline, solver=solver_name,
