@@ -40,3 +40,13 @@ def test_shipped_cli_inputs_equal_the_derivation():
     assert list(table["school_id"]) == list(schools["school_id"])
     assert (table["capacity"].to_numpy() == schools["capacity"].to_numpy()).all()
     assert np.allclose(table["lon"], schools.geometry.x, atol=1e-6)
+
+
+def test_loading_the_demo_changes_no_gdal_setting_of_the_process():
+    import os
+
+    before = {k: v for k, v in os.environ.items() if k.startswith(("SHAPE_", "OGR_", "GDAL_"))}
+    demo_frames()
+    after = {k: v for k, v in os.environ.items() if k.startswith(("SHAPE_", "OGR_", "GDAL_"))}
+    # SHAPE_RESTORE_SHX=YES once leaked from here and made GDAL rewrite zipped shapefiles read later
+    assert after == before

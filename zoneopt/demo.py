@@ -64,7 +64,6 @@ def demo_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         ``median_household_income``, ``poverty_rate``); schools as WGS84 points with ``school_id``,
         ``name``, ``capacity``.
     """
-    os.environ.setdefault("SHAPE_RESTORE_SHX", "YES")
     tracts = gpd.read_file(tracts_path())
     if tracts.crs is None:
         tracts = tracts.set_crs("EPSG:4269")
