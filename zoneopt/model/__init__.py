@@ -498,11 +498,11 @@ def separation_cuts(
         if not zone:
             continue
         root = int(district.home_unit[j])
-        reached = _reach(nbrs, {root}, zone | {root})
+        reached = reachable(nbrs, {root}, zone | {root})
         rest = zone - reached
         while rest:
             start = min(rest)
-            piece = _reach(nbrs, {start}, rest)
+            piece = reachable(nbrs, {start}, rest)
             rest -= piece
             pieces += 1
             boundary = set()
@@ -518,7 +518,8 @@ def separation_cuts(
     return a, lo, hi, pieces
 
 
-def _reach(nbrs, start: set, allowed: set) -> set:
+def reachable(nbrs, start: set, allowed: set) -> set:
+    """Units reached from ``start`` through neighbours in ``allowed`` (a flood fill)."""
     seen = set(start)
     queue = deque(start)
     while queue:

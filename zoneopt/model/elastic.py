@@ -48,6 +48,7 @@ from . import (
     _stability_rows,
     build_model,
     eligible_pairs,
+    reachable,
     separation_cuts,
 )
 
@@ -489,15 +490,7 @@ def _cut_off_units(district: District, assign: np.ndarray) -> str:
     for j in range(district.n_schools):
         zone = set(np.flatnonzero((assign == j) & ~islands).tolist())
         root = int(district.home_unit[j])
-        seen = {root}
-        stack = [root]
-        while stack:
-            u = stack.pop()
-            for v in nbrs[u]:
-                v = int(v)
-                if v in zone and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
+        seen = reachable(nbrs, {root}, zone | {root})
         cut.extend(
             f"{district.unit_ids[i]} ({district.school_ids[j]})" for i in sorted(zone - seen)
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..district import District
-from ..model import Neighbourhood, build_model, separation_cuts
+from ..model import Neighbourhood, build_model, reachable, separation_cuts
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
@@ -287,16 +287,7 @@ def local_search(
         keep = {u for u in zone if u != removed and not islands[u]}
         if not keep:
             return True
-        seen = {root}
-        stack = [root]
-        while stack:
-            u = stack.pop()
-            for v in nbrs[u]:
-                v = int(v)
-                if v in keep and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        return keep <= seen
+        return keep <= reachable(nbrs, {root}, keep | {root})
 
     improved = True
     while improved and time.perf_counter() < deadline:
