@@ -36,6 +36,10 @@ class Constraints:
     contiguity: bool = True
     max_moved_share: float = 1.0
     low_income_band: float = INF
+    tier_band: float = INF
+    walk_zone_km: float = 0.0
+    neighbourhoods: str = ""
+    keep_neighbourhoods: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,51 @@ class Travel:
     """Where distances come from: straight lines, or a travel matrix CSV."""
 
     matrix: str = ""
+    barriers: str = ""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The names in the planner's own files, where they differ from the contract's (Additions)."""
+
+    unit_id: str = "unit_id"
+    students: str = "students"
+    low_income: str = "low_income"
+    current_school: str = "current_school"
+    locked_school: str = "locked_school"
+    school_id: str = "school_id"
+    school_name: str = "name"
+    capacity: str = "capacity"
+    schools_where: str = ""
+
+
+@dataclass(frozen=True)
+class Years:
+    """Plan years and enrollment projections (Additions)."""
+
+    projections: str = ""
+    plan: tuple[int, ...] = ()
+    series: tuple[str, ...] = ("mid",)
+    balance_year: str | int = "mean"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Phase-in: grandfathered grades stay at their status-quo school (Additions)."""
+
+    start_year: int = 0
+    grandfather_grades: tuple[int, ...] = ()
+    top_grade: int = 5
+
+
+@dataclass(frozen=True)
+class Feeders:
+    """Middle schools fed by the elementary zones (Additions)."""
+
+    middle_schools: str = ""
+    mode: str = "none"
+    middle_max_utilization: float = 1.0
+    balance_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +117,10 @@ class Report:
     """Presentation settings (an extension of the contract)."""
 
     title: str = ""
+    suppress_below: int = 0
+    addresses: str = ""
+    pdf: bool = True
+    unit_name: str = ""
 
 
 _SECTIONS: dict[str, type] = {
@@ -76,7 +129,17 @@ _SECTIONS: dict[str, type] = {
     "travel": Travel,
     "solver": Solver,
     "report": Report,
+    "columns": Columns,
+    "years": Years,
+    "transition": Transition,
+    "feeders": Feeders,
 }
+
+#: Keys whose value is a file path: relative paths are relative to the scenario file.
+PATH_KEYS = (
+    "travel.matrix", "travel.barriers", "constraints.neighbourhoods", "years.projections",
+    "feeders.middle_schools", "report.addresses",
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +160,10 @@ class Scenario:
     travel: Travel = field(default_factory=Travel)
     solver: Solver = field(default_factory=Solver)
     report: Report = field(default_factory=Report)
+    columns: Columns = field(default_factory=Columns)
+    years: Years = field(default_factory=Years)
+    transition: Transition = field(default_factory=Transition)
+    feeders: Feeders = field(default_factory=Feeders)
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -124,12 +191,14 @@ class Scenario:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ZoneoptInputError(f"the scenario is not valid TOML: {exc}", file=path) from None
         scenario = cls.from_dict(data, source=str(path))
-        if scenario.travel.matrix and not Path(scenario.travel.matrix).is_absolute():
-            # A relative matrix path is relative to the scenario file, as a planner would expect.
-            scenario = scenario.with_values(
-                {"travel.matrix": str((path.parent / scenario.travel.matrix).resolve())}
-            )
-        return scenario
+        # A relative file path is relative to the scenario file, as a planner would expect.
+        resolved = {}
+        for dotted in PATH_KEYS:
+            section, key = dotted.split(".")
+            value = getattr(getattr(scenario, section), key)
+            if value and not Path(value).is_absolute():
+                resolved[dotted] = str((path.parent / value).resolve())
+        return scenario.with_values(resolved) if resolved else scenario
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str = "scenario") -> Scenario:
@@ -163,7 +232,9 @@ class Scenario:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The scenario as nested dicts (the shape of the TOML file)."""
         return {
-            name: dataclasses.asdict(getattr(self, name)) for name in _SECTIONS
+            name: {k: list(v) if isinstance(v, tuple) else v
+                   for k, v in dataclasses.asdict(getattr(self, name)).items()}
+            for name in _SECTIONS
         }
 
     def to_toml(self) -> str:
@@ -259,6 +330,32 @@ def _build_section(name: str, values: dict[str, Any], source: str) -> Any:
 def _coerce(value: Any, fld: dataclasses.Field, dotted: str, source: str) -> Any:
     default = fld.default
     try:
+        if isinstance(default, tuple):
+            # Lists of years, grades or series: every element like the default's elements.
+            items = list(value) if isinstance(value, list | tuple) else None
+            if items is None:
+                raise ValueError
+            kind = str if fld.type in ("tuple[str, ...]",) else int
+            out = []
+            for item in items:
+                if kind is int:
+                    if isinstance(item, bool) or not float(item).is_integer():
+                        raise ValueError
+                    out.append(int(float(item)))
+                else:
+                    if not isinstance(item, str):
+                        raise ValueError
+                    out.append(item)
+            return tuple(out)
+        if fld.name == "balance_year":
+            if isinstance(value, str) and value.strip().lower() == "mean":
+                return "mean"
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
         if isinstance(default, bool):
             if isinstance(value, bool):
                 return value
@@ -284,7 +381,9 @@ def _coerce(value: Any, fld: dataclasses.Field, dotted: str, source: str) -> Any
                 raise ValueError
             return value
     except (TypeError, ValueError):
-        kind = type(default).__name__.replace("float", "number").replace("int", "whole number")
+        kind = {"balance_year": "year or 'mean'"}.get(fld.name) or (
+            "list" if isinstance(default, tuple)
+            else type(default).__name__.replace("float", "number").replace("int", "whole number"))
         raise ZoneoptInputError(
             f"{dotted} = {value!r} is not a {kind}", file=source, column=dotted
         ) from None
@@ -297,8 +396,9 @@ def _check_values(s: Scenario) -> None:
     def bad(key: str, message: str) -> None:
         raise ZoneoptInputError(message, file=s.source or "scenario", column=key)
 
-    if o.balance not in ("dissimilarity", "none"):
-        bad("objective.balance", f"objective.balance = '{o.balance}': use 'dissimilarity' or 'none'")
+    if o.balance not in ("dissimilarity", "tiers", "none"):
+        bad("objective.balance",
+            f"objective.balance = '{o.balance}': use 'dissimilarity', 'tiers' or 'none'")
     for key in ("distance_weight", "moved_weight"):
         if getattr(o, key) < 0 or not math.isfinite(getattr(o, key)):
             bad(f"objective.{key}", f"objective.{key} must be a finite number >= 0")
@@ -312,7 +412,8 @@ def _check_values(s: Scenario) -> None:
             f"constraints.min_utilization ({c.min_utilization}) is above max_utilization "
             f"({c.max_utilization}); lower the minimum or raise the maximum",
         )
-    for key in ("max_distance_km", "max_extra_distance_km", "low_income_band"):
+    for key in ("max_distance_km", "max_extra_distance_km", "low_income_band", "tier_band",
+                "walk_zone_km"):
         if getattr(c, key) < 0:
             bad(f"constraints.{key}", f"constraints.{key} cannot be negative (use inf for no limit)")
     if not 0 <= c.max_moved_share <= 1:
@@ -328,6 +429,36 @@ def _check_values(s: Scenario) -> None:
             "solver.contiguity_model must be 'auto', 'exact' or 'closer_neighbour'")
     if not v.name.strip():
         bad("solver.name", "solver.name cannot be empty (use 'highs' or 'cbc')")
+    if c.keep_neighbourhoods and not c.neighbourhoods:
+        bad("constraints.keep_neighbourhoods",
+            "constraints.keep_neighbourhoods = true needs constraints.neighbourhoods (a polygons file)")
+    f, y, t, r = s.feeders, s.years, s.transition, s.report
+    if f.mode not in ("none", "report", "nested"):
+        bad("feeders.mode", f"feeders.mode = '{f.mode}': use 'none', 'report' or 'nested'")
+    if f.mode != "none" and not f.middle_schools:
+        bad("feeders.middle_schools",
+            f"feeders.mode = '{f.mode}' needs feeders.middle_schools (a schools file)")
+    if f.middle_max_utilization <= 0:
+        bad("feeders.middle_max_utilization", "feeders.middle_max_utilization must be greater than 0")
+    if f.balance_weight < 0 or not math.isfinite(f.balance_weight):
+        bad("feeders.balance_weight", "feeders.balance_weight must be a finite number >= 0")
+    if y.plan and not y.projections:
+        bad("years.plan", "years.plan needs years.projections (the projections CSV)")
+    if len(set(y.plan)) != len(y.plan):
+        bad("years.plan", f"years.plan lists a year twice: {list(y.plan)}")
+    if not y.series:
+        bad("years.series", "years.series must name at least one series, e.g. ['mid']")
+    if y.balance_year != "mean" and y.plan and y.balance_year not in y.plan:
+        bad("years.balance_year",
+            f"years.balance_year = {y.balance_year} is not one of years.plan {list(y.plan)}")
+    if t.grandfather_grades and not t.start_year:
+        bad("transition.grandfather_grades",
+            "transition.grandfather_grades needs transition.start_year (the first year of the new zones)")
+    if any(g < 0 or g > t.top_grade for g in t.grandfather_grades):
+        bad("transition.grandfather_grades",
+            f"transition.grandfather_grades must be grades 0..top_grade ({t.top_grade})")
+    if r.suppress_below < 0:
+        bad("report.suppress_below", "report.suppress_below cannot be negative (0: no suppression)")
 
 
 def load_scenario(path: str | os.PathLike | None) -> Scenario:
