@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .district import District
-from .scenario import Scenario
-from .settings import CHECK_TOLERANCE
+from ..district import District
+from ..scenario import Scenario
+from ..settings import CHECK_TOLERANCE
 
 #: Relative tolerance when comparing reported figures with the checker's own.
 FIGURE_RTOL = 1e-7
