@@ -493,6 +493,33 @@ def _matrix_distances(
     return dist
 
 
+def district_for(
+    units: str | os.PathLike, schools: str | os.PathLike, scenario: Any
+) -> District:
+    """The district of the files as a scenario reads them: its travel matrix and ``[columns]``.
+
+    Parameters
+    ----------
+    units, schools
+        The planner's files.
+    scenario
+        A :class:`~zoneopt.scenario.Scenario`: ``[travel] matrix``, ``[columns]`` (the files'
+        own column names, ``schools_where``), and ``objective.balance`` (with ``"none"`` the
+        units may lack a low-income column).
+
+    Returns
+    -------
+    District
+    """
+    return District.from_files(
+        units,
+        schools,
+        travel_matrix=scenario.travel.matrix or None,
+        columns=scenario.columns,
+        require_low_income=scenario.objective.balance != "none",
+    )
+
+
 def load_district(
     units: str | os.PathLike, schools: str | os.PathLike, travel_matrix: str | os.PathLike | None = None
 ) -> District:
