@@ -125,7 +125,7 @@ def solve_district(
     dict
         The batch.csv row: district, status, exit_code, error, folder, wall_seconds, figures.
     """
-    from .district import District
+    from .district import district_for
     from .scenario import load_scenario
     from .solve import optimize
 
@@ -136,8 +136,7 @@ def solve_district(
     try:
         files = district_files(folder)
         scenario = single_core(load_scenario(files.scenario))
-        district = District.from_files(files.units, files.schools,
-                                       travel_matrix=scenario.travel.matrix or None)
+        district = district_for(files.units, files.schools, scenario)
         plan = optimize(district, scenario, time_limit=time_limit, solver=solver)
         plan.save(out, maps=maps)
         row.update(status=plan.status, exit_code=0, error="")

@@ -136,20 +136,21 @@ def _headline(plan: Any, out: Path) -> None:
 
 
 def _cmd_optimize(args) -> int:
-    from .district import District
+    from .district import district_for
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    district = District.from_files(args.units, args.schools,
-                                   travel_matrix=scenario.travel.matrix or None)
+    district = district_for(args.units, args.schools, scenario)
     return _solve_and_write(district, scenario, args, Path(args.out))
 
 
 def _cmd_demo(args) -> int:
-    from .demo import demo_district, demo_scenario
+    from .demo import SUBAREA_TRACTS, demo_district, demo_scenario
 
-    print("zoneopt demo: Sacramento County census tracts (Census 2000) with 24 illustrative schools")
-    return _solve_and_write(demo_district(), demo_scenario(), args, Path(args.out))
+    district = demo_district()
+    print(f"zoneopt demo: {SUBAREA_TRACTS} census tracts of eastern Sacramento County (Census 2000) "
+          f"with {district.n_schools} illustrative elementary schools")
+    return _solve_and_write(district, demo_scenario(), args, Path(args.out))
 
 
 def _cmd_units(args) -> int:

@@ -21,9 +21,16 @@ import shapely
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from . import io
+from .columns import apply_columns
 from .errors import ZoneoptInputError
 from .settings import MIN_SHARED_BOUNDARY_M
-from .validate import check_references, school_outside_error, validate_schools, validate_units
+from .validate import (
+    Problems,
+    check_references,
+    school_outside_error,
+    validate_schools,
+    validate_units,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +75,8 @@ class District:
         schools: str | os.PathLike,
         *,
         travel_matrix: str | os.PathLike | None = None,
+        columns: Any = None,
+        require_low_income: bool = True,
     ) -> District:
         """Read and validate a district from the contract's input files.
 
@@ -79,6 +88,13 @@ class District:
             CSV with ``lon``/``lat`` or a vector file of points (``school_id``, ``capacity``, ``name``).
         travel_matrix
             Optional CSV ``unit_id,school_id,distance_km``; pairs missing from it are not allowed.
+        columns
+            The files' own column names: a :class:`~zoneopt.scenario.Columns` (the scenario's
+            ``[columns]``), or a dict of its keys such as ``{"unit_id": "PBID", "students":
+            "K5LiveAtt", "school_id": "NAME", "schools_where": "TYPE == 'ES'"}``.
+        require_low_income
+            False when the scenario balances nothing (``balance = "none"``): the units may then
+            lack a low-income column (every unit counts 0).
 
         Returns
         -------
@@ -97,6 +113,8 @@ class District:
             units_frame,
             schools_frame,
             travel_matrix=matrix,
+            columns=columns,
+            require_low_income=require_low_income,
             sources={
                 "units": str(units),
                 "schools": str(schools),
@@ -112,6 +130,8 @@ class District:
         *,
         travel_matrix: pd.DataFrame | None = None,
         sources: dict[str, str] | None = None,
+        columns: Any = None,
+        require_low_income: bool = True,
     ) -> District:
         """Build a district from frames; the frames passed in are never modified.
 
@@ -125,6 +145,8 @@ class District:
             Optional frame ``unit_id, school_id, distance_km``.
         sources
             Labels of where the frames came from, used in error messages.
+        columns, require_low_income
+            As in :meth:`from_files`.
 
         Returns
         -------
@@ -140,9 +162,13 @@ class District:
                     geometry=gpd.points_from_xy(schools["lon"], schools["lat"]),
                     crs="EPSG:4326",
                 )
-        units_v = validate_units(units, source=usrc)
-        schools_v = validate_schools(schools, source=ssrc)
-        check_references(units_v, list(schools_v["school_id"]), source=usrc)
+        if columns is not None:
+            units, schools = apply_columns(units, schools, columns, units_source=usrc,
+                                           schools_source=ssrc,
+                                           require_low_income=require_low_income)
+            # Mapped id columns (PBID, NAME) become text as the contract's names are on reading.
+            units, schools = io._as_text_ids(units), io._as_text_ids(schools)
+        units_v, schools_v = _validated(units, schools, usrc, ssrc, require_low_income)
 
         utm = units_v.estimate_utm_crs()
         units_p = units_v.to_crs(utm)
@@ -381,6 +407,29 @@ def centroid_distances_km(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) ->
     return np.sqrt((diff**2).sum(axis=2)) / 1000.0
 
 
+def _validated(
+    units: Any, schools: Any, usrc: str, ssrc: str, require_low_income: bool
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Both files validated, with every problem of both (and of their references) in one error."""
+    problems = Problems()
+    units_v = schools_v = None
+    try:
+        units_v = validate_units(units, source=usrc, require_low_income=require_low_income)
+    except ZoneoptInputError as exc:
+        problems.extend(exc)
+    try:
+        schools_v = validate_schools(schools, source=ssrc)
+    except ZoneoptInputError as exc:
+        problems.extend(exc)
+    if units_v is not None and schools_v is not None:
+        try:
+            check_references(units_v, list(schools_v["school_id"]), source=usrc)
+        except ZoneoptInputError as exc:
+            problems.extend(exc)
+    problems.raise_if_any()
+    return units_v, schools_v
+
+
 def _check_projected_geometry(units: gpd.GeoDataFrame, source: str) -> None:
     area = shapely.area(units.geometry.to_numpy())
     if not np.all(np.isfinite(area)):
@@ -397,8 +446,10 @@ def _home_units(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, source: str)
     # A point on a shared boundary touches two units: the lowest unit position wins, deterministically.
     for j, i in sorted(zip(school_idx.tolist(), unit_idx.tolist(), strict=True), reverse=True):
         home[j] = i
-    if (home < 0).any():
-        raise school_outside_error(units, schools, int(np.flatnonzero(home < 0)[0]), source=source)
+    problems = Problems()
+    for j in np.flatnonzero(home < 0):
+        problems.extend(school_outside_error(units, schools, int(j), source=source))
+    problems.raise_if_any()
     return home
 
 
@@ -440,6 +491,33 @@ def _matrix_distances(
             )
         dist[uidx[u], sidx[s]] = float(d)
     return dist
+
+
+def district_for(
+    units: str | os.PathLike, schools: str | os.PathLike, scenario: Any
+) -> District:
+    """The district of the files as a scenario reads them: its travel matrix and ``[columns]``.
+
+    Parameters
+    ----------
+    units, schools
+        The planner's files.
+    scenario
+        A :class:`~zoneopt.scenario.Scenario`: ``[travel] matrix``, ``[columns]`` (the files'
+        own column names, ``schools_where``), and ``objective.balance`` (with ``"none"`` the
+        units may lack a low-income column).
+
+    Returns
+    -------
+    District
+    """
+    return District.from_files(
+        units,
+        schools,
+        travel_matrix=scenario.travel.matrix or None,
+        columns=scenario.columns,
+        require_low_income=scenario.objective.balance != "none",
+    )
 
 
 def load_district(
