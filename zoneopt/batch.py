@@ -137,7 +137,8 @@ def solve_district(
         files = district_files(folder)
         scenario = single_core(load_scenario(files.scenario))
         district = District.from_files(files.units, files.schools,
-                                       travel_matrix=scenario.travel.matrix or None)
+                                       travel_matrix=scenario.travel.matrix or None,
+                                       barriers=scenario.travel.barriers or None)
         plan = optimize(district, scenario, time_limit=time_limit, solver=solver)
         plan.save(out, maps=maps)
         row.update(status=plan.status, exit_code=0, error="")

@@ -59,6 +59,8 @@ class District:
     home_owner: np.ndarray
     distance_source: str = "straight line between unit centroid and school (UTM, km)"
     sources: dict[str, str] = field(default_factory=dict)
+    barriers: gpd.GeoDataFrame | None = None
+    barrier_pairs: tuple[tuple[int, int], ...] = ()
 
     # ------------------------------------------------------------------------------ constructors
     @classmethod
@@ -68,6 +70,7 @@ class District:
         schools: str | os.PathLike,
         *,
         travel_matrix: str | os.PathLike | None = None,
+        barriers: str | os.PathLike | None = None,
     ) -> District:
         """Read and validate a district from the contract's input files.
 
@@ -79,6 +82,9 @@ class District:
             CSV with ``lon``/``lat`` or a vector file of points (``school_id``, ``capacity``, ``name``).
         travel_matrix
             Optional CSV ``unit_id,school_id,distance_km``; pairs missing from it are not allowed.
+        barriers
+            Optional lines file ([travel] barriers): neighbours whose shared boundary runs along a
+            barrier are not neighbours (:mod:`zoneopt.travel.barriers`).
 
         Returns
         -------
@@ -93,14 +99,21 @@ class District:
         units_frame = io.read_units(units)
         schools_frame = io.read_schools(schools)
         matrix = io.read_travel_matrix(travel_matrix) if travel_matrix else None
+        lines = None
+        if barriers:
+            from .travel.barriers import read_barriers
+
+            lines = read_barriers(barriers)
         return cls.from_frames(
             units_frame,
             schools_frame,
             travel_matrix=matrix,
+            barriers=lines,
             sources={
                 "units": str(units),
                 "schools": str(schools),
                 **({"travel_matrix": str(travel_matrix)} if travel_matrix else {}),
+                **({"barriers": str(barriers)} if barriers else {}),
             },
         )
 
@@ -111,6 +124,7 @@ class District:
         schools: gpd.GeoDataFrame | pd.DataFrame,
         *,
         travel_matrix: pd.DataFrame | None = None,
+        barriers: gpd.GeoDataFrame | None = None,
         sources: dict[str, str] | None = None,
     ) -> District:
         """Build a district from frames; the frames passed in are never modified.
@@ -123,6 +137,8 @@ class District:
             GeoDataFrame of points, or a DataFrame with ``lon``/``lat`` columns in WGS84.
         travel_matrix
             Optional frame ``unit_id, school_id, distance_km``.
+        barriers
+            Optional barrier lines (any CRS): see :mod:`zoneopt.travel.barriers`.
         sources
             Labels of where the frames came from, used in error messages.
 
@@ -152,6 +168,14 @@ class District:
         home_unit = _home_units(units_p, schools_p, ssrc)
         home_owner = _home_owners(home_unit, units_p, schools_p)
         adjacency = rook_adjacency(units_p.geometry.to_numpy())
+        barriers_p, cut = None, ()
+        if barriers is not None:
+            from .travel.barriers import blocked_by_barriers, without_pairs
+
+            barriers_p = barriers.to_crs(utm)
+            cut = tuple(blocked_by_barriers(units_p.geometry.to_numpy(), adjacency,
+                                            barriers_p.geometry.to_numpy()))
+            adjacency = without_pairs(adjacency, list(cut))
 
         if travel_matrix is None:
             dist = centroid_distances_km(units_p, schools_p)
@@ -171,6 +195,8 @@ class District:
             home_owner=home_owner,
             distance_source=dsource,
             sources=sources,
+            barriers=barriers_p,
+            barrier_pairs=cut,
         )
 
     # ------------------------------------------------------------------------------ simple views
@@ -183,6 +209,13 @@ class District:
     def n_schools(self) -> int:
         """Number of schools."""
         return len(self.schools)
+
+    @property
+    def distance_source_name(self) -> str:
+        """summary.json's ``distance_source``: ``straight_line`` or the travel matrix's file name."""
+        if not self.sources.get("travel_matrix") and not self.distance_source.startswith("travel"):
+            return "straight_line"
+        return Path(self.sources.get("travel_matrix", "travel matrix")).name
 
     @property
     def crs(self) -> Any:

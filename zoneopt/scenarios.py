@@ -799,7 +799,8 @@ def frontier_command(args: Any) -> int:
     scenario = load_scenario(args.scenario)
     key, values = parse_vary(args.vary, scenario)
     district = District.from_files(args.units, args.schools,
-                                   travel_matrix=scenario.travel.matrix or None)
+                                   travel_matrix=scenario.travel.matrix or None,
+                                   barriers=scenario.travel.barriers or None)
     t0 = time.perf_counter()
     result = frontier(
         district, scenario, key, values, out=args.out, time_limit=args.time_limit,
