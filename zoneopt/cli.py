@@ -68,6 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     _solver_options(b)
     b.add_argument("--no-maps", action="store_true", help="skip map.html and report.html per plan")
     b.add_argument("--workers", type=int, help="local worker processes (default: every core)")
+    t = sub.add_parser("travel", help="travel matrix (walk or drive) from an OpenStreetMap extract")
+    t.add_argument("--units", required=True, help="units file, as for optimize")
+    t.add_argument("--schools", required=True, help="schools file, as for optimize")
+    t.add_argument("--network", required=True,
+                   help="OpenStreetMap .osm.pbf, .osm or .osm.bz2 extract, or an osmnx .graphml")
+    t.add_argument("--mode", required=True, choices=["walk", "drive"])
+    t.add_argument("--out", required=True, help="travel matrix CSV to write")
+    t.add_argument("--max-km", type=float, default=float("inf"),
+                   help="leave out pairs farther than this (default: no limit)")
+    t.add_argument("--barriers-out", help="also write the extract's freeways, railways and rivers "
+                   "(a lines file for [travel] barriers: .gpkg or .geojson)")
     return p
 
 
@@ -176,12 +187,31 @@ def _cmd_batch(args) -> int:
     return batch_command(args)
 
 
+def _cmd_travel(args) -> int:
+    from .travel import matrix, write_matrix
+    from .travel.barriers import osm_barriers, write_barriers
+
+    table = matrix(args.units, args.schools, args.network, mode=args.mode, max_km=args.max_km)
+    write_matrix(table, args.out)
+    snap = table.attrs["snap_km"]
+    print(f"wrote {len(table)} unit-school {args.mode} distances for {table['unit_id'].nunique()} "
+          f"of {len(snap)} units to {args.out} (median snap to the network {1000 * snap.median():.0f} m)")
+    if args.barriers_out:
+        lines = osm_barriers(args.network)
+        write_barriers(lines, args.barriers_out)
+        kinds = ", ".join(f"{k} {v}" for k, v in lines["kind"].value_counts().sort_index().items())
+        print(f"wrote {len(lines)} barrier lines ({kinds or 'none in this extract'}) to "
+              f"{args.barriers_out}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "optimize": _cmd_optimize,
     "demo": _cmd_demo,
     "units": _cmd_units,
     "frontier": _cmd_frontier,
     "batch": _cmd_batch,
+    "travel": _cmd_travel,
 }
 
 

@@ -66,6 +66,8 @@ class District:
     home_owner: np.ndarray
     distance_source: str = "straight line between unit centroid and school (UTM, km)"
     sources: dict[str, str] = field(default_factory=dict)
+    barriers: gpd.GeoDataFrame | None = None
+    barrier_pairs: tuple[tuple[int, int], ...] = ()
 
     # ------------------------------------------------------------------------------ constructors
     @classmethod
@@ -77,6 +79,7 @@ class District:
         travel_matrix: str | os.PathLike | None = None,
         columns: Any = None,
         require_low_income: bool = True,
+        barriers: str | os.PathLike | None = None,
     ) -> District:
         """Read and validate a district from the contract's input files.
 
@@ -95,6 +98,9 @@ class District:
         require_low_income
             False when the scenario balances nothing (``balance = "none"``): the units may then
             lack a low-income column (every unit counts 0).
+        barriers
+            Optional lines file ([travel] barriers): neighbours whose shared boundary runs along a
+            barrier are not neighbours (:mod:`zoneopt.travel.barriers`).
 
         Returns
         -------
@@ -109,16 +115,23 @@ class District:
         units_frame = io.read_units(units)
         schools_frame = io.read_schools(schools)
         matrix = io.read_travel_matrix(travel_matrix) if travel_matrix else None
+        lines = None
+        if barriers:
+            from .travel.barriers import read_barriers
+
+            lines = read_barriers(barriers)
         return cls.from_frames(
             units_frame,
             schools_frame,
             travel_matrix=matrix,
             columns=columns,
             require_low_income=require_low_income,
+            barriers=lines,
             sources={
                 "units": str(units),
                 "schools": str(schools),
                 **({"travel_matrix": str(travel_matrix)} if travel_matrix else {}),
+                **({"barriers": str(barriers)} if barriers else {}),
             },
         )
 
@@ -129,6 +142,7 @@ class District:
         schools: gpd.GeoDataFrame | pd.DataFrame,
         *,
         travel_matrix: pd.DataFrame | None = None,
+        barriers: gpd.GeoDataFrame | None = None,
         sources: dict[str, str] | None = None,
         columns: Any = None,
         require_low_income: bool = True,
@@ -143,6 +157,8 @@ class District:
             GeoDataFrame of points, or a DataFrame with ``lon``/``lat`` columns in WGS84.
         travel_matrix
             Optional frame ``unit_id, school_id, distance_km``.
+        barriers
+            Optional barrier lines (any CRS): see :mod:`zoneopt.travel.barriers`.
         sources
             Labels of where the frames came from, used in error messages.
         columns, require_low_income
@@ -178,6 +194,14 @@ class District:
         home_unit = _home_units(units_p, schools_p, ssrc)
         home_owner = _home_owners(home_unit, units_p, schools_p)
         adjacency = rook_adjacency(units_p.geometry.to_numpy())
+        barriers_p, cut = None, ()
+        if barriers is not None:
+            from .travel.barriers import blocked_by_barriers, without_pairs
+
+            barriers_p = barriers.to_crs(utm)
+            cut = tuple(blocked_by_barriers(units_p.geometry.to_numpy(), adjacency,
+                                            barriers_p.geometry.to_numpy()))
+            adjacency = without_pairs(adjacency, list(cut))
 
         if travel_matrix is None:
             dist = centroid_distances_km(units_p, schools_p)
@@ -197,6 +221,8 @@ class District:
             home_owner=home_owner,
             distance_source=dsource,
             sources=sources,
+            barriers=barriers_p,
+            barrier_pairs=cut,
         )
 
     # ------------------------------------------------------------------------------ simple views
@@ -209,6 +235,13 @@ class District:
     def n_schools(self) -> int:
         """Number of schools."""
         return len(self.schools)
+
+    @property
+    def distance_source_name(self) -> str:
+        """summary.json's ``distance_source``: ``straight_line`` or the travel matrix's file name."""
+        if not self.sources.get("travel_matrix") and not self.distance_source.startswith("travel"):
+            return "straight_line"
+        return Path(self.sources.get("travel_matrix", "travel matrix")).name
 
     @property
     def crs(self) -> Any:
@@ -515,6 +548,7 @@ def district_for(
         units,
         schools,
         travel_matrix=scenario.travel.matrix or None,
+        barriers=scenario.travel.barriers or None,
         columns=scenario.columns,
         require_low_income=scenario.objective.balance != "none",
     )

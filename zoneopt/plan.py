@@ -14,6 +14,7 @@ import pandas as pd
 from . import io, metrics
 from .district import District
 from .scenario import Scenario
+from .travel.walkzones import walk_zone_figures
 
 SCHOOL_COLUMNS = [
     "school_id", "name", "capacity",
@@ -83,6 +84,7 @@ class Plan:
             "solver": solver,
             "solve_seconds": float(seconds),
             **_figures(district, scenario, pos),
+            **walk_zone_figures(district, scenario),
             "scenario": scenario.to_dict(),
         }
         if interrupted:
@@ -112,6 +114,7 @@ class Plan:
             "n_units": district.n_units,
             "n_schools": district.n_schools,
             "islands": int(district.islands.sum()),
+            **walk_zone_figures(district, scenario),
             "scenario": scenario.to_dict(),
             "diagnosis": list(diagnosis),
         }

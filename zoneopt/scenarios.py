@@ -798,8 +798,9 @@ def frontier_command(args: Any) -> int:
 
     scenario = load_scenario(args.scenario)
     key, values = parse_vary(args.vary, scenario)
-    district = District.from_files(args.units, args.schools,
-                                   travel_matrix=scenario.travel.matrix or None)
+    from .district import district_for
+
+    district = district_for(args.units, args.schools, scenario)
     t0 = time.perf_counter()
     result = frontier(
         district, scenario, key, values, out=args.out, time_limit=args.time_limit,

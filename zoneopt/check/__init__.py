@@ -211,6 +211,17 @@ def check_plan(
         "n_schools": m,
         "objective": objective,
     }
+    # ------------------------------------------------------------------ travel (check/travel.py)
+    from .travel import check_travel
+
+    travel_violations, travel_figures = check_travel(district, scenario, pos)
+    violations.extend(travel_violations)
+    if "walk_zone_units" in travel_figures:
+        figures["walk_zone_units"] = travel_figures["walk_zone_units"]
+    if summary is not None and summary.get("distance_source", travel_figures["distance_source"]) \
+            != travel_figures["distance_source"]:
+        violations.append(f"summary distance_source={summary['distance_source']}, checker finds "
+                          f"{travel_figures['distance_source']}")
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")

@@ -30,6 +30,7 @@ from ..settings import (
     MAX_CUT_ROUNDS,
     SEARCH_SHARE_OF_BUDGET,
 )
+from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -151,6 +152,7 @@ def optimize(
         overrides["report.title"] = title
     if overrides:
         scenario = scenario.with_values(overrides)
+    district = prepare_district(district, scenario)  # barriers, travel matrix, walk-zone locks
     solver_name, solver_note = resolve_solver(scenario.solver.name)
     if solver_note:
         log.warning("solver: %s", solver_note)
@@ -168,7 +170,8 @@ def optimize(
 
     state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
     eligible = eligible_pairs(district, scenario)
-    findings = diagnose_before_solving(district, scenario, eligible)
+    findings = (walk_zone_conflicts(district, scenario, eligible)
+                or diagnose_before_solving(district, scenario, eligible))
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
