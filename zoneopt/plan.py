@@ -14,6 +14,7 @@ import pandas as pd
 from . import io, metrics
 from .district import District
 from .scenario import Scenario
+from .years import years_active, years_figures, years_objective_fn, years_table
 
 SCHOOL_COLUMNS = [
     "school_id", "name", "capacity",
@@ -83,6 +84,7 @@ class Plan:
             "solver": solver,
             "solve_seconds": float(seconds),
             **_figures(district, scenario, pos),
+            **years_figures(district, scenario, pos),
             "scenario": scenario.to_dict(),
         }
         if interrupted:
@@ -112,6 +114,7 @@ class Plan:
             "n_units": district.n_units,
             "n_schools": district.n_schools,
             "islands": int(district.islands.sum()),
+            **years_figures(district, scenario, None),
             "scenario": scenario.to_dict(),
             "diagnosis": list(diagnosis),
         }
@@ -226,6 +229,8 @@ class Plan:
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
+            if years_active(self.scenario):
+                io.write_csv(tmp / "years.csv", years_table(self))
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html
@@ -237,6 +242,9 @@ class Plan:
 
 def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float:
     o = scenario.objective
+    years_fn = years_objective_fn(district, scenario)
+    if years_fn is not None:
+        return years_fn(pos)
     return metrics.objective_value(
         pos, district.students, district.low_income, district.dist_km, district.status_quo,
         district.n_schools, balance=o.balance == "dissimilarity",
