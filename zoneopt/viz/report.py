@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from zoneopt.viz import _templates
-from zoneopt.viz.years import years_section_html
 from zoneopt.viz.maps import map_html
+from zoneopt.viz.years import years_section_html
 
 __all__ = ["report_html", "summary_html", "describe_scenario", "share_chart_svg"]
 
