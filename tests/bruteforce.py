@@ -82,3 +82,80 @@ def _contiguous(a, district, nbrs, islands):
         if zone - seen:
             return False
     return True
+
+
+def brute_force_years(district, scenario):
+    """Like :func:`brute_force` for a scenario with ``[years] plan``: every plan year and series must
+    fit its capacity, grandfathered cohorts counted at their status-quo school; the balance term is
+    the mean (or one year's) dissimilarity on the first series. Reads the projections CSV itself.
+    """
+    import pandas as pd
+
+    y, t, c, o = scenario.years, scenario.transition, scenario.constraints, scenario.objective
+    proj = pd.read_csv(y.projections, dtype={"unit_id": str})
+    if "series" not in proj:
+        proj["series"] = "mid"
+    if "grade" not in proj:
+        proj["grade"] = -1
+    proj = proj[proj["year"].isin(y.plan) & proj["series"].isin(y.series)]
+    proj = proj[proj["grade"] <= t.top_grade]
+    uidx = {u: i for i, u in enumerate(district.unit_ids)}
+    kept_grades = set(t.grandfather_grades)
+    records = [(uidx[r.unit_id], r.year, r.series,
+                bool(kept_grades) and r.grade >= 0 and r.grade - (r.year - t.start_year) in kept_grades,
+                r.students, r.low_income) for r in proj.itertuples()]
+    n, m = district.n_units, district.n_schools
+    d = district.dist_km
+    nearest = d.min(axis=1)
+    sq = district.status_quo
+    s = district.students.astype(float)
+    total = s.sum()
+    allowed = [
+        [j for j in range(m)
+         if math.isfinite(d[i, j]) and d[i, j] <= c.max_distance_km + 1e-9
+         and d[i, j] - nearest[i] <= c.max_extra_distance_km + 1e-9
+         and (district.locked[i] < 0 or district.locked[i] == j)]
+        for i in range(n)
+    ]
+    for j in range(m):
+        allowed[district.home_unit[j]] = [
+            k for k in allowed[district.home_unit[j]] if k == district.home_owner[j]]
+    adj = district.adjacency
+    nbrs = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(n)]
+    caps = {}
+    for year in y.plan:
+        cap = district.schools["capacity"].astype(float).to_numpy().copy()
+        for col in sorted(cl for cl in district.schools.columns if str(cl).startswith("capacity_")):
+            if int(col[9:]) <= year:
+                vals = pd.to_numeric(district.schools[col], errors="coerce").to_numpy()
+                cap = np.where(np.isnan(vals), cap, vals)
+        caps[year] = cap
+    balance_years = list(y.plan) if y.balance_year == "mean" else [int(y.balance_year)]
+    best, best_plan = math.inf, None
+    for combo in itertools.product(*allowed):
+        a = np.array(combo)
+        if c.contiguity and not _contiguous(a, district, nbrs, district.islands):
+            continue
+        enr, low = {}, {}
+        for i, year, ser, kept, st, lo in records:
+            j = sq[i] if kept else a[i]
+            enr.setdefault((year, ser), np.zeros(m))[j] += st
+            low.setdefault((year, ser), np.zeros(m))[j] += lo
+        if any((e > caps[yr] * c.max_utilization + 1e-9).any()
+               or (e < caps[yr] * c.min_utilization - 1e-9).any() for (yr, _), e in enr.items()):
+            continue
+        moved = s[a != sq].sum()
+        if moved > c.max_moved_share * total + 1e-9:
+            continue
+        ds = []
+        for yr in balance_years:
+            e, lo = enr[(yr, y.series[0])], low[(yr, y.series[0])]
+            other = e - lo
+            ds.append(0.0 if lo.sum() == 0 or other.sum() == 0
+                      else 0.5 * np.abs(lo / lo.sum() - other / other.sum()).sum())
+        val = float(np.mean(ds)) if o.balance == "dissimilarity" else 0.0
+        val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
+        val += o.moved_weight * moved / total
+        if val < best - 1e-12:
+            best, best_plan = val, a
+    return best, best_plan

@@ -61,6 +61,20 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--workers", type=int, help="local worker processes for --parallel (default: cores)")
     f.add_argument("--scheduler", help="Dask scheduler address for --parallel (a local cluster when omitted)")
 
+    pr = sub.add_parser("project", help="project enrollment by unit, year and grade (cohort "
+                        "survival; low, mid and high series) for [years] projections")
+    pr.add_argument("--history", required=True,
+                    help="CSV unit_id,year,grade,students[,low_income] of past years (two or more)")
+    pr.add_argument("--years", type=int, default=5, help="years to project after the last (default 5)")
+    pr.add_argument("--births", help="CSV unit_id,year,births: kindergarten follows births 5 years before")
+    pr.add_argument("--housing", help="CSV unit_id,year,housing_units of new housing")
+    pr.add_argument("--yield", dest="yield_per_unit", type=float, default=0.3,
+                    help="students (grades 0..top grade) per new housing unit (default 0.3)")
+    pr.add_argument("--top-grade", type=int, default=5, help="last grade of the schools (default 5)")
+    pr.add_argument("--shrink", type=float, default=50.0,
+                    help="students by which each unit's ratios lean on the district's (default 50)")
+    pr.add_argument("--out", required=True, help="projections CSV to write")
+
     b = sub.add_parser("batch", help="solve every district under a folder on a Dask cluster")
     b.add_argument("districts", help="folder with one subfolder per district")
     b.add_argument("--out", required=True)
@@ -175,6 +189,20 @@ def _cmd_units(args) -> int:
     return EXIT_OK
 
 
+def _cmd_project(args) -> int:
+    from .census.project import Method, project, write_projections
+
+    method = Method(shrink=args.shrink, yield_per_unit=args.yield_per_unit, top_grade=args.top_grade)
+    frame = project(args.history, years=args.years, births=args.births, housing=args.housing,
+                    method=method)
+    path = write_projections(frame, args.out)
+    last = frame["year"].max()
+    totals = frame[frame["year"] == last].groupby("series")["students"].sum()
+    print(f"wrote {path}: {frame['unit_id'].nunique()} units, years {frame['year'].min()}-{last}; "
+          f"students in {last}: " + ", ".join(f"{s} {totals[s]}" for s in ("low", "mid", "high")))
+    return EXIT_OK
+
+
 def _cmd_frontier(args) -> int:
     from .scenarios import frontier_command
 
@@ -209,6 +237,7 @@ _COMMANDS = {
     "optimize": _cmd_optimize,
     "demo": _cmd_demo,
     "units": _cmd_units,
+    "project": _cmd_project,
     "frontier": _cmd_frontier,
     "batch": _cmd_batch,
     "travel": _cmd_travel,

@@ -378,8 +378,11 @@ def demo_district() -> District:
 
 
 def demo_scenario() -> Scenario:
-    """The demo's scenario (see :data:`DEMO_SCENARIO`)."""
-    return Scenario.from_dict(DEMO_SCENARIO, source="demo scenario")
+    """The demo's scenario (see :data:`DEMO_SCENARIO`), planned for five years
+    (:mod:`zoneopt.census.demo_projection`)."""
+    from .census.demo_projection import demo_years_scenario
+
+    return Scenario.from_dict({**DEMO_SCENARIO, **demo_years_scenario()}, source="demo scenario")
 
 
 def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
@@ -391,6 +394,7 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
         Paths by role.
     """
     from . import io
+    from .census.demo_projection import demo_projections
 
     folder = Path(folder)
     units, schools = demo_frames()
@@ -406,6 +410,8 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
                 "lat": schools.geometry.y.round(6),
             }),
         ),
-        "scenario": demo_scenario().save(folder / "scenario.toml"),
+        "projections": io.write_csv(folder / "projections.csv", demo_projections(units)),
+        "scenario": demo_scenario().with_values({"years.projections": "projections.csv"}).save(
+            folder / "scenario.toml"),
     }
     return paths

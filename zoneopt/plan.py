@@ -15,6 +15,7 @@ from . import io, metrics
 from .district import District
 from .scenario import Scenario
 from .travel.walkzones import walk_zone_figures
+from .years import years_active, years_figures, years_objective_fn, years_table
 
 SCHOOL_COLUMNS = [
     "school_id", "name", "capacity",
@@ -85,6 +86,7 @@ class Plan:
             "solve_seconds": float(seconds),
             **_figures(district, scenario, pos),
             **walk_zone_figures(district, scenario),
+            **years_figures(district, scenario, pos),
             "scenario": scenario.to_dict(),
         }
         if interrupted:
@@ -115,6 +117,7 @@ class Plan:
             "n_schools": district.n_schools,
             "islands": int(district.islands.sum()),
             **walk_zone_figures(district, scenario),
+            **years_figures(district, scenario, None),
             "scenario": scenario.to_dict(),
             "diagnosis": list(diagnosis),
         }
@@ -229,6 +232,8 @@ class Plan:
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
+            if years_active(self.scenario):
+                io.write_csv(tmp / "years.csv", years_table(self))
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html
@@ -240,6 +245,9 @@ class Plan:
 
 def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float:
     o = scenario.objective
+    years_fn = years_objective_fn(district, scenario)
+    if years_fn is not None:
+        return years_fn(pos)
     return metrics.objective_value(
         pos, district.students, district.low_income, district.dist_km, district.status_quo,
         district.n_schools, balance=o.balance == "dissimilarity",

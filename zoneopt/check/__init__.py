@@ -19,6 +19,7 @@ import pandas as pd
 from ..district import District
 from ..scenario import Scenario
 from ..settings import CHECK_TOLERANCE
+from .years import check_years
 
 #: Relative tolerance when comparing reported figures with the checker's own.
 FIGURE_RTOL = 1e-7
@@ -116,7 +117,7 @@ def check_plan(
     # ------------------------------------------------------------------ capacity
     cap = district.schools["capacity"].to_numpy(dtype=float)
     enr = units.groupby("school")["students"].sum().reindex(range(m), fill_value=0.0).to_numpy()
-    for j in range(m):
+    for j in range(m) if not scenario.years.plan else ():  # [years]: every year's rule instead
         if enr[j] > cap[j] * c.max_utilization + CHECK_TOLERANCE:
             violations.append(
                 f"school {ids[j]}: enrollment {enr[j]:.0f} above {c.max_utilization:g} x capacity "
@@ -198,6 +199,11 @@ def check_plan(
     objective = (diss if o.balance == "dissimilarity" else 0.0) + o.distance_weight * mean_km + (
         o.moved_weight * moved_share
     )
+    years_check = check_years(district, scenario, pos, summary)  # None without [years] plan
+    if years_check is not None:
+        violations.extend(years_check.violations)
+        if o.balance == "dissimilarity":
+            objective += years_check.balance - diss
     figures = {
         "dissimilarity_after": diss,
         "max_share_gap_after": gap_max,

@@ -43,6 +43,8 @@ import scipy.sparse as sp
 from ..district import District
 from ..metrics import dissimilarity_scale
 from ..scenario import Scenario
+from ..years import years_active, years_data
+from . import years as year_rows
 
 #: Slack on right-hand sides computed in floating point (students are integers).
 RHS_EPS = 1e-6
@@ -99,6 +101,9 @@ class Model:
     balance_schools: np.ndarray
     objective_offset: float = 0.0
     row_names: list[str] = field(default_factory=list)
+    #: With [years] plan: the balance year (index) of each t column (None: today's single year).
+    balance_years: np.ndarray | None = None
+    years: object = None
 
     @property
     def n_pairs(self) -> int:
@@ -108,6 +113,11 @@ class Model:
     def start_vector(self, assign: np.ndarray, district: District, scenario: Scenario) -> np.ndarray:
         """Column values for a full assignment (balance variables at their implied values)."""
         x = (assign[self.pair_unit] == self.pair_school).astype(float)
+        if self.balance_years is not None:
+            from .years import start_balance
+
+            t = start_balance(self.years, assign, self.balance_schools, self.balance_years)
+            return np.concatenate([x, t])
         if len(self.balance_schools):
             a = _imbalance_weights(district)
             dev = np.bincount(assign, weights=a, minlength=district.n_schools)
@@ -147,8 +157,10 @@ class Model:
                     if self.lower[k] == 0 and self.upper[k] == 1 else pulp.LpInteger,
                 )
             else:
+                tag = ("" if self.balance_years is None
+                       else f"{self.balance_years[k - self.n_pairs]}_")
                 var = pulp.LpVariable(
-                    f"t_{self.balance_schools[k - self.n_pairs]}", lowBound=self.lower[k]
+                    f"t_{tag}{self.balance_schools[k - self.n_pairs]}", lowBound=self.lower[k]
                 )
             cols.append(var)
         prob += pulp.LpAffineExpression(
@@ -285,6 +297,12 @@ def build_model(
     use_balance = objective == "scenario" and o.balance == "dissimilarity"
     scale = dissimilarity_scale(district.students, district.low_income) if use_balance else 0.0
     bal_schools = free_schools if use_balance and scale > 0 else np.zeros(0, dtype=np.int64)
+    ydata = bal_years = None
+    if years_active(scenario):  # every plan year's rows replace today's (model/years.py)
+        ydata = years_data(district, scenario)
+        bal_schools, bal_years = year_rows.balance_columns(
+            ydata, free_schools if use_balance else np.zeros(0, dtype=np.int64))
+        scale = year_rows.balance_cost(ydata, bal_years)
     n_cols = k + len(bal_schools)
     cost = np.zeros(n_cols)
     moved_pair = (ps != sq[pu]).astype(float)
@@ -304,8 +322,12 @@ def build_model(
 
     rows = _Rows()
     _assignment_rows(rows, pu, free_units)
-    _capacity_rows(rows, district, scenario, pu, ps, free_schools)
-    if len(bal_schools):
+    if ydata is not None:
+        year_rows.capacity_rows(rows, ydata, pu, ps, free_schools)
+        year_rows.balance_rows(rows, ydata, pu, ps, bal_schools, bal_years, k)
+    else:
+        _capacity_rows(rows, district, scenario, pu, ps, free_schools)
+    if len(bal_schools) and ydata is None:
         _balance_rows(rows, district, pu, ps, bal_schools, k)
     if math.isfinite(c.low_income_band):
         _band_rows(rows, district, scenario, pu, ps, free_schools)
@@ -318,7 +340,8 @@ def build_model(
     a, lo, hi = rows.matrix(n_cols)
     return Model(
         cost=cost, lower=lower, upper=upper, integer=integer, rows=a, row_lower=lo, row_upper=hi,
-        pair_unit=pu, pair_school=ps, balance_schools=bal_schools,
+        pair_unit=pu, pair_school=ps, balance_schools=bal_schools, balance_years=bal_years,
+        years=ydata,
     )
 
 

@@ -31,6 +31,7 @@ from ..settings import (
     SEARCH_SHARE_OF_BUDGET,
 )
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
+from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -161,7 +162,11 @@ def optimize(
     deadline = t0 + budget
     o = scenario.objective
 
+    years_fn = years_objective_fn(district, scenario)  # None without [years] plan
+
     def objective_fn(assign: np.ndarray) -> float:
+        if years_fn is not None:
+            return years_fn(assign)
         return metrics.objective_value(
             assign, district.students, district.low_income, district.dist_km,
             district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
@@ -397,7 +402,11 @@ def _prover_main(conn) -> None:
         o = scenario.objective
         t0 = time.perf_counter()
 
+        years_fn = years_objective_fn(district, scenario)
+
         def objective_fn(a):
+            if years_fn is not None:
+                return years_fn(a)
             return metrics.objective_value(
                 a, district.students, district.low_income, district.dist_km, district.status_quo,
                 district.n_schools, balance=o.balance == "dissimilarity",

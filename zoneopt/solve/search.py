@@ -17,6 +17,7 @@ from ..model import Neighbourhood, build_model, reachable, separation_cuts
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
+from .years import year_loads
 
 #: Time cap of one LNS step; the node cap usually ends it much sooner.
 STEP_SECONDS = 3.0
@@ -273,6 +274,7 @@ def local_search(
     members: list[set[int]] = [set() for _ in range(m)]
     for i, j in enumerate(cur.tolist()):
         members[j].add(i)
+    loads = year_loads(district, scenario, cur)  # [years] plan: every year's limits and balance
 
     def band_ok(j: int, new_low: float, new_enr: float) -> bool:
         if not np.isfinite(band) or new_enr <= 0:
@@ -293,16 +295,23 @@ def local_search(
     while improved and time.perf_counter() < deadline:
         improved = False
         for i in rng.permutation(n).tolist():
-            if not movable[i] or s[i] == 0 and scale > 0 and not unit_cost[i].any():
+            if not movable[i] or (loads is None and s[i] == 0 and scale > 0
+                                  and not unit_cost[i].any()):
                 continue
             a = int(cur[i])
             targets = {int(cur[k]) for k in nbrs[i]} - {a} if not islands[i] else set(
                 np.flatnonzero(eligible[i]).tolist()) - {a}
             best_gain, best_b = 1e-12, -1
             for b in sorted(targets):
-                if not eligible[i, b] or enr[b] + s[i] > cap_hi[b] or enr[a] - s[i] < cap_lo[a]:
+                if loads is not None:
+                    if not eligible[i, b] or not loads.fits(i, a, b):
+                        continue
+                    gain = loads.gain(i, a, b)
+                elif not eligible[i, b] or enr[b] + s[i] > cap_hi[b] or enr[a] - s[i] < cap_lo[a]:
                     continue
-                gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i]) - abs(dev[b] + a_i[i]))
+                else:
+                    gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i])
+                                    - abs(dev[b] + a_i[i]))
                 gain += unit_cost[i, a] - unit_cost[i, b]
                 if gain <= best_gain:
                     continue
@@ -326,6 +335,8 @@ def local_search(
             members[a].discard(i)
             members[b].add(i)
             cur[i] = b
+            if loads is not None:
+                loads.move(i, a, b)
             improved = True
         if should_stop and should_stop():
             break
