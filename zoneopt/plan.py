@@ -47,6 +47,8 @@ class Plan:
     positions: np.ndarray | None
     summary: dict[str, Any]
     trace: list[dict[str, Any]] = field(default_factory=list)
+    #: Nested feeders: the middle school (position) each elementary school feeds (zoneopt.feeders).
+    feeds: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------ construction
     @classmethod
@@ -64,14 +66,19 @@ class Plan:
         seconds: float = 0.0,
         trace: list[dict[str, Any]] | None = None,
         interrupted: bool = False,
+        feeds: np.ndarray | None = None,
     ) -> Plan:
         """Make a plan (and all its figures) from an assignment.
 
         ``objective``, ``bound`` and ``gap`` describe what the search proved; when ``objective`` is
-        None it is computed from the assignment (and the bound is the trivial 0).
+        None it is computed from the assignment (and the bound is the trivial 0). ``feeds``: with
+        ``[feeders] mode = "nested"``, the middle school position each elementary school feeds.
         """
+        from .feeders import feeder_figures, objective_term
+        from .neighbourhoods import neighbourhood_figures
+
         pos = district.assignment_positions(assignment)
-        obj = _objective(district, scenario, pos)
+        obj = _objective(district, scenario, pos) + objective_term(district, scenario, pos, feeds)
         objective = obj if objective is None else objective
         if gap is None:
             gap = 0.0 if objective <= 1e-12 else max(0.0, (objective - bound) / objective)
@@ -83,11 +90,14 @@ class Plan:
             "solver": solver,
             "solve_seconds": float(seconds),
             **_figures(district, scenario, pos),
+            **feeder_figures(district, scenario, pos, feeds),
+            **neighbourhood_figures(district, scenario, pos),
             "scenario": scenario.to_dict(),
         }
         if interrupted:
             summary["interrupted"] = True
-        return cls(district, scenario, pos, summary, list(trace or []))
+        return cls(district, scenario, pos, summary, list(trace or []),
+                   feeds=None if feeds is None else np.asarray(feeds, dtype=np.int64))
 
     @classmethod
     def failed(
@@ -226,6 +236,9 @@ class Plan:
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
+                from .feeders import save_outputs
+
+                save_outputs(tmp, self)
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html

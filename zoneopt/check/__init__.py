@@ -211,6 +211,12 @@ def check_plan(
         "n_schools": m,
         "objective": objective,
     }
+    from .feeders import check_second_level  # middle zones, nesting, neighbourhoods
+
+    second = check_second_level(district, scenario, pos, summary)
+    violations.extend(second.violations)
+    figures.update(second.figures)
+    figures["objective"] += second.objective
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")
