@@ -216,7 +216,8 @@ def check_plan(
     second = check_second_level(district, scenario, pos, summary)
     violations.extend(second.violations)
     figures.update(second.figures)
-    figures["objective"] += second.objective
+    objective += second.objective
+    figures["objective"] = objective
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")

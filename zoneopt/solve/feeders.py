@@ -112,9 +112,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     data = load_feeders(district, scenario) if nested else None
     hoods = load_neighbourhoods(district, scenario) if scenario.constraints.keep_neighbourhoods else None
     groups = [g for g in hoods.groups() if len(g) > 1] if hoods is not None else None
-    eligible = eligible_pairs(district, scenario)
-    if groups:
-        eligible = _whole_eligibility(eligible, groups)
+    plain = eligible_pairs(district, scenario)
+    eligible = _whole_eligibility(plain, groups) if groups else plain
     o = scenario.objective
 
     def fn(assign, feeds):
@@ -126,8 +125,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     from ..model.diagnose_two_level import two_level_findings
 
-    findings = diagnose_before_solving(district, scenario, eligible) + two_level_findings(
-        district, scenario, eligible, data, hoods)
+    findings = two_level_findings(district, scenario, eligible, data, hoods)
+    findings = findings or diagnose_before_solving(district, scenario, plain)
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
@@ -177,11 +176,18 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if best.assign is not None:
         _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
                           t0 + SEARCH_END_SHARE * budget, feasible)
-    # 4. proof
-    if best.assign is not None:
-        _proof(district, scenario, eligible, data, groups, best, solver_name, deadline, log_solver,
-               feasible)
+    # 4. proof (without a plan it may still prove that none exists)
+    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline,
+                        log_solver, feasible)
     seconds = time.perf_counter() - t0
+    if best.assign is None and infeasible:
+        what = "nested feeders" if nested else "whole neighbourhoods"
+        findings = [f"no plan with {what} exists: the exact two-level model is infeasible (every "
+                    "rule of the scenario together); relax middle_max_utilization, the capacities "
+                    "or the distance limits" + (", or set keep_neighbourhoods = false" if groups
+                                                 else "")]
+        plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
+        raise InfeasibleError(findings, plan=plan)
     if best.assign is None:
         msg = (f"no plan with {'nested feeders' if nested else 'whole neighbourhoods'} was found "
                f"within {budget:g} s; allow more time (--time-limit) or relax the constraints")
@@ -298,32 +304,35 @@ def fn_better(best, a, f) -> bool:
 
 
 def _proof(district, scenario, eligible, data, groups, best, solver_name, deadline, log_solver,
-           feasible) -> None:
+           feasible) -> bool:
+    """Raise the bound with the exact two-level model; True when it proves that no plan exists."""
     contiguity = scenario.constraints.contiguity
     tl = build_two_level(district, scenario, eligible, data, groups,
                          contiguity="neighbour" if contiguity else "none")
     links = len(tl.base.pair_unit) * (len(tl.cands) if data is not None else 0)
     if links > PROOF_MAX_LINKS:
         log.info("two-level proof skipped (%d nesting rows); the bound is the relaxation's", links)
-        return
+        return False
     zeros_f = np.zeros(district.n_schools, np.int64) if data is not None else None
     share = 0.3
     for round_ in range(200):
         remaining = deadline - time.perf_counter()
         if remaining < 0.1:
-            return
-        start = tl.start_vector(district, scenario, data, best.assign, best.feeds)
+            return False
+        start = (tl.start_vector(district, scenario, data, best.assign, best.feeds)
+                 if best.assign is not None else None)
         slice_s = min(remaining, max(2.0, share * remaining))
         res = solve(tl.model, solver_name, time_limit=slice_s, mip_gap=scenario.solver.mip_gap,
                     start=start, seed=scenario.solver.seed, threads=scenario.solver.threads,
                     log=log_solver)
         if res.status == "infeasible":
-            return
+            return best.assign is None
         best.raise_bound(max(res.bound, 0.0), f"bound (two-level cut round {round_})")
         if res.values is None:
             share = 1.0
             continue
-        a, f = tl.plan_from(res.values, best.assign, zeros_f if data is not None else None)
+        base = best.assign if best.assign is not None else np.zeros(district.n_units, np.int64)
+        a, f = tl.plan_from(res.values, base, zeros_f if data is not None else None)
         cuts, lo, hi, pieces = separation_cuts(district, tl.model, a) if contiguity else (None, 0, 0, 0)
         mpieces = 0
         if data is not None and contiguity:
@@ -334,13 +343,14 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
             if res.status == "optimal":
                 best.proven = best.value <= res.objective + 1e-9
                 best.raise_bound(res.bound, "proven")
-                return
+                return False
             share = min(1.0, 2 * share)
             continue
         if pieces:
             tl.model.add_rows(cuts, lo, hi)
         if mpieces:
             tl.model.add_rows(mcuts, mlo, mhi)
+    return False
 
 
 __all__ = ["needs_two_level", "optimize_two_level"]
