@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from districts import CRS, grid_frames, schools_csv_frame
+from districts import CRS, grid_frames
 from shapely.geometry import box
 
 from zoneopt import District, Scenario
@@ -31,8 +31,10 @@ def two_level_frames(rows, cols, school_cells, middle_cells, *, seed=0, middle_s
 
 
 def write_middle(middle, path):
-    """The middle schools as the contract's CSV (lon/lat)."""
-    schools_csv_frame(middle).to_csv(path, index=False)
+    """The middle schools as the contract's CSV (lon/lat), whatever columns they have."""
+    wgs = middle.to_crs("EPSG:4326")
+    table = wgs.drop(columns="geometry").assign(lon=wgs.geometry.x, lat=wgs.geometry.y)
+    table.to_csv(path, index=False)
     return path
 
 
