@@ -12,7 +12,7 @@ from ..scenario import Scenario
 
 
 def two_level_findings(district: District, scenario: Scenario, eligible: np.ndarray, data,
-                       hoods) -> list[str]:
+                       hoods, plain: np.ndarray | None = None) -> list[str]:
     """Sentences, one per certain impossibility (empty when none is found).
 
     Parameters
@@ -24,7 +24,10 @@ def two_level_findings(district: District, scenario: Scenario, eligible: np.ndar
         :class:`zoneopt.feeders.FeederData` in nested mode, else None.
     hoods
         :class:`zoneopt.neighbourhoods.Neighbourhoods` when kept whole, else None.
+    plain
+        The pairs allowed before that narrowing (named in the findings).
     """
+    plain = eligible if plain is None else plain
     out: list[str] = []
     ids, uids = district.school_ids, district.unit_ids
     cap = district.capacity * scenario.constraints.max_utilization
@@ -44,7 +47,7 @@ def two_level_findings(district: District, scenario: Scenario, eligible: np.ndar
             if len(allowed) == 0:
                 examples = []
                 for i in units[:3]:
-                    own = np.flatnonzero(eligible[i])
+                    own = np.flatnonzero(plain[i])
                     examples.append(f"unit {uids[i]} may go only to "
                                     + (", ".join(ids[own][:4]) if len(own) else "no school"))
                 out.append(

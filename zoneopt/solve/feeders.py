@@ -125,7 +125,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     from ..model.diagnose_two_level import two_level_findings
 
-    findings = two_level_findings(district, scenario, eligible, data, hoods)
+    findings = two_level_findings(district, scenario, eligible, data, hoods, plain)
     findings = findings or diagnose_before_solving(district, scenario, plain)
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
