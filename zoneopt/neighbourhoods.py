@@ -225,6 +225,24 @@ def census_neighbourhoods(path: str | os.PathLike, *, clip_to: gpd.GeoDataFrame 
     return out
 
 
+def units_with_neighbourhoods(units: gpd.GeoDataFrame, places: str | os.PathLike,
+                              units_out: str | os.PathLike) -> gpd.GeoDataFrame:
+    """For ``zoneopt units --neighbourhoods``: write the places touching the units as a
+    neighbourhoods file next to ``units_out`` (``<stem>_neighbourhoods.gpkg``) and return a copy of
+    the units with a ``neighbourhood`` column (the place holding most of each unit's area, or empty).
+    """
+    hoods = census_neighbourhoods(places, clip_to=units)
+    target = Path(units_out).with_name(Path(units_out).stem + "_neighbourhoods.gpkg")
+    write_neighbourhoods(hoods, target)
+    local = units.to_crs(units.estimate_utm_crs())
+    member = membership(local, read_neighbourhoods(target), source=str(target))
+    out = units.copy()
+    out["neighbourhood"] = [member.names[g] if g >= 0 else None for g in member.member]
+    print(f"wrote {len(hoods)} neighbourhoods to {target}; "
+          f"{int((member.member >= 0).sum())} of {len(units)} units lie mostly in one")
+    return out
+
+
 def write_neighbourhoods(hoods: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     """Write a neighbourhoods file atomically (GeoPackage or GeoJSON by suffix)."""
     driver = "GeoJSON" if str(path).lower().endswith((".geojson", ".json")) else "GPKG"
@@ -234,5 +252,5 @@ def write_neighbourhoods(hoods: gpd.GeoDataFrame, path: str | os.PathLike) -> Pa
 __all__ = [
     "Neighbourhoods", "load_neighbourhoods", "read_neighbourhoods", "membership",
     "split_neighbourhoods", "neighbourhood_figures", "neighbourhood_table",
-    "census_neighbourhoods", "write_neighbourhoods",
+    "census_neighbourhoods", "write_neighbourhoods", "units_with_neighbourhoods",
 ]

@@ -551,8 +551,15 @@ def report_html(plan: Any) -> str:
         "road_distances": bool(scenario["travel"].get("matrix")),
         "chart": chart,
         "chart_note": chart_note,
+        "feeders_section": _feeders_section(plan),
     }
     return _env().get_template("report.html").render(**context)
+
+
+def _feeders_section(plan: Any) -> Any:
+    from .feeders import feeders_section
+
+    return feeders_section(plan)
 
 
 def summary_html(plan: Any) -> str:
