@@ -41,6 +41,8 @@ log = logging.getLogger("zoneopt")
 
 #: Share of the budget the single-level relaxation (plan and bound) may use.
 RELAXATION_SHARE = 0.35
+#: Share of the budget the middle-level relaxation (a bound on the middle dissimilarity) may use.
+MIDDLE_RELAXATION_SHARE = 0.1
 #: Share of the budget (from the start) after which the search stops and the proof takes over.
 SEARCH_END_SHARE = 0.8
 #: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
@@ -153,6 +155,15 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
+    if nested and rel_assign is not None:
+        try:
+            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+        except InfeasibleError as exc:
+            plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
+                               time.perf_counter() - t0, solver_name)
+            raise InfeasibleError(exc.diagnosis, plan=plan) from None
+        best.raise_bound(best.bound + scenario.feeders.balance_weight * mid_bound,
+                         "bound (+ middle relaxation)")
     # 2. a two-level start
     if rel_assign is not None:
         if nested:
@@ -205,6 +216,46 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     return plan
 
 
+def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float) -> float:
+    """A proven lower bound on the middle dissimilarity of any nested plan.
+
+    The middle zones of a nested plan are a plan of the single-level problem whose units carry the
+    middle counts and whose schools are the middle schools (contiguous zones holding their school,
+    within middle capacity), so that problem's proven bound holds; with the elementary bound, the
+    sum bounds the two-level objective (min of a sum >= sum of the minima).
+    """
+    from . import optimize
+
+    if middle_scale_of(data) == 0 or scenario.feeders.balance_weight == 0:
+        return 0.0
+    units = district.units[["unit_id", "geometry"]].copy()
+    units["students"] = data.students
+    units["low_income"] = data.low_income
+    try:
+        middle = District.from_frames(units, data.schools, sources={"units": "middle counts",
+                                                                     "schools": data.source})
+        scen = Scenario.from_dict({
+            "constraints": {"max_utilization": scenario.feeders.middle_max_utilization,
+                            "contiguity": scenario.constraints.contiguity},
+            "solver": {"time_limit_s": max(1.0, seconds), "mip_gap": scenario.solver.mip_gap,
+                       "name": scenario.solver.name, "seed": scenario.solver.seed,
+                       "threads": scenario.solver.threads},
+        })
+        plan = optimize(middle, scen)
+    except NoSolutionError:
+        return 0.0  # nothing proven cheaply; the two-level search settles it
+    except InfeasibleError as exc:
+        # No middle zoning at all exists, so no nested plan does either.
+        raise InfeasibleError([f"the middle schools alone: {d}" for d in exc.diagnosis]) from None
+    return max(0.0, float(plan.summary["bound"]))
+
+
+def middle_scale_of(data: FeederData) -> float:
+    """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
+    low = float(data.low_income.sum())
+    return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
+
+
 def _whole_eligibility(eligible: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
     """A neighbourhood goes whole to one school: only schools every unit of it may go to."""
     out = eligible.copy()
@@ -218,9 +269,9 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
     from ..check import check_plan
 
-    summary_free = scenario.with_values({"feeders.mode": "none", "constraints.keep_neighbourhoods":
-                                         False})
-    if not check_plan(district, summary_free, assign).ok:
+    single = scenario.with_values({"feeders.mode": "none", "constraints.keep_neighbourhoods": False,
+                                   "constraints.neighbourhoods": ""})
+    if not check_plan(district, single, assign).ok:
         return False
     if groups:
         for g in groups:
