@@ -55,3 +55,16 @@ def test_kept_neighbourhood_split_is_a_violation(tmp_path):
     report = check_plan(district, s, np.array([0, 0, 1, 1, 2, 2, 2, 1]))
     assert any("neighbourhood 'Oak Park' is split between schools S0, S1" in v
                for v in report.violations)
+
+
+def test_a_middle_zone_in_two_pieces_is_a_violation(tmp_path):
+    # A strip of five units: elementary schools in units 0, 2, 4; middle schools in 0 and 2. With
+    # S0 and S2 feeding M0 and S1 feeding M1, M0's zone is units 0, 1 and 3, 4: two pieces.
+    units, schools, middle = two_level_frames(1, 5, [0, 2, 4], [0, 2], seed=0, capacity_slack=3.0)
+    district = District.from_frames(units, schools)
+    s = scenario(tmp_path, middle=write_middle(middle, tmp_path / "m.csv"),
+                 feeders={"mode": "nested", "middle_max_utilization": 3.0})
+    plan = Plan.from_assignment(district, s, np.array([0, 0, 1, 2, 2]), feeds=np.array([0, 1, 0]))
+    report = check_plan(district, s, plan.positions, summary=plan.summary)
+    assert any("middle zone of M0 is not connected to its school: 2 unit(s) cut off, e.g. U0003" in v
+               for v in report.violations), report.violations

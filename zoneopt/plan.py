@@ -111,6 +111,7 @@ class Plan:
     ) -> Plan:
         """A plan object for a scenario with no plan: the summary holds the diagnosis."""
         before = _figures(district, scenario, district.status_quo)
+        before.update(_second_level_before(district, scenario))
         summary = {
             "status": status,
             "objective": None,
@@ -246,6 +247,17 @@ class Plan:
                     io.write_text(tmp / "map.html", map_html(self))
                     io.write_text(tmp / "report.html", report_html(self))
         return Path(out)
+
+
+def _second_level_before(district: District, scenario: Scenario) -> dict[str, Any]:
+    """Today's feeder and neighbourhood figures (for a plan that could not be made)."""
+    from .feeders import feeder_figures
+    from .neighbourhoods import neighbourhood_figures
+
+    if (district.status_quo < 0).any():
+        return {}
+    sq = district.status_quo
+    return {**feeder_figures(district, scenario, sq, None), **neighbourhood_figures(district, scenario, sq)}
 
 
 def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float:

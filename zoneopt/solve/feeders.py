@@ -172,6 +172,12 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 best.offer(rel_assign, feeds, "single-level plan + feeder map")
         elif feasible(rel_assign, None):
             best.offer(rel_assign, None, "single-level plan")
+        if groups and best.assign is None:
+            whole = _whole_by_majority(district, rel_assign, groups)
+            feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
+                     else None)
+            if (feeds is not None or not nested) and feasible(whole, feeds):
+                best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
     if best.assign is None:
         tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer")
         res = solve(tl.model, solver_name,
@@ -254,6 +260,17 @@ def middle_scale_of(data: FeederData) -> float:
     """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
     low = float(data.low_income.sum())
     return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
+
+
+def _whole_by_majority(district: District, assign: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Each neighbourhood moved whole to the school holding most of its students (a quick repair)."""
+    out = assign.copy()
+    s = district.students.astype(float)
+    for g in groups:
+        weights = np.bincount(assign[g], weights=s[g] + 1e-9, minlength=district.n_schools)
+        home = [j for j in set(assign[g].tolist()) if district.home_unit[j] in set(g.tolist())]
+        out[g] = home[0] if home else int(np.argmax(weights))
+    return out
 
 
 def _whole_eligibility(eligible: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:

@@ -25,11 +25,16 @@ def _pattern(rows, label: str) -> dict[str, str]:
     return {k: ", ".join(v) for k, v in out.items()}
 
 
+def _uses_second_level(plan: Any) -> bool:
+    """A real plan (not a plan-like object of a caller) with an assignment and a scenario."""
+    return getattr(plan, "positions", None) is not None and getattr(plan, "scenario", None) is not None
+
+
 def feeders_section(plan: Any) -> markupsafe.Markup:
     """The report's section on middle schools, feeders and neighbourhoods (empty when unused)."""
     from ._templates import env
 
-    if plan.positions is None:
+    if not _uses_second_level(plan):
         return markupsafe.Markup("")
     s, sc = plan.summary, plan.scenario
     feeders = hoods = None
@@ -82,7 +87,7 @@ def add_middle_zones_layer(m: Any, plan: Any) -> Any:
     """Add the plan's middle zones (dashed outlines, tooltips) to a folium map, when feeders are used."""
     import folium
 
-    if plan.positions is None or plan.scenario.feeders.mode == "none":
+    if not _uses_second_level(plan) or plan.scenario.feeders.mode == "none":
         return m
     from ..feeders import middle_zones
 
