@@ -84,6 +84,101 @@ def _contiguous(a, district, nbrs, islands):
     return True
 
 
+def brute_force_two_level(district, scenario, middle_points, middle_capacity, middle_students,
+                          middle_low, groups=None):
+    """The true optimum of the nested two-level problem (elementary plan x feeder map), or (inf, None).
+
+    ``middle_points`` are shapely points in the district's CRS; ``groups`` lists unit positions of
+    neighbourhoods that must go whole to one school. Independent of zoneopt's model and checker.
+    """
+    n, m, kk = district.n_units, district.n_schools, len(middle_points)
+    f = scenario.feeders
+    geoms = district.units.geometry.to_numpy()
+    homes = [min(i for i in range(n) if geoms[i].intersects(p)) for p in middle_points]
+    adj = district.adjacency
+    nbrs = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(n)]
+    ms, ml = np.asarray(middle_students, float), np.asarray(middle_low, float)
+    best, best_plan = math.inf, None
+    plans = _feasible_plans(district, scenario)
+    for a, val in plans:
+        if groups and any(len(set(a[g].tolist())) > 1 for g in groups):
+            continue
+        for feeds in itertools.product(range(kk), repeat=m):
+            mid = np.asarray(feeds)[a]
+            if any(mid[homes[k]] != k for k in range(kk)):
+                continue
+            enr = np.bincount(mid, weights=ms, minlength=kk)
+            if (enr > np.asarray(middle_capacity) * f.middle_max_utilization + 1e-9).any():
+                continue
+            ok = True
+            for k in range(kk):
+                zone = set(np.flatnonzero(mid == k).tolist())
+                seen, queue = {homes[k]}, deque([homes[k]])
+                while queue:
+                    u = queue.popleft()
+                    for v in nbrs[u]:
+                        if int(v) in zone and int(v) not in seen:
+                            seen.add(int(v))
+                            queue.append(int(v))
+                if zone - seen:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            lo = np.bincount(mid, weights=ml, minlength=kk)
+            ot = np.bincount(mid, weights=ms - ml, minlength=kk)
+            dm = 0.0 if lo.sum() == 0 or ot.sum() == 0 else 0.5 * np.abs(
+                lo / lo.sum() - ot / ot.sum()).sum()
+            total = val + f.balance_weight * dm
+            if total < best - 1e-12:
+                best, best_plan = total, (a, np.asarray(feeds))
+    return best, best_plan
+
+
+def _feasible_plans(district, scenario):
+    """Every feasible single-level plan with its objective (same rules as :func:`brute_force`)."""
+    out = []
+    n, m = district.n_units, district.n_schools
+    s, low = district.students.astype(float), district.low_income.astype(float)
+    c, o = scenario.constraints, scenario.objective
+    total = s.sum()
+    big_l, big_n = low.sum(), total - low.sum()
+    d = district.dist_km
+    nearest = d.min(axis=1)
+    sq = district.status_quo
+    allowed = [
+        [j for j in range(m)
+         if math.isfinite(d[i, j]) and d[i, j] <= c.max_distance_km + 1e-9
+         and d[i, j] - nearest[i] <= c.max_extra_distance_km + 1e-9
+         and (district.locked[i] < 0 or district.locked[i] == j)]
+        for i in range(n)
+    ]
+    for j in range(m):
+        allowed[district.home_unit[j]] = [
+            k for k in allowed[district.home_unit[j]] if k == district.home_owner[j]
+        ]
+    adj = district.adjacency
+    nbrs = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(n)]
+    cap = district.capacity.astype(float)
+    for combo in itertools.product(*allowed):
+        a = np.array(combo)
+        enr = np.bincount(a, weights=s, minlength=m)
+        if (enr > cap * c.max_utilization + 1e-9).any():
+            continue
+        if s[a != sq].sum() > c.max_moved_share * total + 1e-9:
+            continue
+        if c.contiguity and not _contiguous(a, district, nbrs, district.islands):
+            continue
+        lj = np.bincount(a, weights=low, minlength=m)
+        nj = enr - lj
+        val = 0.0 if big_l == 0 or big_n == 0 else 0.5 * np.abs(lj / big_l - nj / big_n).sum()
+        val = val if o.balance == "dissimilarity" else 0.0
+        val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
+        val += o.moved_weight * s[a != sq].sum() / total
+        out.append((a, val))
+    return out
+
+
 def brute_force_years(district, scenario):
     """Like :func:`brute_force` for a scenario with ``[years] plan``: every plan year and series must
     fit its capacity, grandfathered cohorts counted at their status-quo school; the balance term is

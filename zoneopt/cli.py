@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--students-total", type=int, help="students to spread by elementary-age children")
     g.add_argument("--students", help="CSV of geocoded students (lon, lat, optional low_income)")
     u.add_argument("--out", required=True, help="units file to write (.gpkg)")
+    u.add_argument("--neighbourhoods", help="TIGER/Line PLACE or COUSUB file (or any polygons with a "
+                   "name): writes them as a neighbourhoods file next to --out and adds a "
+                   "'neighbourhood' column (majority of each unit's area)")
 
     f = sub.add_parser("frontier", help="one plan per value of a scenario key")
     f.add_argument("--units", required=True)
@@ -183,6 +186,10 @@ def _cmd_units(args) -> int:
 
     units = build_units(args.block_groups, args.acs, boundary=args.boundary,
                         students_total=args.students_total, students=args.students)
+    if getattr(args, "neighbourhoods", None):
+        from .neighbourhoods import units_with_neighbourhoods
+
+        units = units_with_neighbourhoods(units, args.neighbourhoods, args.out)
     path = write_units(units, args.out)
     print(f"wrote {len(units)} units, {int(units['students'].sum())} students, "
           f"{int(units['low_income'].sum())} low-income, to {path}")

@@ -49,6 +49,8 @@ class Plan:
     positions: np.ndarray | None
     summary: dict[str, Any]
     trace: list[dict[str, Any]] = field(default_factory=list)
+    #: Nested feeders: the middle school (position) each elementary school feeds (zoneopt.feeders).
+    feeds: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------ construction
     @classmethod
@@ -66,14 +68,19 @@ class Plan:
         seconds: float = 0.0,
         trace: list[dict[str, Any]] | None = None,
         interrupted: bool = False,
+        feeds: np.ndarray | None = None,
     ) -> Plan:
         """Make a plan (and all its figures) from an assignment.
 
         ``objective``, ``bound`` and ``gap`` describe what the search proved; when ``objective`` is
-        None it is computed from the assignment (and the bound is the trivial 0).
+        None it is computed from the assignment (and the bound is the trivial 0). ``feeds``: with
+        ``[feeders] mode = "nested"``, the middle school position each elementary school feeds.
         """
+        from .feeders import feeder_figures, objective_term
+        from .neighbourhoods import neighbourhood_figures
+
         pos = district.assignment_positions(assignment)
-        obj = _objective(district, scenario, pos)
+        obj = _objective(district, scenario, pos) + objective_term(district, scenario, pos, feeds)
         objective = obj if objective is None else objective
         if gap is None:
             gap = 0.0 if objective <= 1e-12 else max(0.0, (objective - bound) / objective)
@@ -87,11 +94,14 @@ class Plan:
             **_figures(district, scenario, pos),
             **walk_zone_figures(district, scenario),
             **years_figures(district, scenario, pos),
+            **feeder_figures(district, scenario, pos, feeds),
+            **neighbourhood_figures(district, scenario, pos),
             "scenario": scenario.to_dict(),
         }
         if interrupted:
             summary["interrupted"] = True
-        return cls(district, scenario, pos, summary, list(trace or []))
+        return cls(district, scenario, pos, summary, list(trace or []),
+                   feeds=None if feeds is None else np.asarray(feeds, dtype=np.int64))
 
     @classmethod
     def failed(
@@ -105,6 +115,7 @@ class Plan:
     ) -> Plan:
         """A plan object for a scenario with no plan: the summary holds the diagnosis."""
         before = _figures(district, scenario, district.status_quo)
+        before.update(_second_level_before(district, scenario))
         summary = {
             "status": status,
             "objective": None,
@@ -227,13 +238,16 @@ class Plan:
         """
         with io.atomic_directory(out) as tmp:
             io.write_json(tmp / "summary.json", self.summary)
+            if years_active(self.scenario):  # today's zones per year even when no plan was found
+                io.write_csv(tmp / "years.csv", years_table(self))
             if self.positions is not None:
                 io.write_csv(tmp / "assignment.csv",
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
-            if years_active(self.scenario):
-                io.write_csv(tmp / "years.csv", years_table(self))
+                from .feeders import save_outputs
+
+                save_outputs(tmp, self)
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html
@@ -241,6 +255,17 @@ class Plan:
                     io.write_text(tmp / "map.html", map_html(self))
                     io.write_text(tmp / "report.html", report_html(self))
         return Path(out)
+
+
+def _second_level_before(district: District, scenario: Scenario) -> dict[str, Any]:
+    """Today's feeder and neighbourhood figures (for a plan that could not be made)."""
+    from .feeders import feeder_figures
+    from .neighbourhoods import neighbourhood_figures
+
+    if (district.status_quo < 0).any():
+        return {}
+    sq = district.status_quo
+    return {**feeder_figures(district, scenario, sq, None), **neighbourhood_figures(district, scenario, sq)}
 
 
 def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float:

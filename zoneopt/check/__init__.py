@@ -228,6 +228,13 @@ def check_plan(
             != travel_figures["distance_source"]:
         violations.append(f"summary distance_source={summary['distance_source']}, checker finds "
                           f"{travel_figures['distance_source']}")
+    from .feeders import check_second_level  # middle zones, nesting, neighbourhoods
+
+    second = check_second_level(district, scenario, pos, summary)
+    violations.extend(second.violations)
+    figures.update(second.figures)
+    objective += second.objective
+    figures["objective"] = objective
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")

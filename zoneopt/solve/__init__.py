@@ -154,6 +154,10 @@ def optimize(
     if overrides:
         scenario = scenario.with_values(overrides)
     district = prepare_district(district, scenario)  # barriers, travel matrix, walk-zone locks
+    from .feeders import needs_two_level, optimize_two_level
+
+    if needs_two_level(scenario):  # nested feeders or whole neighbourhoods: zoneopt.solve.feeders
+        return optimize_two_level(district, scenario, start=start, log_solver=log_solver)
     solver_name, solver_note = resolve_solver(scenario.solver.name)
     if solver_note:
         log.warning("solver: %s", solver_note)

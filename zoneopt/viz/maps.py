@@ -143,7 +143,7 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     district = plan.district
     title = getattr(plan, "title", "") or "Proposed attendance zones"
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
-    return _build_map(
+    m = _build_map(
         district.units,
         district.schools,
         assignment,
@@ -152,6 +152,9 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         basemap=basemap,
         title=title,
     )
+    from .feeders import add_middle_zones_layer
+
+    return add_middle_zones_layer(m, plan)
 
 
 def render_map(m: folium.Map) -> str:

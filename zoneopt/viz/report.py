@@ -553,8 +553,15 @@ def report_html(plan: Any) -> str:
         "chart": chart,
         "chart_note": chart_note,
         "years_section": years_section_html(plan),
+        "feeders_section": _feeders_section(plan),
     }
     return _env().get_template("report.html").render(**context)
+
+
+def _feeders_section(plan: Any) -> Any:
+    from .feeders import feeders_section
+
+    return feeders_section(plan)
 
 
 def summary_html(plan: Any) -> str:
