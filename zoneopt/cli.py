@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--students-total", type=int, help="students to spread by elementary-age children")
     g.add_argument("--students", help="CSV of geocoded students (lon, lat, optional low_income)")
     u.add_argument("--out", required=True, help="units file to write (.gpkg)")
+    u.add_argument("--ses-tiers", type=int, metavar="K",
+                   help="also compute the composite SES index and K tiers (needs B19113, B15003, "
+                   "B11003 or B09002, B25003, C16002 or B16004 among the --acs tables)")
+    u.add_argument("--ses-weights", metavar="M=W,...",
+                   help="weights of the SES measures, e.g. income=2,english=0.5 (default 1 each)")
 
     f = sub.add_parser("frontier", help="one plan per value of a scenario key")
     f.add_argument("--units", required=True)
@@ -157,6 +162,14 @@ def _cmd_units(args) -> int:
 
     units = build_units(args.block_groups, args.acs, boundary=args.boundary,
                         students_total=args.students_total, students=args.students)
+    if args.ses_tiers is not None:
+        from .census.ses import ses_tiers, tier_summary
+
+        units = ses_tiers(units, args.acs, args.ses_tiers, weights=args.ses_weights)
+        print(units.attrs["ses_method"])
+        print(tier_summary(units))
+    elif args.ses_weights:
+        raise ZoneoptInputError("--ses-weights needs --ses-tiers K", column="--ses-weights")
     path = write_units(units, args.out)
     print(f"wrote {len(units)} units, {int(units['students'].sum())} students, "
           f"{int(units['low_income'].sum())} low-income, to {path}")

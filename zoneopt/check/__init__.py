@@ -19,6 +19,7 @@ import pandas as pd
 from ..district import District
 from ..scenario import Scenario
 from ..settings import CHECK_TOLERANCE
+from .ses import check_ses
 
 #: Relative tolerance when comparing reported figures with the checker's own.
 FIGURE_RTOL = 1e-7
@@ -211,6 +212,10 @@ def check_plan(
         "n_schools": m,
         "objective": objective,
     }
+    ses = check_ses(district, scenario, pos, summary)  # SES tiers and monitored groups
+    violations.extend(ses.violations)
+    figures.update(ses.figures)
+    figures["objective"] += ses.objective_term
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")

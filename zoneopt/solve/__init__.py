@@ -30,6 +30,7 @@ from ..settings import (
     MAX_CUT_ROUNDS,
     SEARCH_SHARE_OF_BUDGET,
 )
+from ..tiers import tier_objective
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -164,7 +165,7 @@ def optimize(
             assign, district.students, district.low_income, district.dist_km,
             district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
             distance_weight=o.distance_weight, moved_weight=o.moved_weight,
-        )
+        ) + tier_objective(district, scenario, assign)
 
     state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
     eligible = eligible_pairs(district, scenario)
@@ -398,7 +399,8 @@ def _prover_main(conn) -> None:
             return metrics.objective_value(
                 a, district.students, district.low_income, district.dist_km, district.status_quo,
                 district.n_schools, balance=o.balance == "dissimilarity",
-                distance_weight=o.distance_weight, moved_weight=o.moved_weight)
+                distance_weight=o.distance_weight, moved_weight=o.moved_weight,
+            ) + tier_objective(district, scenario, a)
 
         state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
         state.offer(np.asarray(assign, dtype=np.int64), "start")
