@@ -317,8 +317,10 @@ def equal_student_tiers(score: np.ndarray, students: np.ndarray, k: int) -> np.n
     total = s[ok].sum()
     if not ok.any():
         return tiers
-    values = np.unique(score[ok])
-    group = np.searchsorted(values, score[ok])
+    # Scores are means of percentiles: equal ones may differ in the last bits (summation order).
+    key = np.round(score[ok], 9)
+    values = np.unique(key)
+    group = np.searchsorted(values, key)
     per_group = np.bincount(group, weights=s[ok], minlength=len(values))
     before = np.concatenate([[0.0], np.cumsum(per_group)[:-1]])
     mid = before + per_group / 2.0

@@ -215,7 +215,8 @@ def check_plan(
     ses = check_ses(district, scenario, pos, summary)  # SES tiers and monitored groups
     violations.extend(ses.violations)
     figures.update(ses.figures)
-    figures["objective"] += ses.objective_term
+    objective += ses.objective_term
+    figures["objective"] = objective
     if summary is not None:
         violations.extend(_compare(summary, figures))
         bound = summary.get("bound")
