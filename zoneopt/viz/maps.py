@@ -586,7 +586,7 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     district = plan.district
     title = getattr(plan, "title", "") or "Proposed attendance zones"
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
-    return _build_map(
+    m = _build_map(
         district.units,
         district.schools,
         assignment,
@@ -595,6 +595,9 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         basemap=basemap,
         title=title,
     )
+    from .tiers import add_ses_layers  # SES tiers and monitored groups, when the units have them
+
+    return add_ses_layers(m, plan)
 
 
 def render_map(m: folium.Map) -> str:

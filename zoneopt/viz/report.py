@@ -19,6 +19,7 @@ import pandas as pd
 
 from zoneopt.viz import _templates
 from zoneopt.viz.maps import map_html
+from zoneopt.viz.tiers import ses_section_html
 
 __all__ = ["report_html", "summary_html", "describe_scenario", "share_chart_svg"]
 
@@ -551,6 +552,7 @@ def report_html(plan: Any) -> str:
         "road_distances": bool(scenario["travel"].get("matrix")),
         "chart": chart,
         "chart_note": chart_note,
+        "ses_section": ses_section_html(plan),
     }
     return _env().get_template("report.html").render(**context)
 
