@@ -19,7 +19,7 @@ import pandas as pd
 
 from zoneopt.viz import _templates
 from zoneopt.viz.maps import map_html
-from zoneopt.viz.tiers import ses_section_html
+from zoneopt.viz.tiers import ses_section_html, tier_sentences
 
 __all__ = ["report_html", "summary_html", "describe_scenario", "share_chart_svg"]
 
@@ -210,7 +210,7 @@ def describe_scenario(
         if matrix
         else "Distances are straight-line distances from each area's centre to the school."
     )
-    return out
+    return tier_sentences(out, obj, con)
 
 
 def _lede(plan: Any, summary: Mapping[str, Any], scenario: dict) -> str:

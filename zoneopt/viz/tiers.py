@@ -152,6 +152,27 @@ def ses_section_html(plan: Any) -> markupsafe.Markup:
     return markupsafe.Markup(_templates.env().get_template("ses_section.html").render(**context))
 
 
+def tier_sentences(sentences: list[str], objective: dict, constraints: dict) -> list[str]:
+    """The scenario's sentences with the SES goal and the tier band (a copy; unchanged otherwise).
+
+    With ``balance = "tiers"`` the first sentence (the goal) becomes the tiers' goal; a finite
+    ``tier_band`` adds its rule before the last sentence (the one on distances).
+    """
+    out = list(sentences)
+    if objective.get("balance") == "tiers" and out:
+        out[0] = ("Goal: make each school's mix of socioeconomic (SES) tiers as close to the "
+                  "district's mix as possible (lowest multi-group dissimilarity index).")
+    try:
+        band = float(constraints.get("tier_band", math.inf))
+    except (TypeError, ValueError):
+        band = math.inf
+    if math.isfinite(band):
+        out.insert(max(len(out) - 1, 0),
+                   f"Each school's share of every SES tier stays within {100 * band:.1f} points "
+                   "of the district's share of that tier.")
+    return out
+
+
 # -------------------------------------------------------------------------------------- map
 
 
