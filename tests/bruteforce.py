@@ -39,6 +39,7 @@ def brute_force(district, scenario):
     islands = district.islands
     cap = district.capacity.astype(float)
     p = big_l / total if total else 0.0
+    tiers = _tiers(district) if (o.balance == "tiers" or math.isfinite(c.tier_band)) else None
     best, best_plan = math.inf, None
     for combo in itertools.product(*allowed):
         a = np.array(combo)
@@ -56,9 +57,14 @@ def brute_force(district, scenario):
                 continue
         if c.contiguity and not _contiguous(a, district, nbrs, islands):
             continue
+        if tiers is not None and math.isfinite(c.tier_band):
+            if not _tier_band_ok(a, tiers, s, enr, c.tier_band):
+                continue
         nj = enr - lj
         dval = 0.0 if big_l == 0 or big_n == 0 else 0.5 * np.abs(lj / big_l - nj / big_n).sum()
         val = (dval if o.balance == "dissimilarity" else 0.0)
+        if o.balance == "tiers":
+            val += _tier_dissimilarity(a, tiers, s, m)
         val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
         val += o.moved_weight * moved / total
         if val < best - 1e-12:
@@ -81,6 +87,40 @@ def _contiguous(a, district, nbrs, islands):
                     queue.append(int(v))
         if zone - seen:
             return False
+    return True
+
+
+def _tiers(district):
+    """Tier of each unit (0 for a unit with no tier), straight from the units' column."""
+    raw = district.units["ses_tier"].to_numpy(dtype=float)
+    return np.where(np.isnan(raw), 0, raw).astype(int)
+
+
+def _tier_dissimilarity(a, tiers, s, m):
+    """sum_j sum_k S_j |P_jk - P_k| / (2 S I), written out with loops."""
+    total = s.sum()
+    ks = sorted(set(tiers[s > 0].tolist()))
+    p = {k: s[tiers == k].sum() / total for k in ks}
+    index = sum(p[k] * (1 - p[k]) for k in ks)
+    if index == 0:
+        return 0.0
+    acc = 0.0
+    for j in range(m):
+        sj = s[a == j].sum()
+        if sj == 0:
+            continue
+        for k in ks:
+            acc += sj * abs(s[(a == j) & (tiers == k)].sum() / sj - p[k])
+    return acc / (2 * total * index)
+
+
+def _tier_band_ok(a, tiers, s, enr, band):
+    total = s.sum()
+    for k in set(tiers[s > 0].tolist()):
+        pk = s[tiers == k].sum() / total
+        for j in range(len(enr)):
+            if enr[j] > 0 and abs(s[(a == j) & (tiers == k)].sum() / enr[j] - pk) > band + 1e-9:
+                return False
     return True
 
 

@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--neighbourhoods", help="TIGER/Line PLACE or COUSUB file (or any polygons with a "
                    "name): writes them as a neighbourhoods file next to --out and adds a "
                    "'neighbourhood' column (majority of each unit's area)")
+    u.add_argument("--ses-tiers", type=int, metavar="K",
+                   help="also compute the composite SES index and K tiers (needs B19113, B15003, "
+                   "B11003 or B09002, B25003, C16002 or B16004 among the --acs tables)")
+    u.add_argument("--ses-weights", metavar="M=W,...",
+                   help="weights of the SES measures, e.g. income=2,english=0.5 (default 1 each)")
 
     f = sub.add_parser("frontier", help="one plan per value of a scenario key")
     f.add_argument("--units", required=True)
@@ -190,6 +195,14 @@ def _cmd_units(args) -> int:
         from .neighbourhoods import units_with_neighbourhoods
 
         units = units_with_neighbourhoods(units, args.neighbourhoods, args.out)
+    if args.ses_tiers is not None:
+        from .census.ses import ses_tiers, tier_summary
+
+        units = ses_tiers(units, args.acs, args.ses_tiers, weights=args.ses_weights)
+        print(units.attrs["ses_method"])
+        print(tier_summary(units))
+    elif args.ses_weights:
+        raise ZoneoptInputError("--ses-weights needs --ses-tiers K", column="--ses-weights")
     path = write_units(units, args.out)
     print(f"wrote {len(units)} units, {int(units['students'].sum())} students, "
           f"{int(units['low_income'].sum())} low-income, to {path}")

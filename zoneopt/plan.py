@@ -14,6 +14,7 @@ import pandas as pd
 from . import io, metrics
 from .district import District
 from .scenario import Scenario
+from .tiers import ses_figures, ses_school_columns, tier_objective
 from .travel.walkzones import walk_zone_figures
 from .years import years_active, years_figures, years_objective_fn, years_table
 
@@ -277,7 +278,7 @@ def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float
         pos, district.students, district.low_income, district.dist_km, district.status_quo,
         district.n_schools, balance=o.balance == "dissimilarity",
         distance_weight=o.distance_weight, moved_weight=o.moved_weight,
-    )
+    ) + tier_objective(district, scenario, pos)
 
 
 def _figures(district: District, scenario: Scenario, pos: np.ndarray) -> dict[str, Any]:
@@ -302,6 +303,7 @@ def _figures(district: District, scenario: Scenario, pos: np.ndarray) -> dict[st
         "n_units": district.n_units,
         "n_schools": m,
         "district_share": metrics.district_share(s, low),
+        **ses_figures(district, pos),
     }
 
 
@@ -339,7 +341,7 @@ def schools_table(district: District, positions: np.ndarray | None) -> pd.DataFr
         "mean_distance_km_after": metrics.school_mean_distance_km(after, s, d, m),
         "students_gained": gained,
         "students_lost": lost,
-    })[SCHOOL_COLUMNS]
+    })[SCHOOL_COLUMNS].join(ses_school_columns(district, sq, after))
 
 
 def _display_summary(summary: dict[str, Any]) -> dict[str, Any]:

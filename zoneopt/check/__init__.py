@@ -19,6 +19,7 @@ import pandas as pd
 from ..district import District
 from ..scenario import Scenario
 from ..settings import CHECK_TOLERANCE
+from .ses import check_ses
 from .years import check_years
 
 #: Relative tolerance when comparing reported figures with the checker's own.
@@ -234,6 +235,10 @@ def check_plan(
     violations.extend(second.violations)
     figures.update(second.figures)
     objective += second.objective
+    ses = check_ses(district, scenario, pos, summary)  # SES tiers and monitored groups
+    violations.extend(ses.violations)
+    figures.update(ses.figures)
+    objective += ses.objective_term
     figures["objective"] = objective
     if summary is not None:
         violations.extend(_compare(summary, figures))

@@ -30,6 +30,7 @@ from ..settings import (
     MAX_CUT_ROUNDS,
     SEARCH_SHARE_OF_BUDGET,
 )
+from ..tiers import tier_counts, tier_objective, uses_tiers
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
@@ -175,8 +176,10 @@ def optimize(
             assign, district.students, district.low_income, district.dist_km,
             district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
             distance_weight=o.distance_weight, moved_weight=o.moved_weight,
-        )
+        ) + tier_objective(district, scenario, assign)
 
+    if uses_tiers(scenario):
+        tier_counts(district)  # bad or missing ses_tier: a clear input error before any solving
     state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
     eligible = eligible_pairs(district, scenario)
     findings = (walk_zone_conflicts(district, scenario, eligible)
@@ -414,7 +417,8 @@ def _prover_main(conn) -> None:
             return metrics.objective_value(
                 a, district.students, district.low_income, district.dist_km, district.status_quo,
                 district.n_schools, balance=o.balance == "dissimilarity",
-                distance_weight=o.distance_weight, moved_weight=o.moved_weight)
+                distance_weight=o.distance_weight, moved_weight=o.moved_weight,
+            ) + tier_objective(district, scenario, a)
 
         state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
         state.offer(np.asarray(assign, dtype=np.int64), "start")

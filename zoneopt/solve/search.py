@@ -17,6 +17,7 @@ from ..model import Neighbourhood, build_model, reachable, separation_cuts
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
+from .groups import seed_deviations, tier_imbalance, tier_moves
 from .years import year_loads
 
 #: Time cap of one LNS step; the node cap usually ends it much sooner.
@@ -96,9 +97,10 @@ def _deviations(district: District, assign: np.ndarray) -> np.ndarray:
     return np.bincount(assign, weights=low - p * s, minlength=district.n_schools)
 
 
-def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Schools by decreasing imbalance |L_j - p S_j| (ties by rng): the most to gain first."""
-    dev = np.abs(_deviations(district, assign))
+def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator,
+                tiers: bool = False) -> list[int]:
+    """Schools by decreasing imbalance |L_j - p S_j| (or over tiers; ties by rng): most to gain first."""
+    dev = tier_imbalance(district, assign) if tiers else np.abs(_deviations(district, assign))
     noise = rng.random(district.n_schools) * 1e-9
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
@@ -182,13 +184,15 @@ def large_neighbourhood_search(
     value = objective(current)
     size = min(LNS_ZONES_PER_STEP, m)
     stale_passes = 0
+    tiers = scenario.objective.balance == "tiers"
     while time.perf_counter() < deadline:
         adjacency = zone_adjacency(district, current)
         improved = False
-        for j in _seed_order(district, current, rng):
+        for j in _seed_order(district, current, rng, tiers):
             if time.perf_counter() >= deadline or (should_stop and should_stop()):
                 return current
-            group = chain(int(j), adjacency, _deviations(district, current), max_len=2 * size)
+            dev = seed_deviations(district, current, j) if tiers else _deviations(district, current)
+            group = chain(int(j), adjacency, dev, max_len=2 * size)
             if len(group) < size:
                 extra = neighbourhood(int(j), adjacency, size, rng)
                 group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
@@ -261,6 +265,7 @@ def local_search(
     roots = district.home_unit
 
     cur = assign.copy()
+    tiers = tier_moves(district, scenario, cur)  # None unless the scenario uses SES tiers
     enr = np.bincount(cur, weights=s, minlength=m)
     dev = np.bincount(cur, weights=a_i, minlength=m)
     lowj = np.bincount(cur, weights=low, minlength=m)
@@ -295,8 +300,8 @@ def local_search(
     while improved and time.perf_counter() < deadline:
         improved = False
         for i in rng.permutation(n).tolist():
-            if not movable[i] or (loads is None and s[i] == 0 and scale > 0
-                                  and not unit_cost[i].any()):
+            if not movable[i] or (loads is None and s[i] == 0
+                                  and (scale > 0 or tiers is not None) and not unit_cost[i].any()):
                 continue
             a = int(cur[i])
             targets = {int(cur[k]) for k in nbrs[i]} - {a} if not islands[i] else set(
@@ -313,6 +318,8 @@ def local_search(
                     gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i])
                                     - abs(dev[b] + a_i[i]))
                 gain += unit_cost[i, a] - unit_cost[i, b]
+                if tiers is not None:
+                    gain += tiers.gain(i, a, b)
                 if gain <= best_gain:
                     continue
                 new_moved = moved + (s[i] if a == sq[i] else 0.0) - (s[i] if b == sq[i] else 0.0)
@@ -320,6 +327,8 @@ def local_search(
                     continue
                 if not band_ok(a, lowj[a] - low[i], enr[a] - s[i]) or not band_ok(
                         b, lowj[b] + low[i], enr[b] + s[i]):
+                    continue
+                if tiers is not None and not tiers.band_ok(i, a, b):
                     continue
                 best_gain, best_b = gain, b
             if best_b < 0 or (not islands[i] and not stays_connected(a, i)):
@@ -332,6 +341,8 @@ def local_search(
             dev[b] += a_i[i]
             lowj[a] -= low[i]
             lowj[b] += low[i]
+            if tiers is not None:
+                tiers.move(i, a, b)
             members[a].discard(i)
             members[b].add(i)
             cur[i] = b

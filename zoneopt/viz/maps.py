@@ -153,8 +153,9 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         title=title,
     )
     from .feeders import add_middle_zones_layer
+    from .tiers import add_ses_layers  # SES tiers and monitored groups, when the units have them
 
-    return add_middle_zones_layer(m, plan)
+    return add_ses_layers(add_middle_zones_layer(m, plan), plan)
 
 
 def render_map(m: folium.Map) -> str:
