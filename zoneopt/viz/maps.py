@@ -37,6 +37,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from zoneopt.desk import suppress
 from zoneopt.errors import ZoneoptInputError
 from zoneopt.viz import _templates
 
@@ -473,14 +474,20 @@ def _spread(palette: Sequence[str], k: int) -> list[str]:
 
 
 def _fmt_int(x: Any) -> str:
+    if isinstance(x, str):  # already suppressed (zoneopt.desk.suppress)
+        return x
     return "n/a" if _missing(x) else f"{int(round(float(x))):,}"
 
 
 def _fmt_pct(x: Any, digits: int = 1) -> str:
+    if isinstance(x, str):
+        return x
     return "n/a" if _missing(x) else f"{100 * float(x):.{digits}f}%"
 
 
 def _fmt_km(x: Any) -> str:
+    if isinstance(x, str):
+        return x
     return "n/a" if _missing(x) else f"{float(x):.2f} km"
 
 
@@ -585,6 +592,8 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     """
     district = plan.district
     title = getattr(plan, "title", "") or "Proposed attendance zones"
+    scenario = getattr(plan, "scenario", None)
+    below = scenario.report.suppress_below if scenario is not None else 0
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
     return _build_map(
         district.units,
@@ -594,6 +603,7 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         plan.schools_table,
         basemap=basemap,
         title=title,
+        suppress_below=below,
     )
 
 
@@ -714,7 +724,7 @@ def _prepare(
 
 
 def _unit_features(
-    d: _Prepared, simplified: gpd.GeoSeries
+    d: _Prepared, simplified: gpd.GeoSeries, suppress_below: int = 0
 ) -> tuple[list[dict], list[str], list[dict]]:
     """Encoded unit features (properties: id, students, share, schools, class), class colours
     and the choropleth legend."""
@@ -723,14 +733,19 @@ def _unit_features(
     low = d.units["low_income"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(students > 0, low / np.where(students > 0, students, 1), np.nan)
+    shown, hidden = suppress.unit_display(students, low, suppress_below)
+    shares[np.asarray(hidden, dtype=bool)] = np.nan  # not embedded, not even as a colour class
     cls, class_colors, legend = _share_classes(shares)
+    if suppress_below and legend and legend[-1]["label"] == "no students":
+        legend[-1]["label"] = f"no students, or fewer than {suppress_below} (hidden)"
     has_cv = "low_income_share_cv" in d.units.columns
     props = []
     for i in range(len(d.units)):
         p: dict[str, Any] = {
             "u": d.units.at[i, "unit_id"],
-            "s": int(students[i]),
-            "p": None if np.isnan(shares[i]) else round(float(shares[i]), 4),
+            "s": shown[i],
+            "p": suppress.HIDDEN if hidden[i] and students[i] > 0 else (
+                None if np.isnan(shares[i]) else round(float(shares[i]), 4)),
             "n": -1 if d.new.iat[i] is None else index_of[d.new.iat[i]],
             "o": -1 if d.old.iat[i] is None else index_of[d.old.iat[i]],
             "k": int(cls[i]),
@@ -749,7 +764,8 @@ def _zone_features(d: _Prepared, zones: dict[str, Any]) -> list[dict]:
 
 
 def _school_markers(
-    d: _Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None
+    d: _Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None,
+    suppress_below: int = 0,
 ) -> list[dict]:
     """Position, colour and popup HTML of each school.
 
@@ -758,7 +774,7 @@ def _school_markers(
     """
     table = None
     if schools_table is not None:
-        table = schools_table.copy()
+        table = suppress.mask_schools_table(schools_table, suppress_below)
         table["school_id"] = table["school_id"].astype(str)
         table = table.set_index("school_id")
     stats = None
@@ -822,6 +838,7 @@ def _build_map(
     *,
     basemap: bool,
     title: str,
+    suppress_below: int = 0,
 ) -> folium.Map:
     with_plan = status_quo is not None
     d = _prepare(units, schools, assignment, status_quo)
@@ -829,8 +846,8 @@ def _build_map(
     zones_new = _dissolve(simplified, d.new, d.school_ids)
     zones_old = _dissolve(simplified, d.old, d.school_ids) if with_plan else {}
     colors = _zone_colors(d.school_ids, [zones_new, zones_old] if with_plan else [zones_new])
-    unit_features, class_colors, legend_classes = _unit_features(d, simplified)
-    markers = _school_markers(d, colors, schools_table if with_plan else None)
+    unit_features, class_colors, legend_classes = _unit_features(d, simplified, suppress_below)
+    markers = _school_markers(d, colors, schools_table if with_plan else None, suppress_below)
 
     minx, miny, maxx, maxy = (float(v) for v in simplified.to_crs(4326).total_bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
