@@ -40,8 +40,8 @@ ABBREVIATIONS = {
     "SQUARE": "SQ", "TRAIL": "TRL", "CRESCENT": "CRES", "ALLEY": "ALY", "EXPRESSWAY": "EXPY",
     "FREEWAY": "FWY", "POINT": "PT", "LOOP": "LOOP", "WAY": "WAY", "PLAZA": "PLZ",
     "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W", "NORTHEAST": "NE", "NORTHWEST": "NW",
-    "SOUTHEAST": "SE", "SOUTHWEST": "SW", "APARTMENT": "APT", "SUITE": "STE", "UNIT": "UNIT",
-    "NUMBER": "#", "NO": "#",
+    "SOUTHEAST": "SE", "SOUTHWEST": "SW", "APARTMENT": "APT", "UNIT": "APT", "#": "APT",
+    "SUITE": "STE",
 }
 
 _PUNCT = re.compile(r"[^\w\s#]", flags=re.UNICODE)
@@ -57,13 +57,12 @@ def normalize_address(text: str) -> str:
     --------
     >>> normalize_address("12 North Main Street, Apt. 4")
     '12 N MAIN ST APT 4'
-    >>> normalize_address("12 n. main st #4") == normalize_address("12 N Main St # 4")
+    >>> normalize_address("12 n. main st #4") == normalize_address("12 N Main St Unit 4")
     True
     """
     text = str(text).upper().replace("#", " # ")
     text = _PUNCT.sub(" ", text).replace("_", " ")
-    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
-    return " ".join(w for w in words if w != "#")
+    return " ".join(ABBREVIATIONS.get(w, w) for w in text.split())
 
 
 def read_addresses(path: str | os.PathLike) -> pd.DataFrame:

@@ -8,13 +8,16 @@
 
     // ------------------------------------------------------------------ search keys
     var ABBR = D.abbreviations;
-    function normalize(text) {
+    function words(text) {
         var t = String(text).toUpperCase().split("#").join(" # ");
         t = t.replace(/[^\p{L}\p{N}\s#]/gu, " ").replace(/_/g, " ");
-        var words = t.split(/\s+/).filter(function (w) { return w.length > 0; });
-        return words.map(function (w) { return Object.prototype.hasOwnProperty.call(ABBR, w) ? ABBR[w] : w; })
-            .filter(function (w) { return w !== "#"; }).join(" ");
+        return t.split(/\s+/).filter(function (w) { return w.length > 0; });
     }
+    function normalize(text) {
+        return words(text).map(function (w) { return Object.prototype.hasOwnProperty.call(ABBR, w) ? ABBR[w] : w; }).join(" ");
+    }
+    // As typed, without abbreviating: "12 ELM COU" is on its way to "12 Elm Court".
+    function spelled(text) { return words(text).join(" "); }
     window.zoneoptNormalize = normalize;
 
     function unzigzag(str) {
@@ -39,6 +42,7 @@
         var deltas = unzigzag(A.coords), udel = unzigzag(A.units);
         var x = 0, y = 0, u = 0, k = 0;
         var streetKeys = A.streets.map(normalize);
+        var streetSpelled = A.streets.map(spelled);
         for (var s = 0; s < A.streets.length; s++) {
             for (var c = 0; c < A.counts[s]; c++, k++) {
                 x += deltas[2 * k];
@@ -48,7 +52,8 @@
                 var text = num ? num + " " + A.streets[s] : A.streets[s];
                 addresses.push({
                     text: text, key: num ? normalize(num) + " " + streetKeys[s] : streetKeys[s],
-                    streetKey: streetKeys[s], lon: x / A.scale, lat: y / A.scale, unit: u - 1,
+                    streetKey: streetKeys[s], spelled: num ? spelled(num) + " " + streetSpelled[s] : streetSpelled[s],
+                    streetSpelled: streetSpelled[s], lon: x / A.scale, lat: y / A.scale, unit: u - 1,
                 });
             }
         }
@@ -100,6 +105,7 @@
     overlays[D.labels.schools] = markers;
     L.control.layers(layerNames, overlays, { collapsed: false }).addTo(map);
     map.fitBounds(proposed.getBounds());
+    window.zoneoptPublicMap = map;  // for scripts and tests driving the page
 
     // ------------------------------------------------------------------ point in polygon
     function inRing(ring, px, py) {
@@ -168,13 +174,15 @@
     var list = document.getElementById("address-suggestions");
     var current = [];
     var active = -1;
-    function matches(q) {
-        var out = [];
+    function starts(text, q) { return text.lastIndexOf(q, 0) === 0; }
+    function matches(typed) {
+        var out = [], q = normalize(typed), r = spelled(typed);
         if (!q) return out;
         var byStreet = !/^\d/.test(q);
         for (var i = 0; i < addresses.length && out.length < 10; i++) {
             var a = addresses[i];
-            if (a.key.lastIndexOf(q, 0) === 0 || (byStreet && a.streetKey.lastIndexOf(q, 0) === 0)) out.push(i);
+            if (starts(a.key, q) || starts(a.spelled, r) ||
+                (byStreet && (starts(a.streetKey, q) || starts(a.streetSpelled, r)))) out.push(i);
         }
         return out;
     }
@@ -188,7 +196,7 @@
         map.setView([a.lat, a.lon], Math.max(map.getZoom(), 15));
     }
     function showSuggestions() {
-        current = matches(normalize(input.value));
+        current = matches(input.value);
         active = -1;
         list.replaceChildren();
         current.forEach(function (i, k) {
@@ -218,7 +226,7 @@
                 if (active >= 0) { choose(current[active]); return; }
                 var q = normalize(input.value);
                 for (var i = 0; i < addresses.length; i++) if (addresses[i].key === q) { choose(i); return; }
-                var m = matches(q);
+                var m = matches(input.value);
                 if (m.length === 1) { choose(m[0]); return; }
                 list.replaceChildren();
                 picked.textContent = input.value;
