@@ -9,8 +9,6 @@ import shapely
 
 from zoneopt.desk.addresses import (
     addresses_table,
-    encode_address_index,
-    locate_addresses,
     normalize_address,
     read_addresses,
     synthetic_addresses,
@@ -66,11 +64,3 @@ def test_registrar_table_gives_each_address_todays_and_the_proposed_school(grid_
         assert table["school_id_today"].iat[k] == d.school_ids[d.status_quo[u]]
         assert table["school_id_proposed"].iat[k] == grid_plan.assignment.iat[u]
         assert table["changes"].iat[k] == (d.status_quo[u] != grid_plan.positions[u])
-
-
-def test_address_index_is_compact_for_100000_addresses(grid):
-    addresses = synthetic_addresses(grid, 100_000, seed=4)
-    index = encode_address_index(addresses, locate_addresses(grid, addresses))
-    size = sum(len(str(v)) for v in index.values())
-    assert sum(index["counts"]) == 100_000
-    assert size < 2_500_000, size  # the page stays far under 5 MB

@@ -1,8 +1,9 @@
 """``report.pdf``: the board report laid out for print, on US letter paper.
 
 Drawn with matplotlib (already a dependency; its PDF backend needs nothing outside pip and runs
-without a browser or a display), fonts embedded as TrueType so the text can be searched and copied
-(and read by ``pdftotext``). Pages: the title, the district summary and a static map of the
+without a browser or a display). Fonts are embedded as Type 3 subsets with ToUnicode maps, so the
+text can be searched and copied (and read by ``pdftotext``); TrueType embedding reads the whole font
+with fontTools and took four times as long. Pages: the title, the district summary and a static map of the
 proposed zones; then the per-school table (as many pages as it needs); then any extra tables a
 caller passes (the per-year table when years are planned); every page with the title and
 "Page i of n". Counts follow ``[report] suppress_below``. Deterministic: no creation date.
@@ -162,7 +163,7 @@ def report_pdf(
     n_pages = 1 + len(school_pages) + len(extra_pages)
 
     buf = io.BytesIO()
-    rc = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9,
+    rc = {"pdf.fonttype": 3, "font.family": "DejaVu Sans", "font.size": 9,
           "svg.hashsalt": "zoneopt"}
     with plt.rc_context(rc), PdfPages(buf, metadata={"Title": title, "Creator": "zoneopt",
                                                      "CreationDate": None}) as pdf:
@@ -193,7 +194,7 @@ def _chunks(rows: list, size: int) -> list[list]:
 
 def _page(plt: Any, title: str, number: int, total: int) -> Any:
     fig = plt.figure(figsize=PAGE_SIZE_IN)
-    fig.text(0.07, 0.965, _fit(title, 90), fontsize=12, fontweight="bold", va="top")
+    fig.text(0.07, 0.965, _fit(title, 90), fontsize=12, va="top")
     fig.text(0.93, 0.03, f"Page {number} of {total}", fontsize=8, ha="right")
     fig.text(0.07, 0.03, "zoneopt", fontsize=8, color="#555555")
     return fig
@@ -217,18 +218,50 @@ def _first_page(fig: Any, plan: Any, below: int) -> None:
         fig.text(0.07, 0.055, note, fontsize=7.5)
 
 
+def _paths(geom: Any) -> list:
+    """matplotlib paths of a (multi)polygon, holes included."""
+    import shapely
+    from matplotlib.path import Path
+
+    out = []
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        verts, codes = [], []
+        for ring in (poly.exterior, *poly.interiors):
+            c = np.asarray(ring.coords)[:, :2]
+            verts.append(c)
+            codes += [Path.MOVETO] + [Path.LINETO] * (len(c) - 2) + [Path.CLOSEPOLY]
+        out.append(Path(np.concatenate(verts), codes))
+    return out
+
+
 def _draw_map(ax: Any, plan: Any) -> None:
-    """Proposed zones filled by school (neighbours differ), zone outlines, schools as dots."""
-    import geopandas as gpd
+    """Proposed zones filled by school (neighbours differ), zone outlines, schools as dots.
+
+    Drawn as two path collections (geopandas' plot would render the whole figure once more).
+    """
+    import shapely
+    from matplotlib.collections import PathCollection
 
     d = plan.district
     pos = np.asarray(plan.positions)
     colors = geometry.zone_colors(d.adjacency, [pos], d.n_schools, ZONE_PALETTE)
-    units = gpd.GeoDataFrame({"school": pos}, geometry=d.units.geometry.values, crs=d.crs)
-    units.plot(ax=ax, color=[colors[j] for j in pos], edgecolor="white", linewidth=0.15)
-    zones = units.dissolve(by="school")
-    zones.boundary.plot(ax=ax, color="#111111", linewidth=0.8)
-    d.schools.plot(ax=ax, color="black", markersize=6, zorder=3)
+    geoms = d.units.geometry.values
+    paths, faces = [], []
+    for g, j in zip(geoms, pos.tolist(), strict=True):
+        for path in _paths(g):
+            paths.append(path)
+            faces.append(colors[j])
+    ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors="white", linewidths=0.15))
+    outlines = [p for j in np.unique(pos).tolist() for p in _paths(shapely.union_all(geoms[pos == j]))]
+    ax.add_collection(PathCollection(outlines, facecolors="none", edgecolors="#111111",
+                                     linewidths=0.8))
+    xy = shapely.get_coordinates(d.schools.geometry.values)
+    ax.scatter(xy[:, 0], xy[:, 1], s=6, color="black", zorder=3)
+    minx, miny, maxx, maxy = d.units.total_bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
     ax.set_title("Proposed attendance zones (black dots: schools)", fontsize=9, loc="left")
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -240,7 +273,7 @@ def _table(fig: Any, heading: str, headers: list[str], rows: list[list[str]], *,
     row back as a line); the first column left-aligned, the others right-aligned."""
     from matplotlib.patches import Rectangle
 
-    fig.text(0.07, 0.93, heading, fontsize=10, fontweight="bold", va="top")
+    fig.text(0.07, 0.93, heading, fontsize=10, va="top")
     if not rows:
         fig.text(0.07, 0.9, "(no rows)", fontsize=9, va="top")
         return
@@ -263,7 +296,7 @@ def _table(fig: Any, heading: str, headers: list[str], rows: list[list[str]], *,
     y = 0.895
     for k in range(depth):
         fig.text(0.07, y, line([h[k] for h in head]), fontsize=size, family="DejaVu Sans Mono",
-                 fontweight="bold", va="top")
+                 va="top", color="#333333")
         y -= step
     fig.add_artist(Rectangle((0.07, y + 0.3 * step), 0.86, 0.0008, transform=fig.transFigure,
                              color="#555555"))
@@ -290,7 +323,6 @@ def _style_table(t: Any, size: float) -> None:
         cell.set_linewidth(0.3)
         cell.set_edgecolor("#999999")
         if r == 0:
-            cell.set_text_props(fontweight="bold")
             cell.set_facecolor("#eeeeee")
             cell.set_height(cell.get_height() * 1.8)
 
