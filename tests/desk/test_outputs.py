@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from zoneopt import Plan, Scenario
+from zoneopt import Plan
 from zoneopt.cli import main
 from zoneopt.desk.addresses import synthetic_addresses
 from zoneopt.viz.maps import map_html
