@@ -73,7 +73,10 @@ function render({ model, el: root }) {
             layer.options.className = "zoneopt-editor-unit zoneopt-u" + i;
             layer.on("click", () => onUnitClick(i));
         },
-    }).addTo(map);
+    });
+    // The view first: Leaflet clips paths to the map's pixel bounds, which need a centre.
+    map.fitBounds(unitLayer.getBounds());
+    unitLayer.addTo(map);
     schools.forEach((s, j) => {
         const m = L.circleMarker([s.lat, s.lon], {
             radius: 6, color: "#000", weight: 2, fillColor: s.color, fillOpacity: 1,
@@ -81,7 +84,6 @@ function render({ model, el: root }) {
         }).addTo(map);
         m.bindTooltip(() => el("span", "", s.name));
     });
-    map.fitBounds(unitLayer.getBounds());
 
     function restyle(i) { if (layers[i]) layers[i].setStyle(style(i)); }
 
