@@ -16,13 +16,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zoneopt demo --out out/demo
 
-# Debian's chromium for the browser tests; installed when missing and we are root (as in CI).
+# Debian's chromium for the browser tests and poppler-utils for the report.pdf tests; installed
+# when missing and we are root (as in CI).
 browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 	  { if [ "$$(id -u)" = 0 ]; then \
 	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
 	      || echo "could not install chromium: browser tests will be skipped"; \
 	    else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+	@command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null \
+	      || echo "could not install poppler-utils: the report.pdf tests will be skipped"; \
+	    else echo "poppler-utils missing and not root: the report.pdf tests will be skipped"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ Examples
 """
 
 from .check import check_plan
+from .desk import Editor
 from .district import District
 from .errors import InfeasibleError, NoSolutionError, ZoneoptError, ZoneoptInputError
 from .plan import Plan
@@ -23,6 +24,7 @@ __all__ = [
     "Plan",
     "optimize",
     "check_plan",
+    "Editor",
     "ZoneoptError",
     "ZoneoptInputError",
     "InfeasibleError",

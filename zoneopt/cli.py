@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
 def _solve_and_write(district, scenario, args, out: Path) -> int:
     from .solve import optimize
 
+    if scenario.report.addresses:  # a bad address file fails before the search, not after it
+        from .desk.addresses import read_addresses
+
+        read_addresses(scenario.report.addresses)
     try:
         plan = optimize(district, scenario, time_limit=args.time_limit, solver=args.solver,
                         progress=args.progress, log_solver=args.solver_log)

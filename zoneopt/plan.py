@@ -255,6 +255,9 @@ class Plan:
 
                     io.write_text(tmp / "map.html", map_html(self))
                     io.write_text(tmp / "report.html", report_html(self))
+                    from .desk.outputs import write_desk_outputs
+
+                    write_desk_outputs(self, tmp)
         return Path(out)
 
 

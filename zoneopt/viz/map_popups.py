@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from zoneopt.desk import suppress
 from zoneopt.viz import _templates
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ __all__ = ["school_markers", "missing"]
 
 
 def school_markers(
-    d: Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None
+    d: Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None,
+    suppress_below: int = 0,
 ) -> list[dict]:
     """Position, colour and popup HTML of each school.
 
@@ -27,7 +29,7 @@ def school_markers(
     """
     table = None
     if schools_table is not None:
-        table = schools_table.copy()
+        table = suppress.mask_schools_table(schools_table, suppress_below)
         table["school_id"] = table["school_id"].astype(str)
         table = table.set_index("school_id")
     stats = None
@@ -83,14 +85,20 @@ def school_markers(
 
 
 def _fmt_int(x: Any) -> str:
+    if isinstance(x, str):  # already suppressed (zoneopt.desk.suppress)
+        return x
     return "n/a" if missing(x) else f"{int(round(float(x))):,}"
 
 
 def _fmt_pct(x: Any, digits: int = 1) -> str:
+    if isinstance(x, str):
+        return x
     return "n/a" if missing(x) else f"{100 * float(x):.{digits}f}%"
 
 
 def _fmt_km(x: Any) -> str:
+    if isinstance(x, str):
+        return x
     return "n/a" if missing(x) else f"{float(x):.2f} km"
 
 

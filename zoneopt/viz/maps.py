@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from zoneopt.desk import suppress
 from zoneopt.errors import ZoneoptInputError
 from zoneopt.viz.map_assets import (
     LEAFLET_VERSION,
@@ -142,6 +143,8 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     """
     district = plan.district
     title = getattr(plan, "title", "") or "Proposed attendance zones"
+    scenario = getattr(plan, "scenario", None)
+    below = scenario.report.suppress_below if scenario is not None else 0
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
     m = _build_map(
         district.units,
@@ -151,6 +154,7 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         plan.schools_table,
         basemap=basemap,
         title=title,
+        suppress_below=below,
     )
     from .feeders import add_middle_zones_layer
     from .tiers import add_ses_layers  # SES tiers and monitored groups, when the units have them
@@ -244,7 +248,7 @@ def _prepare(
 
 
 def _unit_features(
-    d: Prepared, simplified: gpd.GeoSeries
+    d: Prepared, simplified: gpd.GeoSeries, suppress_below: int = 0
 ) -> tuple[list[dict], list[str], list[dict]]:
     """Encoded unit features (properties: id, students, share, schools, class), class colours
     and the choropleth legend."""
@@ -253,14 +257,19 @@ def _unit_features(
     low = d.units["low_income"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(students > 0, low / np.where(students > 0, students, 1), np.nan)
+    shown, hidden = suppress.unit_display(students, low, suppress_below)
+    shares[np.asarray(hidden, dtype=bool)] = np.nan  # not embedded, not even as a colour class
     cls, class_colors, legend = share_classes(shares)
+    if suppress_below and legend and legend[-1]["label"] == "no students":
+        legend[-1]["label"] = f"no students, or fewer than {suppress_below} (hidden)"
     has_cv = "low_income_share_cv" in d.units.columns
     props = []
     for i in range(len(d.units)):
         p: dict[str, Any] = {
             "u": d.units.at[i, "unit_id"],
-            "s": int(students[i]),
-            "p": None if np.isnan(shares[i]) else round(float(shares[i]), 4),
+            "s": shown[i],
+            "p": suppress.HIDDEN if hidden[i] and students[i] > 0 else (
+                None if np.isnan(shares[i]) else round(float(shares[i]), 4)),
             "n": -1 if d.new.iat[i] is None else index_of[d.new.iat[i]],
             "o": -1 if d.old.iat[i] is None else index_of[d.old.iat[i]],
             "k": int(cls[i]),
@@ -287,6 +296,7 @@ def _build_map(
     *,
     basemap: bool,
     title: str,
+    suppress_below: int = 0,
 ) -> folium.Map:
     with_plan = status_quo is not None
     d = _prepare(units, schools, assignment, status_quo)
@@ -294,8 +304,8 @@ def _build_map(
     zones_new = dissolve(simplified, d.new, d.school_ids)
     zones_old = dissolve(simplified, d.old, d.school_ids) if with_plan else {}
     colors = zone_colors(d.school_ids, [zones_new, zones_old] if with_plan else [zones_new])
-    unit_features, class_colors, legend_classes = _unit_features(d, simplified)
-    markers = school_markers(d, colors, schools_table if with_plan else None)
+    unit_features, class_colors, legend_classes = _unit_features(d, simplified, suppress_below)
+    markers = school_markers(d, colors, schools_table if with_plan else None, suppress_below)
 
     minx, miny, maxx, maxy = (float(v) for v in simplified.to_crs(4326).total_bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):

@@ -17,6 +17,7 @@ import markupsafe
 import numpy as np
 import pandas as pd
 
+from zoneopt.desk import suppress
 from zoneopt.viz import _templates
 from zoneopt.viz.maps import map_html
 from zoneopt.viz.tiers import ses_section_html, tier_sentences
@@ -79,6 +80,8 @@ def _num(x: Any) -> float | None:
 
 
 def _fmt(x: Any, kind: str) -> str:
+    if isinstance(x, str):  # already suppressed ("<N" or "hidden", zoneopt.desk.suppress)
+        return x
     v = _num(x)
     if v is None:
         return "–"
@@ -364,7 +367,7 @@ def _school_rows(table: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _total_cells(table: pd.DataFrame, summary: Mapping[str, Any]) -> list[dict]:
+def _total_cells(table: pd.DataFrame, summary: Mapping[str, Any], below: int = 0) -> list[dict]:
     def col(c: str) -> float:
         return float(pd.to_numeric(table[c], errors="coerce").fillna(0).sum())
 
@@ -385,13 +388,20 @@ def _total_cells(table: pd.DataFrame, summary: Mapping[str, Any]) -> list[dict]:
         ("int", col("students_gained"), False),
         ("int", col("students_lost"), False),
     ]
-    return [{"text": _fmt(v, kind), "after": after} for kind, v, after in cells]
+    counts = (1, 2, 9, 10)  # enrollment today, proposed, gained, lost: counts of students
+    return [
+        {"text": suppress.count_text(v, below) if k in counts and suppress.is_small(v, below)
+         else _fmt(v, kind), "after": after}
+        for k, (kind, v, after) in enumerate(cells)
+    ]
 
 
-def _summary_rows(summary: Mapping[str, Any]) -> list[dict]:
+def _summary_rows(summary: Mapping[str, Any], below: int = 0) -> list[dict]:
     moved = summary.get("students_moved")
     moved_share = summary.get("moved_share")
     moved_txt = _fmt(moved, "int")
+    if suppress.is_small(moved, below):
+        moved_txt, moved_share = suppress.count_text(moved, below), None
     if _num(moved_share) is not None:
         moved_txt += f" ({_fmt(moved_share, 'pct1')})"
     return [
@@ -453,8 +463,11 @@ def _solver_rows(summary: Mapping[str, Any], scenario: dict) -> list[tuple[str, 
     return rows
 
 
-def _cards(summary: Mapping[str, Any]) -> list[dict]:
+def _cards(summary: Mapping[str, Any], below: int = 0) -> list[dict]:
     moved_share = _num(summary.get("moved_share"))
+    moved = summary.get("students_moved")
+    if suppress.is_small(moved, below):
+        moved, moved_share = suppress.count_text(moved, below), None
     return [
         {
             "label": "Dissimilarity",
@@ -470,7 +483,7 @@ def _cards(summary: Mapping[str, Any]) -> list[dict]:
         },
         {
             "label": "Students moved",
-            "value": _fmt(summary.get("students_moved"), "int"),
+            "value": _fmt(moved, "int"),
             "note": (
                 f"{_fmt(moved_share, 'pct1')} of all students"
                 if moved_share is not None
@@ -516,7 +529,9 @@ def report_html(plan: Any) -> str:
 
     summary = dict(plan.summary or {})
     scenario = _scenario(summary)
-    table = plan.schools_table.reset_index(drop=True)
+    below = plan.scenario.report.suppress_below if hasattr(plan, "scenario") else 0
+    exact = plan.schools_table.reset_index(drop=True)
+    table = suppress.mask_schools_table(exact, below)
     district_share = _num(summary.get("district_share"))
     if district_share is None:
         units = plan.district.units
@@ -541,15 +556,16 @@ def report_html(plan: Any) -> str:
         "title": _title(plan),
         "lede": _lede(plan, summary, scenario),
         "css": markupsafe.Markup(_template_text("report.css")),
-        "cards": _cards(summary),
-        "summary_rows": _summary_rows(summary),
+        "cards": _cards(summary, below),
+        "summary_rows": _summary_rows(summary, below),
         "solver_rows": _solver_rows(summary, scenario),
         "diagnosis": [str(d) for d in diagnosis],
         "scenario": describe_scenario(scenario, district_share),
         # A plain str: autoescaping turns it into a valid srcdoc attribute value.
         "map_html": map_html(plan),
         "school_rows": _school_rows(table),
-        "total_cells": _total_cells(table, summary),
+        "total_cells": _total_cells(exact, summary, below),
+        "suppression_note": suppress.suppression_note(below),
         "road_distances": bool(scenario["travel"].get("matrix")),
         "chart": chart,
         "chart_note": chart_note,

@@ -37,7 +37,8 @@ def years_report_table(plan: Any) -> pd.DataFrame:
     """
     cols = ["school_id", "name", "year", "capacity", "enrollment_today", "enrollment_proposed",
             "utilization_today", "utilization_proposed", "utilization_max", "series_max"]
-    if not years_active(plan.scenario):
+    scenario = getattr(plan, "scenario", None)  # report tests pass plan-like objects
+    if scenario is None or not years_active(scenario):
         return pd.DataFrame(columns=cols)
     long = years_table(plan)
     first = plan.scenario.years.series[0]
@@ -125,7 +126,8 @@ def years_section_html(plan: Any) -> markupsafe.Markup:
     markupsafe.Markup
         ``<section id="years">`` with warnings, the per-year table and the small multiples.
     """
-    if not years_active(plan.scenario):
+    scenario = getattr(plan, "scenario", None)  # report tests pass plan-like objects
+    if scenario is None or not years_active(scenario):
         return markupsafe.Markup("")
     table = years_report_table(plan)
     long = years_table(plan)

@@ -1,0 +1,174 @@
+"""Small-count suppression for public-facing outputs (``[report] suppress_below``).
+
+A count of students below N is shown as ``"<N"``; a share computed from such a count is hidden,
+because a share and its denominator give the count back. The rule, for a share ``part / whole``:
+it is hidden when ``part``, ``whole`` or ``whole - part`` is below N (a 98% share of 300 students
+tells that 6 are not low-income as surely as the count would).
+
+map.html, report.html, report.pdf and public.html use these functions; the files for the district's
+own use (assignment.csv, schools.csv, summary.json) keep exact counts.
+
+Not done here: complementary (secondary) suppression. A column total shown next to exactly one
+suppressed cell lets a reader subtract; the report shows district totals, which are public figures
+anyway, and says so in its note.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "HIDDEN",
+    "is_small",
+    "count_text",
+    "share_hidden",
+    "mask_schools_table",
+    "suppression_note",
+    "unit_display",
+    "COUNT_COLUMNS",
+]
+
+#: What a hidden share reads as.
+HIDDEN = "hidden"
+
+#: Columns of schools.csv that are counts of students.
+COUNT_COLUMNS = (
+    "enrollment_before", "enrollment_after", "low_income_before", "low_income_after",
+    "students_gained", "students_lost",
+)
+
+
+def _value(x: Any) -> float | None:
+    if x is None or isinstance(x, bool | str):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def is_small(count: Any, below: int) -> bool:
+    """True when ``count`` is a number of students to suppress (``0 <= count < below``).
+
+    Parameters
+    ----------
+    count
+        A count of students (int or float; None and NaN are not counts and are never small).
+    below
+        ``[report] suppress_below``; 0 turns suppression off.
+    """
+    v = _value(count)
+    return bool(below) and v is not None and v < below
+
+
+def count_text(count: Any, below: int, *, missing: str = "–") -> str:
+    """A count as shown to the public: ``"<N"`` when small, else with thousands separators.
+
+    Examples
+    --------
+    >>> count_text(7, 10), count_text(1234, 10), count_text(7, 0)
+    ('<10', '1,234', '7')
+    """
+    v = _value(count)
+    if v is None:
+        return missing
+    if is_small(v, below):
+        return f"<{int(below)}"
+    return f"{round(v):,}"
+
+
+def share_hidden(part: Any, whole: Any, below: int) -> bool:
+    """True when the share ``part / whole`` would reveal a count below ``below``.
+
+    Examples
+    --------
+    >>> share_hidden(5, 300, 10), share_hidden(295, 300, 10), share_hidden(100, 300, 10)
+    (True, True, False)
+    """
+    if not below:
+        return False
+    p, w = _value(part), _value(whole)
+    if w is None:
+        return False
+    if p is None:
+        return is_small(w, below)
+    return is_small(p, below) or is_small(w, below) or is_small(w - p, below)
+
+
+def mask_schools_table(table: pd.DataFrame, below: int) -> pd.DataFrame:
+    """schools.csv made fit for the public: small counts as ``"<N"``, shares from them hidden.
+
+    Parameters
+    ----------
+    table
+        Per-school figures with the columns of schools.csv (any subset of them).
+    below
+        ``[report] suppress_below``; 0 returns an unchanged copy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; suppressed cells hold the strings ``"<N"`` or :data:`HIDDEN` (object columns),
+        every other cell its exact value. Utilization and mean distance of a school whose
+        enrollment is suppressed are hidden too (both are derived from the enrollment).
+    """
+    out = table.copy()
+    if not below:
+        return out
+    for col in (c for c in COUNT_COLUMNS if c in out.columns):
+        values = out[col].astype(object)
+        out[col] = [f"<{int(below)}" if is_small(v, below) else v for v in values]
+    for when in ("before", "after"):
+        enr = table.get(f"enrollment_{when}")
+        low = table.get(f"low_income_{when}")
+        if enr is None:
+            continue
+        for col in (f"utilization_{when}", f"mean_distance_km_{when}"):
+            if col in out.columns:
+                out[col] = [HIDDEN if is_small(e, below) else v
+                            for e, v in zip(enr, out[col].astype(object), strict=True)]
+        col = f"low_income_share_{when}"
+        if col in out.columns:
+            lows = low if low is not None else pd.Series([None] * len(table), index=table.index)
+            out[col] = [
+                HIDDEN if share_hidden(lo, e, below) else v
+                for lo, e, v in zip(lows, enr, out[col].astype(object), strict=True)
+            ]
+    return out
+
+
+def unit_display(students: np.ndarray, low_income: np.ndarray, below: int) -> tuple[list, list]:
+    """Per unit, the students as shown (int or ``"<N"``) and whether its low-income share is hidden.
+
+    Parameters
+    ----------
+    students, low_income
+        Counts per unit.
+    below
+        ``[report] suppress_below``.
+
+    Returns
+    -------
+    shown : list
+        ``int`` counts, or ``"<N"`` strings for small ones.
+    hidden : list of bool
+        True where the unit's low-income share must not be shown (nor its colour class).
+    """
+    shown = [f"<{int(below)}" if is_small(s, below) else int(s) for s in students]
+    hidden = [share_hidden(lo, s, below) for lo, s in zip(low_income, students, strict=True)]
+    return shown, hidden
+
+
+def suppression_note(below: int) -> str:
+    """The sentence that tells readers what was suppressed (empty when nothing is)."""
+    if not below:
+        return ""
+    return (
+        f"To protect students' privacy, counts below {int(below)} are shown as \"<{int(below)}\", "
+        "and shares computed from them are hidden."
+    )
