@@ -11,6 +11,7 @@ Examples
 from .check import check_plan
 from .district import District
 from .errors import InfeasibleError, NoSolutionError, ZoneoptError, ZoneoptInputError
+from .evaluate import evaluate  # noqa: E402,I001 - after Plan (it builds one)
 from .plan import Plan
 from .scenario import Scenario
 from .solve import optimize
@@ -22,6 +23,7 @@ __all__ = [
     "Scenario",
     "Plan",
     "optimize",
+    "evaluate",
     "check_plan",
     "ZoneoptError",
     "ZoneoptInputError",
