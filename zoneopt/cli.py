@@ -1,7 +1,8 @@
 """The `zoneopt` command line (CONTRACT.md). Thin: every command calls the public Python API.
 
 Exit status: 0 a plan was written; 2 bad input; 3 proven infeasible; 4 no plan within the time limit;
-130 interrupted before a plan could be written.
+5 ``evaluate``: the given plan breaks a rule (its folder is written all the same); 130 interrupted
+before a plan could be written.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from .errors import InfeasibleError, NoSolutionError, ZoneoptError, ZoneoptInputError
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_BROKEN_RULES = 0, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
 
@@ -34,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--out", required=True, help="output folder")
     _solver_options(o)
     o.add_argument("--no-maps", action="store_true", help="skip map.html and report.html")
+
+    e = sub.add_parser("evaluate", help="score a hand-drawn plan: figures and every broken rule")
+    e.add_argument("--units", required=True, help="units file (GeoPackage, GeoJSON, Shapefile...)")
+    e.add_argument("--schools", required=True, help="schools CSV (lon, lat) or vector file of points")
+    e.add_argument("--scenario", help="scenario TOML file (defaults of CONTRACT.md when omitted)")
+    e.add_argument("--assignment", required=True, help="the plan: CSV unit_id,school_id")
+    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--no-maps", action="store_true", help="skip map.html and report.html")
 
     d = sub.add_parser("demo", help="the shipped real-data example, end to end")
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
@@ -156,17 +166,46 @@ def _solve_and_write(district, scenario, args, out: Path) -> int:
     return EXIT_OK
 
 
+def headline(summary: dict[str, Any]) -> str:
+    """One line saying what the plan achieved, in words true for the scenario used.
+
+    The bound and gap are the objective's (CONTRACT.md); the dissimilarity index is named only when
+    the objective balances it.
+    """
+    s = summary
+    o = s.get("scenario", {}).get("objective", {})
+    balance = o.get("balance", "dissimilarity")
+    terms = {"dissimilarity": "dissimilarity index", "none": "", "tiers": "tier dissimilarity"}.get(
+        balance, balance)
+    extra = [w for w, key in (("mean distance", "distance_weight"), ("students moved", "moved_weight"))
+             if o.get(key)]
+    named = " + ".join(t for t in [terms, *[f"weighted {x}" for x in extra]] if t) or "nothing"
+    if s["status"] == "given":
+        broken = len(s.get("violations") or [])
+        parts = [f"given plan: {'every rule holds' if not broken else f'{broken} rule(s) broken'}"]
+        parts.append(f"objective ({named}) {s['objective']:.4f}")
+    else:
+        parts = [f"{s['status']}: objective ({named}) {s['objective']:.4f}, proven bound on it "
+                 f"{s['bound']:.4f}, gap {s['gap']:.1%}, stopped by {s.get('stopped_by')}"]
+    if balance == "dissimilarity":
+        parts.append(f"dissimilarity {s['dissimilarity_before']:.4f} -> "
+                     f"{s['dissimilarity_after']:.4f}")
+    parts.append(f"{s['students_moved']} students moved ({s['moved_share']:.1%})")
+    parts.append(f"mean distance {s['mean_distance_km_before']:.2f} -> "
+                 f"{s['mean_distance_km_after']:.2f} km")
+    if s["status"] != "given":
+        parts.append(f"{s['solve_seconds']:.1f} s with {s['solver']}")
+    return "; ".join(parts)
+
+
 def _headline(plan: Any, out: Path) -> None:
     s = plan.summary
-    print(
-        f"{s['status']}: dissimilarity {s['dissimilarity_before']:.4f} -> "
-        f"{s['dissimilarity_after']:.4f} (proven bound {s['bound']:.4f}, gap {s['gap']:.1%}); "
-        f"{s['students_moved']} students moved ({s['moved_share']:.1%}); mean distance "
-        f"{s['mean_distance_km_before']:.2f} -> {s['mean_distance_km_after']:.2f} km; "
-        f"{s['solve_seconds']:.1f} s with {s['solver']}"
-    )
+    print(headline(s))
     if s.get("interrupted"):
         print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
+    if s.get("stopped_by") == "time_limit":
+        print("note: the time limit ended the search before its work budget was spent; a longer "
+              "--time-limit gives the reproducible plan")
     if s.get("solver_note"):
         print(f"note: {s['solver_note']}")
     print(f"wrote {out}/")
@@ -179,6 +218,23 @@ def _cmd_optimize(args) -> int:
     scenario = load_scenario(args.scenario)
     district = district_for(args.units, args.schools, scenario)
     return _solve_and_write(district, scenario, args, Path(args.out))
+
+
+def _cmd_evaluate(args) -> int:
+    from .district import district_for
+    from .evaluate import evaluate, read_assignment
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    district = district_for(args.units, args.schools, scenario)
+    plan = evaluate(district, scenario, read_assignment(args.assignment, district))
+    out = Path(args.out)
+    plan.save(out, maps=not args.no_maps)
+    violations = plan.summary["violations"]
+    for sentence in violations:
+        print(f"zoneopt: rule broken: {sentence}", file=sys.stderr)
+    _headline(plan, out)
+    return EXIT_BROKEN_RULES if violations else EXIT_OK
 
 
 def _cmd_demo(args) -> int:
@@ -228,15 +284,57 @@ def _cmd_project(args) -> int:
 
 
 def _cmd_frontier(args) -> int:
-    from .scenarios import frontier_command
+    """0 at least one plan written; 2 bad input; 3 every value proven infeasible; 4 no plan found in
+    time for any value."""
+    from .district import district_for
+    from .scenario import load_scenario
+    from .scenarios import frontier, parse_vary
+    from .scenarios.compare import label
 
-    return frontier_command(args)
+    scenario = load_scenario(args.scenario)
+    key, values = parse_vary(args.vary, scenario)
+    district = district_for(args.units, args.schools, scenario)
+    t0 = time.perf_counter()
+    result = frontier(
+        district, scenario, key, values, out=args.out, time_limit=args.time_limit,
+        solver=args.solver, progress=True, plan_progress=bool(args.progress),
+        log_solver=bool(args.solver_log), maps=not args.no_maps, parallel=bool(args.parallel),
+        workers=args.workers, scheduler=args.scheduler,
+    )
+    balanced = scenario.objective.balance == "dissimilarity"
+    for _, row in result.table.iterrows():
+        if row["status"] in ("optimal", "feasible"):
+            print(f"{key}={label(row['value'])}: {row['status']}, objective {row['objective']:.4f} "
+                  f"(gap {row['gap']:.1%})"
+                  + (f", dissimilarity {row['dissimilarity_after']:.4f}" if balanced else "")
+                  + f", {row['moved_share']:.1%} moved, mean distance "
+                  f"{row['mean_distance_km_after']:.2f} km"
+                  + (" [time limit]" if row["time_limited"] else ""))
+        else:
+            print(f"{key}={label(row['value'])}: {row['status']}: {row.get('diagnosis', '')}",
+                  file=sys.stderr)
+    print(f"wrote {result.out}/ (frontier.csv, frontier.png, frontier.html and {len(values)} plan "
+          f"folders) in {time.perf_counter() - t0:.0f} s")
+    statuses = set(result.table["status"])
+    if statuses & {"optimal", "feasible"}:
+        return EXIT_OK
+    return EXIT_INFEASIBLE if statuses == {"infeasible"} else EXIT_NO_SOLUTION
 
 
 def _cmd_batch(args) -> int:
-    from .batch import batch_command
+    """0 when every district got a plan; otherwise the exit status of the first district (by name)
+    that did not (2 bad input, 3 infeasible, 4 no plan in time, 1 unexpected)."""
+    from .batch import batch
 
-    return batch_command(args)
+    t0 = time.perf_counter()
+    table = batch(args.districts, args.out, scheduler=args.scheduler, time_limit=args.time_limit,
+                  solver=args.solver, maps=not args.no_maps, workers=args.workers)
+    failed = table[table["exit_code"] != 0]
+    print(f"{len(table) - len(failed)} of {len(table)} districts planned in "
+          f"{time.perf_counter() - t0:.0f} s; wrote {Path(args.out)}/batch.csv")
+    for _, row in failed.iterrows():
+        print(f"zoneopt: {row['district']}: {row['status']}: {row['error']}", file=sys.stderr)
+    return EXIT_OK if failed.empty else int(failed["exit_code"].iloc[0])
 
 
 def _cmd_travel(args) -> int:
@@ -259,6 +357,7 @@ def _cmd_travel(args) -> int:
 
 _COMMANDS = {
     "optimize": _cmd_optimize,
+    "evaluate": _cmd_evaluate,
     "demo": _cmd_demo,
     "units": _cmd_units,
     "project": _cmd_project,

@@ -145,7 +145,7 @@ def _check_feeders(district, scenario, pos, summary, out: SecondLevel) -> None:
     else:
         after = today.copy()
     elem_students = district.units["students"].to_numpy(float)
-    sq = np.asarray(district.status_quo)
+    sq = np.asarray(_own_status_quo(district))
 
     def splits(elem, mid, weights) -> dict[int, set[int]]:
         go: dict[int, set[int]] = {}
@@ -227,7 +227,7 @@ def _check_neighbourhoods(district, scenario, pos, out: SecondLevel) -> None:
                 by_name[name] = by_name.get(name, 0.0) + shapely.area(shapely.intersection(g, h))
         top = max(by_name.items(), key=lambda kv: kv[1], default=(None, 0.0))
         member.append(top[0] if area > 0 and top[1] / area > 0.5 else None)
-    sq = np.asarray(district.status_quo)
+    sq = np.asarray(_own_status_quo(district))
 
     def split(assign) -> dict[str, set[int]]:
         go: dict[str, set[int]] = {}
@@ -244,3 +244,10 @@ def _check_neighbourhoods(district, scenario, pos, out: SecondLevel) -> None:
         for name in sorted(after):
             out.violations.append(f"neighbourhood '{name}' is split between schools "
                                   f"{', '.join(ids[j] for j in sorted(after[name]))}")
+
+
+def _own_status_quo(district) -> np.ndarray:
+    """Today's school per unit as the checker derives it from the files (check/geometry.py)."""
+    from .geometry import derive
+
+    return derive(district).status_quo

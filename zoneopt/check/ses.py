@@ -75,7 +75,7 @@ def check_ses(district, scenario, pos: np.ndarray, summary: dict[str, Any] | Non
     c, o = scenario.constraints, scenario.objective
     needs = o.balance == "tiers" or math.isfinite(c.tier_band)
     frame = _frame(district, pos)
-    sq = np.asarray(district.status_quo)
+    sq = np.asarray(_own_status_quo(district))
     if "ses_tier" in units.columns:
         tier = pd.to_numeric(units["ses_tier"], errors="coerce").to_numpy(dtype=float)
         bad = (frame["students"].to_numpy() > 0) & ~(np.isfinite(tier) & (tier >= 1)
@@ -130,3 +130,10 @@ def check_ses(district, scenario, pos: np.ndarray, summary: dict[str, Any] | Non
                 out.violations.append(
                     f"summary report_dissimilarity_after[{name}]={value}, checker finds {mine}")
     return out
+
+
+def _own_status_quo(district) -> np.ndarray:
+    """Today's school per unit as the checker derives it from the files (check/geometry.py)."""
+    from .geometry import derive
+
+    return derive(district).status_quo

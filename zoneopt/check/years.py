@@ -82,7 +82,7 @@ def _rows_for(district, scenario, school_of_unit: np.ndarray, proj: pd.DataFrame
     if (sel["grade"] >= 0).any():
         sel = sel[sel["grade"] <= t.top_grade]
     uid_school = dict(zip(map(str, district.unit_ids), school_of_unit, strict=True))
-    uid_today = dict(zip(map(str, district.unit_ids), district.status_quo, strict=True))
+    uid_today = dict(zip(map(str, district.unit_ids), _own_status_quo(district), strict=True))
     kept_grades = set(t.grandfather_grades)
     schools = []
     for uid, year, grade in zip(sel["unit_id"], sel["year"], sel["grade"], strict=True):
@@ -137,7 +137,7 @@ def check_years(district, scenario, positions: np.ndarray,
         return None
     proj = _projection_rows(y.projections)
     rows = _rows_for(district, scenario, np.asarray(positions), proj)
-    before = _rows_for(district, scenario, np.asarray(district.status_quo), proj)
+    before = _rows_for(district, scenario, np.asarray(_own_status_quo(district)), proj)
     report = YearsCheck(rows=rows.drop(columns="low"))
     for r in rows.itertuples(index=False):
         if r.enrollment > r.capacity * c.max_utilization + CHECK_TOLERANCE:
@@ -193,7 +193,7 @@ def check_years_csv(district, scenario, positions: np.ndarray, frame: pd.DataFra
     """
     proj = _projection_rows(scenario.years.projections)
     problems = []
-    for label, pos in (("today", district.status_quo), ("proposed", positions)):
+    for label, pos in (("today", _own_status_quo(district)), ("proposed", positions)):
         mine = _rows_for(district, scenario, np.asarray(pos), proj)
         theirs = frame[frame["plan"] == label].set_index(["school_id", "year", "series"])
         if len(theirs) != len(mine):
@@ -213,3 +213,10 @@ def check_years_csv(district, scenario, positions: np.ndarray, frame: pd.DataFra
 
 
 __all__ = ["YearsCheck", "check_years", "check_years_csv"]
+
+
+def _own_status_quo(district) -> np.ndarray:
+    """Today's school per unit as the checker derives it from the files (check/geometry.py)."""
+    from .geometry import derive
+
+    return derive(district).status_quo

@@ -210,12 +210,12 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                f"within {budget:g} s; allow more time (--time-limit) or relax the constraints")
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
         raise NoSolutionError(msg, plan=plan)
-    bound = min(best.bound, best.value)
-    gap = 0.0 if best.value <= 1e-12 else max(0.0, (best.value - bound) / best.value)
-    status = "optimal" if (best.proven or gap <= scenario.solver.mip_gap + 1e-9) else "feasible"
-    plan = Plan.from_assignment(district, scenario, best.assign, status=status, objective=best.value,
-                                bound=bound, gap=gap, solver=solver_name, seconds=seconds,
-                                trace=best.trace, feeds=best.feeds)
+    # One rule for the status (CONTRACT.md): Plan derives it from the gap to the proven bound.
+    plan = Plan.from_assignment(district, scenario, best.assign, status="search",
+                                bound=min(best.bound, best.value), solver=solver_name,
+                                seconds=seconds, trace=best.trace, feeds=best.feeds,
+                                stopped_by="time_limit" if time.perf_counter() >= deadline
+                                else "work_budget")
     report = check_plan(district, scenario, best.assign, summary=plan.summary)
     if not report.ok:
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))

@@ -7,21 +7,19 @@ so the search is repeatable: the same inputs give the same plan when it finishes
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..district import District
-from ..model import Neighbourhood, build_model, reachable, separation_cuts
+from ..model import Neighbourhood, build_model, reachable
 from ..scenario import Scenario
-from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
 from .groups import seed_deviations, tier_imbalance, tier_moves
 from .years import year_loads
-
-#: Time cap of one LNS step; the node cap usually ends it much sooner.
-STEP_SECONDS = 3.0
 
 
 def zone_adjacency(district: District, assign: np.ndarray) -> list[set[int]]:
@@ -105,39 +103,38 @@ def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
 
-#: How contiguity is kept inside a neighbourhood: "cuts" (exact, a few separation rounds) or
-#: "closer" (the closer-neighbour rule, one solve).
-SUB_CONTIGUITY = "closer"
-SUB_CUT_ROUNDS = 8
-
-
 def _solve_group(district, scenario, eligible, current, group, solver, deadline):
-    """Re-optimise the zones of ``group`` with the rest fixed; the best plan found, or None."""
+    """Re-optimise the zones of ``group`` with the rest fixed (closer-neighbour contiguity inside it).
+
+    Returns the plan found and whether the wall clock (rather than the node cap) ended the step.
+    """
+    from .. import settings
+
     free = np.flatnonzero(np.isin(current, group))
-    mode = SUB_CONTIGUITY if scenario.constraints.contiguity else "none"
     model = build_model(
-        district, scenario, eligible, contiguity="closer" if mode == "closer" else "none",
+        district, scenario, eligible,
+        contiguity="closer" if scenario.constraints.contiguity else "none",
         part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
     )
-    rounds = SUB_CUT_ROUNDS if mode == "cuts" else 1
-    for _ in range(rounds):
-        if time.perf_counter() >= deadline:
-            return None
-        res = solve(
-            model, solver, time_limit=min(STEP_SECONDS, deadline - time.perf_counter()),
-            mip_gap=1e-4, start=model.start_vector(current, district, scenario),
-            node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed, threads=scenario.solver.threads,
-        )
-        if res.values is None:
-            return None
-        cand = model.assignment_from(res.values, current)
-        if mode != "cuts":
-            return cand
-        cuts, lo, hi, pieces = separation_cuts(district, model, cand)
-        if pieces == 0:
-            return cand
-        model.add_rows(cuts, lo, hi)
-    return None
+    res = solve(
+        model, solver, time_limit=max(0.05, deadline - time.perf_counter()),
+        mip_gap=1e-4, start=model.start_vector(current, district, scenario),
+        node_limit=settings.LNS_NODE_LIMIT, seed=scenario.solver.seed,
+        threads=scenario.solver.threads,
+    )
+    if res.values is None:
+        return None, res.limit == "time"
+    return model.assignment_from(res.values, current), res.limit == "time"
+
+
+@dataclass
+class SearchResult:
+    """What a large-neighbourhood search ended with."""
+
+    assign: np.ndarray
+    steps: int
+    #: True when the wall clock, not the step budget or convergence, ended it.
+    timed_out: bool
 
 
 def large_neighbourhood_search(
@@ -149,10 +146,14 @@ def large_neighbourhood_search(
     *,
     deadline: float,
     solver: str = "highs",
+    max_steps: int | None = None,
     on_improve: Callable[[np.ndarray, float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> np.ndarray:
+) -> SearchResult:
     """Improve ``assign`` by re-optimising groups of adjacent zones until no group improves.
+
+    The search is counted in steps (one node-capped sub-MIP each) and ends after ``max_steps`` or
+    when no group improves, so it gives the same plan at any speed; ``deadline`` is a safety stop.
 
     Parameters
     ----------
@@ -163,9 +164,11 @@ def large_neighbourhood_search(
     objective
         The full objective of a plan.
     deadline
-        ``time.perf_counter()`` value at which to stop.
+        ``time.perf_counter()`` value at which to stop (safety stop).
     solver
         Solver for the sub-problems.
+    max_steps
+        Sub-MIP steps allowed (None: until no group improves).
     on_improve
         Called with (plan, objective, label) after each improvement.
     should_stop
@@ -173,24 +176,32 @@ def large_neighbourhood_search(
 
     Returns
     -------
-    numpy.ndarray
-        The best plan found (feasible by construction).
+    SearchResult
+        The best plan found (feasible by construction), the steps taken and whether time ran out.
     """
     m = district.n_schools
     if m < 2:
-        return assign
+        return SearchResult(assign, 0, False)
     rng = np.random.default_rng(scenario.solver.seed)
     current = assign.copy()
     value = objective(current)
-    size = min(LNS_ZONES_PER_STEP, m)
+    from .. import settings
+
+    size = min(settings.LNS_ZONES_PER_STEP, m)
     stale_passes = 0
     tiers = scenario.objective.balance == "tiers"
-    while time.perf_counter() < deadline:
+    steps = 0
+    limit = math.inf if max_steps is None else max_steps
+    while True:
         adjacency = zone_adjacency(district, current)
         improved = False
         for j in _seed_order(district, current, rng, tiers):
-            if time.perf_counter() >= deadline or (should_stop and should_stop()):
-                return current
+            if should_stop and should_stop():
+                return SearchResult(current, steps, False)
+            if steps >= limit:
+                return SearchResult(current, steps, False)
+            if time.perf_counter() >= deadline:
+                return SearchResult(current, steps, True)
             dev = seed_deviations(district, current, j) if tiers else _deviations(district, current)
             group = chain(int(j), adjacency, dev, max_len=2 * size)
             if len(group) < size:
@@ -198,7 +209,11 @@ def large_neighbourhood_search(
                 group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
             if len(group) < 2:
                 continue
-            cand = _solve_group(district, scenario, eligible, current, group, solver, deadline)
+            cand, timed_out = _solve_group(district, scenario, eligible, current, group, solver,
+                                           deadline)
+            steps += 1
+            if timed_out:
+                return SearchResult(current, steps, True)
             if cand is None:
                 continue
             cand_value = objective(cand)
@@ -215,7 +230,7 @@ def large_neighbourhood_search(
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
-    return current
+    return SearchResult(current, steps, False)
 
 
 def local_search(
