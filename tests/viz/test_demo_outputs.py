@@ -46,7 +46,8 @@ def test_demo_map_and_report_open_offline(browser, demo_folder):
     browser.get((out / "report.html").as_uri())
     rows = browser.find_elements("css selector", "#schools-table tbody tr.school-row")
     assert len(rows) == len(schools)
-    check_report_figures(browser.page_source, schools, rel=1e-12)
+    check_report_figures(browser.page_source, schools, rel=1e-12,
+                         max_utilization=plan.summary["scenario"]["constraints"]["max_utilization"])
     chart = browser.find_element("css selector", "svg#share-chart")
     assert len(chart.find_elements("css selector", "g.school")) == len(schools)
     browser.switch_to.frame(browser.find_element("css selector", "iframe#map"))
