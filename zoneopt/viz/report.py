@@ -517,7 +517,7 @@ def _summary_rows(
         rows += [
             {
                 "key": "dissimilarity",
-                "label": f"Dissimilarity index, 0 to 1 ({D_MEANING})",
+                "label": f"Dissimilarity index of low-income and other students ({D_MEANING})",
                 "before": _fmt(summary.get("dissimilarity_before"), "index"),
                 "after": _fmt(summary.get("dissimilarity_after"), "index"),
             },

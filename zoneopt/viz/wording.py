@@ -34,10 +34,7 @@ __all__ = [
 ]
 
 #: One line on what the dissimilarity index means, shown wherever the index is.
-D_MEANING = (
-    "0 = every school has the district's mix of low-income and other students; "
-    "1 = complete separation"
-)
+D_MEANING = "0 = every school has the district's mix; 1 = complete separation"
 
 
 def _num(x: Any) -> float:
