@@ -120,10 +120,11 @@ def _solve_and_write(district, scenario, args, out: Path) -> int:
 
 
 def _headline(plan: Any, out: Path) -> None:
+    from .viz.wording import headline
+
     s = plan.summary
     print(
-        f"{s['status']}: dissimilarity {s['dissimilarity_before']:.4f} -> "
-        f"{s['dissimilarity_after']:.4f} (proven bound {s['bound']:.4f}, gap {s['gap']:.1%}); "
+        f"{s['status']}: {headline(s)}, gap {s['gap']:.1%}; "
         f"{s['students_moved']} students moved ({s['moved_share']:.1%}); mean distance "
         f"{s['mean_distance_km_before']:.2f} -> {s['mean_distance_km_after']:.2f} km; "
         f"{s['solve_seconds']:.1f} s with {s['solver']}"

@@ -31,6 +31,7 @@ __all__ = [
     "unit_name",
     "guess_unit_name",
     "D_MEANING",
+    "headline",
 ]
 
 #: One line on what the dissimilarity index means, shown wherever the index is.
@@ -223,3 +224,19 @@ def guess_unit_name(id_column: str, ids: list[str], source: str = "") -> str:
     if ids and len(digits) == 1 and all(i.isdigit() for i in ids):
         return {15: "census blocks", 12: "block groups", 11: "tracts"}.get(digits.pop(), "areas")
     return "areas"
+
+
+def headline(summary: Mapping[str, Any]) -> str:
+    """The command line's first words about a plan: the figure the scenario is about, and the
+    bound labelled as the objective's (with ``balance = "none"`` there is no index to show)."""
+    q = question(summary.get("scenario") or {})
+    obj, bound = summary.get("objective"), summary.get("bound")
+    proof = ""
+    if obj is not None and bound is not None:
+        proof = f"objective {_num(obj):.4f}, proven bound {_num(bound):.4f}"
+    if q.balances_income:
+        figure = (f"dissimilarity {_num(summary.get('dissimilarity_before')):.4f} -> "
+                  f"{_num(summary.get('dissimilarity_after')):.4f}")
+        return f"{figure} ({proof})" if proof else figure
+    what = objective_name(q)
+    return f"minimised {what}" + (f" ({proof})" if proof else "")
