@@ -82,7 +82,10 @@ def check_map_page(driver, plan) -> None:
         for name in plan.schools_table["name"]:
             assert name in legend
     else:  # colours repeat: the legend says so instead of listing names
-        assert "Colours tell neighbouring zones apart" in legend
+        assert "Neighbouring zones have different colours" in legend
+    # Zones carry their school's name where they are wide enough on screen.
+    labels = [e.text for e in driver.find_elements("css selector", ".zoneopt-zone-label")]
+    assert labels and set(labels) <= set(plan.schools_table["name"])
     assert (
         "Low-income share of students"
         in driver.find_element("css selector", ".leaflet-control-layers").text

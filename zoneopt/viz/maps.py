@@ -330,7 +330,7 @@ def _build_map(
     zones_old = dissolve(simplified, d.old, d.school_ids) if with_plan else {}
     colors = zone_colors(d.school_ids, [zones_new, zones_old] if with_plan else [zones_new])
     unit_features, class_colors, legend_classes = _unit_features(d, simplified)
-    markers = school_markers(d, colors, schools_table if with_plan else None)
+    markers = school_markers(d, colors, schools_table if with_plan else None, with_share)
 
     minx, miny, maxx, maxy = (float(v) for v in simplified.to_crs(4326).total_bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
