@@ -206,10 +206,11 @@ def describe_scenario(
         else f"At most {_fmt(ms, 'pct0')} of students change school."
     )
     band = _num(con.get("low_income_band"))
-    if (band is None or math.isinf(band)) and q.capacity_redraw:
-        pass  # no claim about low-income students in a question that is not about them
-    elif band is None or math.isinf(band):
-        out.append("Each school's low-income share: no fixed band around the district's share.")
+    if band is None or math.isinf(band):
+        # A capacity redraw makes no claim about low-income students, not even "no band".
+        if not q.capacity_redraw:
+            out.append(
+                "Each school's low-income share: no fixed band around the district's share.")
     elif district_share is not None and _num(district_share) is not None:
         lo_b, hi_b = max(0.0, district_share - band), min(1.0, district_share + band)
         out.append(
@@ -708,16 +709,12 @@ def report_html(plan: Any) -> str:
     else:
         chart = share_chart_svg(table, district_share, band)
         chart_title = "Low-income share of each school"
-    if q.capacity_redraw:
-        pass
-    elif band is not None and not math.isinf(band):
         chart_note = (
             "The dashed line is the district's low-income share; the shaded band is the range "
             "the rules allow each school."
-        )
-    else:
-        chart_note = (
-            "The dashed line is the district's low-income share. Balanced schools sit close to it."
+            if band is not None and not math.isinf(band)
+            else "The dashed line is the district's low-income share. Balanced schools sit "
+            "close to it."
         )
     diagnosis = summary.get("diagnosis") or []
     if isinstance(diagnosis, str):
