@@ -197,3 +197,10 @@ def test_sample_files_run_through_optimize_with_only_a_columns_section(tmp_path,
     assert (table["enrollment_after"] <= table["capacity"]).all()
     assert set(pd.read_csv(out / "assignment.csv")["unit_id"]) == set(district.unit_ids)
     assert np.isclose(table["enrollment_after"].sum(), district.students.sum())
+
+
+def test_an_empty_column_name_in_the_scenario_is_bad_input():
+    from zoneopt.scenario import Scenario
+
+    with pytest.raises(ZoneoptInputError, match="columns.students cannot be empty"):
+        Scenario.from_dict({"columns": {"students": " "}})

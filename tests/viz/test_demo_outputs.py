@@ -24,7 +24,7 @@ def test_demo_files_are_small_and_self_contained(demo_folder):
     for name in ("map.html", "report.html"):
         text = (out / name).read_text(encoding="utf-8")
         assert "<script src" not in text and "<link" not in text
-        # 279 tracts and 24 schools: about 0.4 MB each (Leaflet is 150 kB of it).
+        # 45 tracts and 27 schools: about 0.3 MB each (Leaflet is 150 kB of it).
         assert len(text.encode()) < 1_000_000, (name, len(text))
 
 
