@@ -192,3 +192,15 @@ def test_cli_headline_names_the_objective_and_its_bound():
     s["scenario"] = {}
     s.update(dissimilarity_before=0.2, dissimilarity_after=0.1)
     assert wording.headline(s).startswith("dissimilarity 0.2000 -> 0.1000 (objective 0.0800")
+
+
+def test_a_tiers_report_shows_the_tiers_index_and_no_low_income_claims(district):
+    scenario = zoneopt.Scenario.from_dict({"objective": {"balance": "tiers"}})
+    plan = Plan.from_assignment(district, scenario, district.status_quo)
+    plan.summary.update(tier_dissimilarity_before=0.31, tier_dissimilarity_after=0.12)
+    reader = _Read()
+    reader.feed(report.report_html(plan))
+    assert reader.cards[0].startswith("SES tiers dissimilarity 0.310 → 0.120")
+    assert "dissimilarity" not in reader.rows and "tier_dissimilarity" in reader.rows
+    assert reader.rules[0].startswith("Goal: make each school's mix of students of every")
+    assert "Low-income share" not in reader.headers

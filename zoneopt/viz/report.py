@@ -208,7 +208,7 @@ def describe_scenario(
     band = _num(con.get("low_income_band"))
     if band is None or math.isinf(band):
         # A capacity redraw makes no claim about low-income students, not even "no band".
-        if not q.capacity_redraw:
+        if q.balances_income:
             out.append(
                 "Each school's low-income share: no fixed band around the district's share.")
     elif district_share is not None and _num(district_share) is not None:
@@ -452,10 +452,10 @@ def _with_seats_short(table: pd.DataFrame, q: Question) -> pd.DataFrame:
 
 
 def _columns(q: Question) -> list[tuple[str, str, bool]]:
-    """The per-school table's columns for the question: no low-income share in a capacity
-    redraw, where the plan makes no claim about low-income students."""
+    """The per-school table's columns for the question: the low-income share only where the
+    objective balances it (no claim about low-income students otherwise)."""
     return [c for c in _SCHOOL_COLUMNS
-            if not (q.capacity_redraw and c[0].startswith("low_income_share"))]
+            if q.balances_income or not c[0].startswith("low_income_share")]
 
 
 def _school_rows(table: pd.DataFrame, columns: list[tuple[str, str, bool]]) -> list[dict]:
@@ -529,6 +529,13 @@ def _summary_rows(
                 "after": _fmt(summary.get("max_share_gap_after"), "pp"),
             },
         ]
+    if q.balance == "tiers":
+        rows.append({
+            "key": "tier_dissimilarity",
+            "label": f"Dissimilarity index of the SES tiers ({D_MEANING})",
+            "before": _fmt(summary.get("tier_dissimilarity_before"), "index"),
+            "after": _fmt(summary.get("tier_dissimilarity_after"), "index"),
+        })
     if table is not None and len(table):
         before = capacity_figures(table, "before", q.max_utilization)
         after = capacity_figures(table, "after", q.max_utilization) if has_after else None
@@ -631,7 +638,7 @@ def _cards(summary: Mapping[str, Any], table: pd.DataFrame, q: Question) -> list
             f"{_fmt(after and after['overcrowded'], 'int')} of {len(table)}; today → proposed"
         ),
     }
-    if q.capacity_redraw:
+    if not q.balances_income:
         fullest = {
             "label": "Fullest school",
             "value": f"{_fullest(table, 'before').split(' (')[0]} → "
@@ -639,6 +646,13 @@ def _cards(summary: Mapping[str, Any], table: pd.DataFrame, q: Question) -> list
             "note": "enrollment / capacity, today → proposed",
         }
         first = [seats, fullest]
+        if q.balance == "tiers":
+            first.insert(0, {
+                "label": "SES tiers dissimilarity",
+                "value": f"{_fmt(summary.get('tier_dissimilarity_before'), 'index')} → "
+                f"{_fmt(summary.get('tier_dissimilarity_after'), 'index')}",
+                "note": f"multi-group index of the tiers, today → proposed; {D_MEANING}",
+            })
         return first + ([moved, distance] if q.moved_weight >= q.distance_weight
                         else [distance, moved])
     cards = [
@@ -701,7 +715,7 @@ def report_html(plan: Any) -> str:
         total = float(units["students"].sum())
         district_share = float(units["low_income"].sum()) / total if total else None
     band = _num(scenario["constraints"].get("low_income_band"))
-    if q.capacity_redraw:
+    if not q.balances_income:
         chart = utilization_chart_svg(table, q.min_utilization, q.max_utilization)
         chart_title = "Utilization of each school"
         chart_note = ("The dashed line is each school's capacity; the shaded range is what the "
