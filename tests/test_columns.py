@@ -204,3 +204,15 @@ def test_an_empty_column_name_in_the_scenario_is_bad_input():
 
     with pytest.raises(ZoneoptInputError, match="columns.students cannot be empty"):
         Scenario.from_dict({"columns": {"students": " "}})
+
+
+def test_without_schools_where_every_school_outside_the_district_is_listed():
+    units, schools = _own_names()
+    far = schools.iloc[[3]].assign(NAME="Farther ES")
+    far = far.set_geometry(gpd.points_from_xy([-50_000], [0], crs=schools.crs))
+    county = pd.concat([schools, far], ignore_index=True)
+    with pytest.raises(ZoneoptInputError) as info:
+        District.from_frames(units, county, columns={**MAPPING, "schools_where": ""})
+    outside = [p.row for p in info.value.problems]
+    assert outside == ["Far Away ES", "Farther ES"]
+    assert "outside the district's area" in str(info.value)
