@@ -172,14 +172,12 @@ def headline(summary: dict[str, Any]) -> str:
     The bound and gap are the objective's (CONTRACT.md); the dissimilarity index is named only when
     the objective balances it.
     """
+    from .viz.wording import objective_name, question
+
     s = summary
     o = s.get("scenario", {}).get("objective", {})
     balance = o.get("balance", "dissimilarity")
-    terms = {"dissimilarity": "dissimilarity index", "none": "", "tiers": "tier dissimilarity"}.get(
-        balance, balance)
-    extra = [w for w, key in (("mean distance", "distance_weight"), ("students moved", "moved_weight"))
-             if o.get(key)]
-    named = " + ".join(t for t in [terms, *[f"weighted {x}" for x in extra]] if t) or "nothing"
+    named = objective_name(question(s.get("scenario") or {}))
     if s["status"] == "given":
         broken = len(s.get("violations") or [])
         parts = [f"given plan: {'every rule holds' if not broken else f'{broken} rule(s) broken'}"]

@@ -159,7 +159,7 @@ def tier_sentences(sentences: list[str], objective: dict, constraints: dict) -> 
     ``tier_band`` adds its rule before the last sentence (the one on distances).
     """
     out = list(sentences)
-    if objective.get("balance") == "tiers" and out:
+    if objective.get("balance") == "tiers" and out and "tier" not in out[0]:
         out[0] = ("Goal: make each school's mix of socioeconomic (SES) tiers as close to the "
                   "district's mix as possible (lowest multi-group dissimilarity index).")
     try:
