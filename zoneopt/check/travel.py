@@ -122,6 +122,9 @@ def own_distances(district: Any, scenario: Any) -> tuple[np.ndarray, str]:
         ok = (ui >= 0) & (sj >= 0)
         d[ui[ok], sj[ok]] = table["distance_km"].to_numpy(dtype=float)[ok]
         return d, Path(path).name
+    if str(getattr(district, "distance_source", "")).startswith("travel"):
+        # A matrix given as a frame, with no file to re-read: its values are all there is.
+        return np.array(district.dist_km, dtype=float), district.distance_source_name
     cent = district.units.geometry.centroid
     d = np.empty((len(uids), len(sids)))
     for j, pt in enumerate(district.schools.geometry):

@@ -40,6 +40,10 @@ SNAP_WARN_KM = 1.0
 #: Searches over more node-visits than this show a progress bar (when ``progress`` is None).
 PROGRESS_MIN_WORK = 5_000_000
 
+#: Searches over more node-visits than this are shared between two processes (when ``workers`` is
+#: None): below it, starting a process costs more than it saves.
+PARALLEL_MIN_WORK = 20_000_000
+
 COLUMNS = ["unit_id", "school_id", "distance_km", "minutes"]
 
 
@@ -55,6 +59,7 @@ def matrix(
     mode: str = "walk",
     max_km: float = math.inf,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Compute the travel matrix of a district from an OpenStreetMap extract.
 
@@ -73,6 +78,8 @@ def matrix(
         Pairs farther than this are left out (and so not allowed when the matrix is used).
     progress
         Show a progress bar over schools; None shows it on long runs only.
+    workers
+        Processes for the searches; None: two on long runs when the machine has two cores.
 
     Returns
     -------
@@ -124,40 +131,41 @@ def matrix(
 
     # From each school backwards to every node: the reversed graph (identical when walking).
     search = g_km.T.tocsr() if mode == "drive" else g_km
-    arc_min = _ArcLookup(g_min) if mode == "drive" else None
     targets, inverse = np.unique(nu, return_inverse=True)
     n_units, n_schools = len(uxy), len(sxy)
-    show = (progress if progress is not None
-            else n_schools * net.n_nodes > PROGRESS_MIN_WORK)
-    from tqdm.auto import tqdm
+    limits = max_km - ds
+    # Schools on one node share a search when no bound makes their searches differ.
+    keys = ns if math.isinf(max_km) else np.arange(n_schools)
+    first = {}
+    for j in range(n_schools):
+        if limits[j] >= 0:
+            first.setdefault(int(keys[j]), j)
+    todo = sorted(first.values())
+    work = len(todo) * net.n_nodes
+    show = progress if progress is not None else work > PROGRESS_MIN_WORK
+    if workers is None:
+        workers = _default_workers(work)
+    road, road_min = _search_all(search, g_min if mode == "drive" else None,
+                                 ns[todo], limits[todo], targets, workers, show, mode)
+    row_of = {j: k for k, j in enumerate(todo)}
 
     rows_u: list[np.ndarray] = []
     rows_s: list[np.ndarray] = []
     rows_d: list[np.ndarray] = []
     rows_m: list[np.ndarray] = []
-    cache: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
-    for j in tqdm(range(n_schools), desc=f"travel ({mode})", unit="school", disable=not show,
-                  leave=False):
-        limit = max_km - ds[j]
-        if limit < 0:
+    for j in range(n_schools):
+        if limits[j] < 0:
             continue
-        key = int(ns[j])
-        if key in cache and math.isinf(max_km):
-            road, road_min = cache[key]
-        else:
-            road, road_min = _search(search, arc_min, key, limit, targets)
-            if math.isinf(max_km):
-                cache[key] = (road, road_min)  # schools sharing a node share the search
-        total = du + road[inverse] + ds[j]
+        k = row_of[first[int(keys[j])]]
+        total = du + road[k][inverse] + ds[j]
         ok = np.isfinite(total) & (total <= max_km + 1e-12)
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)
-        legs = (du[idx] + ds[j]) / WALK_KMH * 60.0
         if road_min is None:
             minutes = total[idx] / WALK_KMH * 60.0
         else:
-            minutes = road_min[inverse[idx]] + legs
+            minutes = road_min[k][inverse[idx]] + (du[idx] + ds[j]) / WALK_KMH * 60.0
         rows_u.append(idx)
         rows_s.append(np.full(len(idx), j))
         rows_d.append(total[idx])
@@ -188,14 +196,74 @@ def matrix(
     return table
 
 
-def _search(graph, arc_min, source: int, limit: float, targets: np.ndarray):
-    """Network km (and, when driving, minutes) from every target node to ``source``."""
+def _default_workers(work: int) -> int:
+    """Two processes on long runs (csgraph holds the GIL, so threads would not help)."""
+    import multiprocessing as mp
+
+    if work < PARALLEL_MIN_WORK or (os.cpu_count() or 1) < 2 or mp.current_process().daemon:
+        return 1
+    return 2
+
+
+def _search_all(search, g_min, sources, limits, targets, workers: int, show: bool, mode: str):
+    """Road km (and, when driving, minutes) from every target node to each source node.
+
+    Returns two ``(len(sources), len(targets))`` arrays (the second None when walking). With
+    ``workers`` > 1 the searches are shared among spawned processes that receive the graph once.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(sources)
+    road = np.full((n, len(targets)), np.inf)
+    road_min = None if g_min is None else np.full((n, len(targets)), np.inf)
+    bar = tqdm(total=n, desc=f"travel ({mode})", unit="school", disable=not show, leave=False)
+    jobs = [(k, int(sources[k]), float(limits[k])) for k in range(n)]
+    try:
+        if workers <= 1 or n < 2:
+            _init_worker(search, g_min, targets)
+            results = map(_search_one, jobs)
+            pool = None
+        else:
+            import multiprocessing as mp
+
+            pool = mp.get_context("spawn").Pool(
+                workers, initializer=_init_worker, initargs=(search, g_min, targets))
+            results = pool.imap_unordered(_search_one, jobs, chunksize=max(1, n // (8 * workers)))
+        for k, dist, minutes in results:
+            road[k] = dist
+            if road_min is not None:
+                road_min[k] = minutes
+            bar.update()
+        if pool is not None:
+            pool.close()
+            pool.join()
+            pool = None
+    finally:
+        bar.close()
+        if workers <= 1 or n < 2:
+            _WORKER.clear()
+        elif pool is not None:
+            pool.terminate()
+    return road, road_min
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(search, g_min, targets) -> None:
+    _WORKER.update(search=search, targets=targets,
+                   arc_min=_ArcLookup(g_min) if g_min is not None else None)
+
+
+def _search_one(job):
+    k, source, limit = job
+    graph, targets, arc_min = _WORKER["search"], _WORKER["targets"], _WORKER["arc_min"]
     if arc_min is None:
         dist = dijkstra(graph, directed=True, indices=source, limit=limit)
-        return dist[targets], None
+        return k, dist[targets], None
     dist, pred = dijkstra(graph, directed=True, indices=source, limit=limit,
                           return_predecessors=True)
-    return dist[targets], _route_minutes(pred, arc_min, source)[targets]
+    return k, dist[targets], _route_minutes(pred, arc_min, source)[targets]
 
 
 class _ArcLookup:
