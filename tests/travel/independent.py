@@ -70,7 +70,7 @@ def street_graph(path: Path, mode: str) -> tuple[nx.DiGraph, dict[int, tuple[flo
             elif ow in ("-1", "reverse"):
                 fwd = False
         refs = [r for r in refs if r in nodes]
-        for a, b in zip(refs[:-1], refs[1:]):
+        for a, b in zip(refs[:-1], refs[1:], strict=True):
             if a == b:
                 continue
             (x1, y1), (x2, y2) = nodes[a], nodes[b]
