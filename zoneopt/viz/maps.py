@@ -586,7 +586,9 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     district = plan.district
     title = getattr(plan, "title", "") or "Proposed attendance zones"
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
-    return _build_map(
+    from .walkzones import add_travel_layers
+
+    return add_travel_layers(_build_map(
         district.units,
         district.schools,
         assignment,
@@ -594,7 +596,7 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         plan.schools_table,
         basemap=basemap,
         title=title,
-    )
+    ), plan)
 
 
 def render_map(m: folium.Map) -> str:
