@@ -150,3 +150,31 @@ def test_two_worker_processes_give_the_same_matrix(helsinki_frames):
         one = matrix(units, schools, HELSINKI, mode="drive", workers=1)
         two = matrix(units, schools, HELSINKI, mode="drive", workers=2)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_packed_drive_search_agrees_with_minutes_added_along_the_tree():
+    """The one-search driving route (km and minutes packed in one number) against the float search
+    with minutes summed along its shortest-path tree."""
+    import importlib
+
+    from zoneopt.travel import read_network
+
+    m = importlib.import_module("zoneopt.travel.matrix")  # the module; the package's name is the function
+
+    net = read_network(HELSINKI, "drive")
+    g_km, g_min = net.graph(net.project("EPSG:32635"))
+    search = g_km.T.tocsr()
+    targets = np.arange(0, net.n_nodes, 7)
+    m._init_worker(search, g_min, targets)
+    try:
+        assert m._WORKER["packed"] is not None
+        _, km_packed, min_packed = m._search_one((0, 5, np.inf))
+        m._WORKER["packed"] = None
+        _, km_tree, min_tree = m._search_one((0, 5, np.inf))
+    finally:
+        m._WORKER.clear()
+    ok = np.isfinite(km_tree)
+    assert np.array_equal(ok, np.isfinite(km_packed)) and ok.sum() > 100
+    assert (km_packed[ok] >= km_tree[ok] - 1e-12).all()  # arcs rounded up to whole millimetres
+    assert np.abs(km_packed[ok] - km_tree[ok]).max() < 1e-3  # ... by less than a metre per route
+    assert np.abs(min_packed[ok] - min_tree[ok]).max() < 0.05  # minutes within 3 seconds

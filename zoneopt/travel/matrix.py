@@ -250,9 +250,29 @@ def _search_all(search, g_min, sources, limits, targets, workers: int, show: boo
 _WORKER: dict[str, Any] = {}
 
 
+#: Driving searches add up km and minutes in one number: whole millimetres (each arc rounded up, so
+#: a route is never shorter than its geometry) times 2**26, plus minutes in 1e-4 units, which stay
+#: below 2**26 on any route the exactness check admits (speeds are at least 5 km/h). Sums of whole
+#: numbers are exact in float64 below 2**53, so one search gives the shortest route (ties within a
+#: millimetre go to the faster route) and its exact minutes; beyond 2**53 (routes over 134 km) the
+#: search falls back to the float graph and adds minutes along its tree.
+_PACK = float(2**26)
+_EXACT = float(2**53)
+
+
 def _init_worker(search, g_min, targets) -> None:
-    _WORKER.update(search=search, targets=targets,
+    _WORKER.update(search=search, targets=targets, packed=None,
                    arc_min=_ArcLookup(g_min) if g_min is not None else None)
+    if g_min is not None:
+        t_min = g_min.T.tocsr()
+        t_min.sort_indices()
+        search.sort_indices()
+        if (np.array_equal(t_min.indptr, search.indptr)
+                and np.array_equal(t_min.indices, search.indices)):
+            packed = search.copy()
+            packed.data = (np.ceil(search.data * 1e6) * _PACK
+                           + np.minimum(np.round(t_min.data * 1e4), _PACK - 1))
+            _WORKER["packed"] = packed
 
 
 def _search_one(job):
@@ -261,6 +281,16 @@ def _search_one(job):
     if arc_min is None:
         dist = dijkstra(graph, directed=True, indices=source, limit=limit)
         return k, dist[targets], None
+    packed = _WORKER["packed"]
+    if packed is not None:
+        lim = (math.floor(limit * 1e6) + 1) * _PACK if math.isfinite(limit) else np.inf
+        both = dijkstra(packed, directed=True, indices=source, limit=lim)[targets]
+        reached = np.isfinite(both)
+        if not (both[reached] >= _EXACT).any():
+            mm = np.floor(both / _PACK)
+            minutes = np.full(len(targets), np.inf)
+            minutes[reached] = (both[reached] - mm[reached] * _PACK) / 1e4
+            return k, mm / 1e6, minutes
     dist, pred = dijkstra(graph, directed=True, indices=source, limit=limit,
                           return_predecessors=True)
     return k, dist[targets], _route_minutes(pred, arc_min, source)[targets]

@@ -19,7 +19,7 @@ Mode definitions (CONTRACT.md, Additions):
   ``1`` forward, ``-1``/``reverse`` backward; motorways and roundabouts are one-way by default).
 
 Speeds: walking :data:`WALK_KMH`; driving at the way's ``maxspeed`` (numbers in km/h, or ``mph``),
-else :data:`DRIVE_DEFAULT_KMH` for its ``highway`` class.
+else :data:`DRIVE_DEFAULT_KMH` for its ``highway`` class (never below :data:`MIN_DRIVE_KMH`).
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ DRIVE_DEFAULT_KMH: dict[str, float] = {
     "unclassified": 30.0, "residential": 30.0,
     "living_street": 10.0, "service": 15.0,
 }
+
+#: Slowest driving speed taken from ``maxspeed`` (lower values are tagging errors, e.g. "1").
+MIN_DRIVE_KMH = 5.0
 
 #: Classes that are not walkable (CONTRACT.md).
 WALK_EXCLUDED = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
@@ -178,7 +181,9 @@ def way_speed_kmh(tags: dict[str, str], mode: str) -> float:
     if mode == "walk":
         return WALK_KMH
     speed = parse_maxspeed(tags.get("maxspeed"))
-    return speed if speed is not None else DRIVE_DEFAULT_KMH.get(tags.get("highway", ""), 30.0)
+    if speed is None:
+        return DRIVE_DEFAULT_KMH.get(tags.get("highway", ""), 30.0)
+    return max(speed, MIN_DRIVE_KMH)
 
 
 def parse_maxspeed(value: str | None) -> float | None:
