@@ -75,7 +75,9 @@ def test_walk_zone_is_a_lock_that_the_checker_enforces():
 
 
 def test_no_walk_zone_key_without_walk_zones(grid_district):
-    plan = optimize(grid_district, Scenario.from_dict({"solver": {"time_limit_s": 2}}))
+    scenario = Scenario.from_dict({"solver": {"time_limit_s": 2}})
+    plan = optimize(grid_district, scenario)
+    check_plan(grid_district, scenario, plan.positions, summary=plan.summary).raise_if_failed()
     assert "walk_zone_units" not in plan.summary
     assert plan.summary["distance_source"] == "straight_line"
 

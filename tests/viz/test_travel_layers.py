@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 from districts import CRS, X0, Y0, grid_frames
 from shapely.geometry import LineString
 
 from zoneopt import District, Scenario
+from zoneopt.check import check_plan
 from zoneopt.plan import Plan
 from zoneopt.travel.walkzones import prepare_district
 from zoneopt.viz.maps import map_html
@@ -15,7 +17,7 @@ from zoneopt.viz.walkzones import LAYER_BARRIERS, LAYER_WALK, travel_sentences
 
 
 def _plan(tmp_path, walk_km: float, barriers: bool) -> Plan:
-    units, schools = grid_frames(3, 4, [0, 11], seed=1)
+    units, schools = grid_frames(3, 4, [0, 11], seed=1, capacity_slack=1.6)
     travel = {}
     if barriers:
         path = tmp_path / "rail.geojson"
@@ -24,7 +26,10 @@ def _plan(tmp_path, walk_km: float, barriers: bool) -> Plan:
         travel = {"barriers": str(path)}
     scenario = Scenario.from_dict({"constraints": {"walk_zone_km": walk_km}, "travel": travel})
     district = prepare_district(District.from_frames(units, schools), scenario)
-    return Plan.from_assignment(district, scenario, district.status_quo)
+    west_east = np.array([int(i % 4 >= 2) for i in range(12)])  # the two sides of the railway
+    plan = Plan.from_assignment(district, scenario, west_east)
+    check_plan(district, scenario, plan.positions, summary=plan.summary).raise_if_failed()
+    return plan
 
 
 def test_map_shows_walk_zones_and_barriers_as_layers(tmp_path):
