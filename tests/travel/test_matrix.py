@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import HELSINKI, OAKLAND
 from independent import road_km
+from osm_districts import HELSINKI, OAKLAND
 
 from zoneopt import District
 from zoneopt.travel import TravelWarning, grid_network, matrix
@@ -143,12 +143,12 @@ def test_matrix_leaves_caller_frames_unchanged(oakland_frames):
     pd.testing.assert_frame_equal(schools, before_s)
 
 
-def test_two_worker_processes_give_the_same_matrix(helsinki_frames):
-    units, schools = helsinki_frames
+def test_two_worker_processes_give_the_same_matrix(oakland_frames):
+    units, schools = oakland_frames
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TravelWarning)
-        one = matrix(units, schools, HELSINKI, mode="drive", workers=1)
-        two = matrix(units, schools, HELSINKI, mode="drive", workers=2)
+        one = matrix(units, schools, OAKLAND, mode="drive", workers=1)
+        two = matrix(units, schools, OAKLAND, mode="drive", workers=2)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
 
 

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HELSINKI, OAKLAND
+from osm_districts import HELSINKI, OAKLAND
 
 from zoneopt.errors import ZoneoptInputError
 from zoneopt.travel import TravelWarning, matrix, read_network

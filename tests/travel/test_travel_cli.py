@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import HELSINKI
+from osm_districts import HELSINKI
 
 from zoneopt.cli import main
 from zoneopt.travel import TravelWarning

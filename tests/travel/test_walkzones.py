@@ -23,7 +23,7 @@ def test_optimize_with_road_matrix_walk_zones_and_barriers(helsinki_files, tmp_p
     (f / "scenario.toml").write_text(
         '[constraints]\nwalk_zone_km = 0.3\nmax_utilization = 1.3\n'
         '[travel]\nmatrix = "walk.csv"\nbarriers = "barriers.geojson"\n'
-        '[solver]\ntime_limit_s = 5\n')
+        '[solver]\ntime_limit_s = 3\n')
     out = tmp_path / "plan"
     rc = main(["optimize", "--units", str(f / "units.gpkg"), "--schools", str(f / "schools.csv"),
                "--scenario", str(f / "scenario.toml"), "--out", str(out), "--no-maps"])
