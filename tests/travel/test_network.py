@@ -126,3 +126,20 @@ def test_bad_network_files_are_clear_input_errors(tmp_path):
     (tmp_path / "broken.osm.pbf").write_bytes(b"not a pbf at all")
     with pytest.raises(ZoneoptInputError, match="could not read"):
         read_network(tmp_path / "broken.osm.pbf", "walk")
+
+
+def test_projected_osmnx_graphml_is_read_back_to_longitude_latitude(oakland_frames, tmp_path):
+    from pyproj import Transformer
+
+    plain = tmp_path / "plain.graphml"
+    _osmnx_graphml(OAKLAND, "walk", plain)
+    g = nx.read_graphml(plain)
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:32610", always_xy=True)
+    for _, attrs in g.nodes(data=True):
+        x, y = tr.transform(float(attrs["x"]), float(attrs["y"]))
+        attrs["x"], attrs["y"] = str(x), str(y)
+    g.graph["crs"] = "EPSG:32610"
+    projected = tmp_path / "projected.graphml"
+    nx.write_graphml(g, projected)
+    a, b = read_network(plain, "walk"), read_network(projected, "walk")
+    assert np.abs(a.lonlat - b.lonlat).max() < 1e-7

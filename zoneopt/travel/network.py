@@ -345,12 +345,25 @@ def _read_graphml(path: Path, mode: str) -> Network:
             x, y = float(attrs["x"]), float(attrs["y"])
         except (KeyError, ValueError):
             raise ZoneoptInputError(
-                f"GraphML node {node.get('id')} has no numeric x/y (longitude/latitude); is this a "
-                "file saved by osmnx in WGS84 (not projected)?", file=path, row=node.get("id"),
+                f"GraphML node {node.get('id')} has no numeric x/y; is this a file saved by osmnx "
+                "(ox.save_graphml)?", file=path, row=node.get("id"), column="x",
             ) from None
         ids[node.get("id")] = len(lon)
         lon.append(x)
         lat.append(y)
+    crs = data(graph).get("crs", "").strip()
+    if crs and crs.lower() not in ("epsg:4326", "wgs84", "+proj=longlat +datum=wgs84 +no_defs"):
+        # A projected graph (osmnx's project_graph): back to longitude/latitude.
+        from pyproj import CRS, Transformer
+
+        try:
+            tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+        except Exception as exc:  # noqa: BLE001 - any pyproj failure is a bad file for the user
+            raise ZoneoptInputError(f"the GraphML graph's crs {crs!r} is not understood ({exc})",
+                                    file=path, column="crs") from None
+        projected = True
+    else:
+        projected = False
     tails: list[int] = []
     heads: list[int] = []
     speeds: list[float] = []
@@ -384,9 +397,12 @@ def _read_graphml(path: Path, mode: str) -> Network:
                 tails.append(b)
                 heads.append(a)
                 speeds.append(speed)
+    lonlat = np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2)
+    if projected and len(lonlat):
+        lonlat = np.column_stack(tr.transform(lonlat[:, 0], lonlat[:, 1]))
     return Network(
         mode=mode,
-        lonlat=np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2),
+        lonlat=lonlat,
         node_ids=np.asarray(list(ids.keys()) + [f"geometry:{i}" for i in range(len(lon) - len(ids))],
                             dtype=object),
         tail=np.asarray(tails, dtype=np.int64),
