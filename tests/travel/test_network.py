@@ -143,3 +143,17 @@ def test_projected_osmnx_graphml_is_read_back_to_longitude_latitude(oakland_fram
     nx.write_graphml(g, projected)
     a, b = read_network(plain, "walk"), read_network(projected, "walk")
     assert np.abs(a.lonlat - b.lonlat).max() < 1e-7
+
+
+def test_a_graphml_saved_by_osmnx_gives_the_distances_of_its_osm_file(oakland_frames):
+    """data/osm/West-Oakland.graphml was written by osmnx 2.1.1 itself (graph_from_xml of the .osm.bz2,
+    simplified: curved streets keep their shape in each edge's geometry)."""
+    from osm_districts import DATA
+
+    units, schools = oakland_frames
+    for mode in ("walk", "drive"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TravelWarning)
+            a = matrix(units, schools, OAKLAND, mode=mode)
+            b = matrix(units, schools, DATA / "West-Oakland.graphml", mode=mode)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)

@@ -86,7 +86,7 @@ def matrix(
     pandas.DataFrame
         ``unit_id, school_id, distance_km, minutes`` for every pair with a path within ``max_km``,
         in the order of the units and then the schools. ``attrs["snap_km"]`` holds each unit's
-        distance to its node (a Series by unit_id).
+        distance to its node (a dict by unit_id).
 
     Warns
     -----
@@ -191,7 +191,8 @@ def matrix(
                    + (f" within {max_km:g} km" if math.isfinite(max_km) else "")
                    + " (a network piece cut off from the schools?); they will have no school "
                    "allowed when this matrix is used")
-    table.attrs["snap_km"] = pd.Series(du, index=pd.Index(district.unit_ids, name="unit_id"))
+    # Plain dicts: a Series in attrs would break pandas' merges and concatenations of the table.
+    table.attrs["snap_km"] = {str(u): float(d) for u, d in zip(district.unit_ids, du, strict=True)}
     table.attrs["network"] = net.source
     return table
 
@@ -362,13 +363,3 @@ def _warn_list(ids: np.ndarray, what: str) -> None:
 def write_matrix(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a travel matrix CSV (``unit_id,school_id,distance_km,minutes``) atomically."""
     return io.write_csv(path, table[COLUMNS])
-
-
-def network_summary(table: pd.DataFrame) -> dict[str, Any]:
-    """Counts for the command's closing line: pairs, units covered, median snap distance."""
-    snap = table.attrs.get("snap_km")
-    return {
-        "pairs": len(table),
-        "units": int(table["unit_id"].nunique()),
-        "median_snap_km": float(snap.median()) if snap is not None and len(snap) else float("nan"),
-    }
