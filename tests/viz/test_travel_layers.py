@@ -55,3 +55,13 @@ def test_road_distance_sentence_names_the_matrix_file():
     assert lines[0] == ("Distances are road distances along the street network, from the travel "
                         "matrix walk.csv.")
     assert "within 0.8 km of its current school by road" in lines[1]
+
+
+def test_layer_control_lists_the_travel_layers_after_defining_them(tmp_path):
+    """The control's script names each layer's variable: it must come after the layers' scripts."""
+    import re
+
+    page = map_html(_plan(tmp_path, 1.5, True))
+    for name in (LAYER_WALK, LAYER_BARRIERS):
+        var = re.search(re.escape(f'"{name}" : ') + r"(\w+)", page).group(1)
+        assert page.index(f"var {var} = ") < page.index(f'"{name}" : {var}')

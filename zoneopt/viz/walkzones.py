@@ -33,6 +33,21 @@ def add_travel_layers(m: folium.Map, plan: Any) -> folium.Map:
     folium.Map
         ``m`` itself.
     """
+    # The layer control must come after the layers it lists (its script names their variables):
+    # what the map assembly added from the control on is taken off and put back after ours.
+    keys = list(m._children)
+    at = next((k for k, c in enumerate(m._children.values())
+               if isinstance(c, folium.LayerControl)), len(keys))
+    tail = [(key, m._children.pop(key)) for key in keys[at:]]
+    try:
+        _add_layers(m, plan)
+    finally:
+        for key, child in tail:
+            m._children[key] = child
+    return m
+
+
+def _add_layers(m: folium.Map, plan: Any) -> None:
     from ..travel.walkzones import walk_zone_mask
 
     district, scenario = plan.district, getattr(plan, "scenario", None)
@@ -57,8 +72,8 @@ def add_travel_layers(m: folium.Map, plan: Any) -> folium.Map:
         folium.GeoJson(
             zones[["label", "geometry"]].to_crs(4326).to_json(drop_id=True),
             name=LAYER_WALK,
-            style_function=lambda _f: {"color": WALK_COLOR, "weight": 2.5, "fillColor": WALK_COLOR,
-                                       "fillOpacity": 0.25, "dashArray": "2 4"},
+            style_function=lambda _f: {"color": WALK_COLOR, "weight": 3, "fillColor": WALK_COLOR,
+                                       "fillOpacity": 0.35, "dashArray": "6 3"},
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
             show=True,
         ).add_to(m)
@@ -74,7 +89,6 @@ def add_travel_layers(m: folium.Map, plan: Any) -> folium.Map:
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
             show=True,
         ).add_to(m)
-    return m
 
 
 def travel_sentences(travel: dict[str, Any], constraints: dict[str, Any],
