@@ -30,6 +30,7 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,12 +244,10 @@ def read_network(path: str | os.PathLike, mode: str) -> Network:
 def _read_osm(path: Path, mode: str) -> Network:
     import osmium
 
+    # Typed arrays, not lists: a city extract has millions of arcs.
     ids: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    tails: list[int] = []
-    heads: list[int] = []
-    speeds: list[float] = []
+    lon, lat = array("d"), array("d")
+    tails, heads, speeds = array("q"), array("q"), array("d")
     try:
         fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
               .with_locations()
@@ -286,11 +285,12 @@ def _read_osm(path: Path, mode: str) -> Network:
         raise ZoneoptInputError(f"could not read the OpenStreetMap file ({exc})", file=path) from None
     return Network(
         mode=mode,
-        lonlat=np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2),
+        lonlat=np.column_stack([np.frombuffer(lon, dtype=float),
+                                np.frombuffer(lat, dtype=float)]).reshape(-1, 2),
         node_ids=np.fromiter(ids.keys(), dtype=np.int64, count=len(ids)),
-        tail=np.asarray(tails, dtype=np.int64),
-        head=np.asarray(heads, dtype=np.int64),
-        speed_kmh=np.asarray(speeds, dtype=float),
+        tail=np.frombuffer(tails, dtype=np.int64).copy(),
+        head=np.frombuffer(heads, dtype=np.int64).copy(),
+        speed_kmh=np.frombuffer(speeds, dtype=float).copy(),
         source=str(path),
     )
 
