@@ -341,9 +341,10 @@ def _cmd_travel(args) -> int:
 
     table = matrix(args.units, args.schools, args.network, mode=args.mode, max_km=args.max_km)
     write_matrix(table, args.out)
-    snap = table.attrs["snap_km"]
+    snap = sorted(table.attrs["snap_km"].values())
     print(f"wrote {len(table)} unit-school {args.mode} distances for {table['unit_id'].nunique()} "
-          f"of {len(snap)} units to {args.out} (median snap to the network {1000 * snap.median():.0f} m)")
+          f"of {len(snap)} units to {args.out} (median snap to the network "
+          f"{1000 * snap[len(snap) // 2]:.0f} m)")
     if args.barriers_out:
         lines = osm_barriers(args.network)
         write_barriers(lines, args.barriers_out)

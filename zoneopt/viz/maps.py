@@ -168,8 +168,9 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     )
     from .feeders import add_middle_zones_layer
     from .tiers import add_ses_layers  # SES tiers and monitored groups, when the units have them
+    from .walkzones import add_travel_layers  # walk zones and barriers, when used
 
-    return add_ses_layers(add_middle_zones_layer(m, plan), plan)
+    return add_travel_layers(add_ses_layers(add_middle_zones_layer(m, plan), plan), plan)
 
 
 def render_map(m: folium.Map) -> str:

@@ -159,7 +159,8 @@ def _scenario(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def describe_scenario(
-    scenario: Mapping[str, Any], district_share: float | None = None
+    scenario: Mapping[str, Any], district_share: float | None = None,
+    distance_source: str | None = None,
 ) -> list[str]:
     """The scenario's rules as sentences a school board reads.
 
@@ -170,6 +171,9 @@ def describe_scenario(
         missing keys take CONTRACT.md's defaults, infinite limits read "no limit".
     district_share
         The district's low-income share, to state the band in absolute terms.
+    distance_source
+        summary.json's ``distance_source`` (``straight_line`` or the travel matrix's file name),
+        when known; else the scenario's ``[travel] matrix`` decides.
 
     Returns
     -------
@@ -228,12 +232,9 @@ def describe_scenario(
             f"Each school's low-income share stays within {100 * band:.1f} points of the "
             "district's."
         )
-    matrix = str(travel.get("matrix") or "")
-    out.append(
-        f"Distances are travel distances from the file {matrix}."
-        if matrix
-        else "Distances are straight-line distances from each area's centre to the school."
-    )
+    from .walkzones import travel_sentences
+
+    out.extend(travel_sentences(travel, con, distance_source))
     return tier_sentences(out, s["objective"], con)
 
 
@@ -764,14 +765,16 @@ def report_html(plan: Any) -> str:
         "summary_rows": _summary_rows(summary, exact, q, below),
         "solver_rows": _solver_rows(summary, scenario),
         "diagnosis": [str(d) for d in diagnosis],
-        "scenario": describe_scenario(scenario, district_share),
+        "scenario": describe_scenario(scenario, district_share,
+                                      summary.get("distance_source")),
         # A plain str: autoescaping turns it into a valid srcdoc attribute value.
         "map_html": map_html(plan),
         "groups": [g for g in _GROUPS if any(c[0].startswith(g[1]) for c in columns)],
         "school_rows": _school_rows(table, columns),
         "total_cells": _total_cells(exact, summary, columns, below),
         "suppression_note": suppress.suppression_note(below),
-        "road_distances": bool(scenario["travel"].get("matrix")),
+        "road_distances": (summary.get("distance_source") or (
+            "matrix" if scenario["travel"].get("matrix") else "straight_line")) != "straight_line",
         "chart": chart,
         "chart_title": chart_title,
         "chart_note": chart_note,
