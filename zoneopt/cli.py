@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the shipped real-data example, end to end")
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    d.add_argument("--years", action="store_true",
+                   help="plan 2027-2031 with the demo's enrollment projection (low, mid, high)")
     _solver_options(d)
 
     u = sub.add_parser("units", help="build a units file from census block groups and ACS tables")
@@ -163,7 +165,9 @@ def _cmd_demo(args) -> int:
     from .demo import demo_district, demo_scenario
 
     print("zoneopt demo: Sacramento County census tracts (Census 2000) with 24 illustrative schools")
-    return _solve_and_write(demo_district(), demo_scenario(), args, Path(args.out))
+    if args.years:
+        print("planned for 2027-2031 with the demo's projection from the census age structure")
+    return _solve_and_write(demo_district(), demo_scenario(years=args.years), args, Path(args.out))
 
 
 def _cmd_units(args) -> int:
