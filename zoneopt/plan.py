@@ -229,14 +229,14 @@ class Plan:
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
-            if years_active(self.scenario):
-                io.write_csv(tmp / "years.csv", years_table(self))
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html
 
                     io.write_text(tmp / "map.html", map_html(self))
                     io.write_text(tmp / "report.html", report_html(self))
+            if years_active(self.scenario):
+                io.write_csv(tmp / "years.csv", years_table(self))
         return Path(out)
 
 
