@@ -19,8 +19,9 @@ the shared machine runs on its second core):
    objective value *single* reached (mean D over the plan years against today's D) is reported
    when it gets there.
 
-The ratio is time-to-target of the multi-year search over that of the single-year search, both
-read from the plans' traces (the time each incumbent was found). The report goes to
+The ratio is time-to-target (a plan within 1% of the single-year search's final objective) of the
+multi-year search over that of the single-year search, both read from the plans' traces (the time
+each incumbent was found). The report goes to
 ``benchmarks/RESULTS_years.md``.
 """
 
@@ -40,6 +41,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 YEARS = (2027, 2028, 2029, 2030, 2031)
 SERIES = ("mid", "low", "high")
+#: Relative tolerance of "the same quality" (1%).
+QUALITY_TOL = 0.01
 
 
 def time_to_reach(trace: list[dict], target: float, tol: float = 1e-9) -> float:
@@ -97,7 +100,8 @@ def run(n_units: int, n_schools: int, budget: float, seed: int = 0) -> dict:
             out[name] = {"objective": plan.summary["objective"], "bound": plan.summary["bound"],
                          "status": plan.status, "seconds": wall, "trace": plan.trace,
                          "first_plan_s": plan.trace[0]["seconds"] if plan.trace else math.nan}
-    target = out["single"]["objective"]
+    # "The same quality": within QUALITY_TOL of the single-year search's final objective.
+    target = out["single"]["objective"] * (1 + QUALITY_TOL)
     t_single = time_to_reach(out["single"]["trace"], target)
     for name in ("same", "growth"):
         t = time_to_reach(out[name]["trace"], target)
@@ -121,9 +125,10 @@ def report(res: dict) -> str:
         f"(`synthetic_district(seed=0)`, max_extra_distance_km 3), {res['budget_s']:g} s per "
         "search, proof worker off (one core each), the three searches one after the other in one "
         f"process on a shared 2-core machine ({platform.processor() or platform.machine()}); "
-        "times are when each search found the incumbent that reached the target, from its trace.",
+        "times are when each search first found a plan within 1% of the single-year search's final "
+        "objective, from its trace.",
         "",
-        "| search | objective | bound | first plan (s) | time to single's final objective (s) "
+        "| search | objective | bound | first plan (s) | time to within 1% of single's final (s) "
         "| ratio |",
         "| --- | --- | --- | --- | --- | --- |",
         f"| single year | {s['objective']:.4f} | {s['bound']:.4f} | {s['first_plan_s']:.1f} | "
