@@ -144,6 +144,10 @@ def _headline(plan: Any, out: Path) -> None:
         f"{s['mean_distance_km_before']:.2f} -> {s['mean_distance_km_after']:.2f} km; "
         f"{s['solve_seconds']:.1f} s with {s['solver']}"
     )
+    for year, fig in (s.get("years") or {}).items():
+        if "max_utilization" in fig:
+            print(f"{year}: fullest school {fig['max_utilization']:.1%} ({fig['max_utilization_school']}, "
+                  f"{fig['max_utilization_series']} series), dissimilarity {fig['dissimilarity']:.4f}")
     if s.get("interrupted"):
         print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
     if s.get("solver_note"):

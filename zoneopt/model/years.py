@@ -120,8 +120,6 @@ def start_balance(data: YearsData, assign: np.ndarray, t_schools: np.ndarray,
     return np.abs(dev[t_years, t_schools])
 
 
-__all__ = ["balance_columns", "balance_cost", "capacity_rows", "balance_rows", "start_balance",
-           "diagnose_years", "explain_years"]
 
 
 # ------------------------------------------------------------------------------ diagnosis
@@ -252,3 +250,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
     if out and res.status != "optimal":
         out.append("(the re-solve stopped at its time limit: the figures may not be the least)")
     return out
+
+
+__all__ = ["balance_columns", "balance_cost", "capacity_rows", "balance_rows", "start_balance",
+           "diagnose_years", "explain_years"]
