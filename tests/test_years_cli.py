@@ -43,7 +43,7 @@ def test_project_then_optimize_five_years_three_series_and_a_phase_in(tmp_path, 
     out = tmp_path / "out"
     code = main(["optimize", "--units", str(tmp_path / "units.gpkg"), "--schools",
                  str(tmp_path / "schools.csv"), "--scenario", str(tmp_path / "scenario.toml"),
-                 "--out", str(out), "--time-limit", "5"])
+                 "--out", str(out), "--time-limit", "3"])
     assert code == 0, capsys.readouterr().err
     district = District.from_files(tmp_path / "units.gpkg", tmp_path / "schools.csv")
     scenario = Scenario.from_toml(tmp_path / "scenario.toml")

@@ -26,7 +26,7 @@ def solved(tmp_path_factory):
         "years": {"projections": str(path), "plan": [2027, 2028, 2029, 2030, 2031],
                   "series": ["mid", "low", "high"]},
         "transition": {"start_year": 2027, "grandfather_grades": [4, 5]},
-        "solver": {"time_limit_s": 4}})
+        "solver": {"time_limit_s": 3}})
     plan = optimize(district, scenario)
     plan.save(tmp / "out", maps=False)
     return district, scenario, plan, tmp / "out"
