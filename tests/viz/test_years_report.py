@@ -4,7 +4,7 @@ import numpy as np
 from districts import grid_frames
 from years_districts import write_projections
 
-from zoneopt import District, Scenario
+from zoneopt import District, Scenario, check_plan
 from zoneopt.plan import Plan
 from zoneopt.viz.report import report_html
 from zoneopt.viz.years import years_report_table
@@ -33,6 +33,9 @@ def test_a_plan_that_overfills_a_school_in_a_later_year_says_so_in_plain_words(t
         "for 200 seats (105%)",
         "with the plan, school S1 is over capacity in 2029 under the high series: 210 students "
         "for 200 seats (105%)"]
+    found = check_plan(plan.district, plan.scenario, plan.positions, summary=plan.summary)
+    assert [v[:37] for v in found.violations] == ["in 2028, high series, school S1 has 2",
+                                                  "in 2029, high series, school S1 has 2"]
     page = report_html(plan)
     assert "Over capacity under this plan" in page and warnings[0] in page
     assert page.count('class="panel"') == 2 and "S1 (over)" in page
