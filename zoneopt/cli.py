@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the shipped real-data example, end to end")
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    d.add_argument("--years", action="store_true",
+                   help="plan 2027-2031 with the demo's enrollment projection (low, mid, high)")
     _solver_options(d)
 
     u = sub.add_parser("units", help="build a units file from census block groups and ACS tables")
@@ -199,6 +201,10 @@ def headline(summary: dict[str, Any]) -> str:
 def _headline(plan: Any, out: Path) -> None:
     s = plan.summary
     print(headline(s))
+    for year, fig in (s.get("years") or {}).items():
+        if "max_utilization" in fig:
+            print(f"{year}: fullest school {fig['max_utilization']:.1%} ({fig['max_utilization_school']}, "
+                  f"{fig['max_utilization_series']} series), dissimilarity {fig['dissimilarity']:.4f}")
     if s.get("interrupted"):
         print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
     if s.get("stopped_by") == "time_limit":
@@ -241,7 +247,9 @@ def _cmd_demo(args) -> int:
     district = demo_district()
     print(f"zoneopt demo: {SUBAREA_TRACTS} census tracts of eastern Sacramento County (Census 2000) "
           f"with {district.n_schools} illustrative elementary schools")
-    return _solve_and_write(district, demo_scenario(), args, Path(args.out))
+    if args.years:
+        print("planned for 2027-2031 with the demo's projection from the census age structure")
+    return _solve_and_write(district, demo_scenario(years=args.years), args, Path(args.out))
 
 
 def _cmd_units(args) -> int:

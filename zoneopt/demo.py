@@ -377,12 +377,13 @@ def demo_district() -> District:
     )
 
 
-def demo_scenario() -> Scenario:
-    """The demo's scenario (see :data:`DEMO_SCENARIO`), planned for five years
-    (:mod:`zoneopt.census.demo_projection`)."""
+def demo_scenario(*, years: bool = False) -> Scenario:
+    """The demo's scenario (see :data:`DEMO_SCENARIO`); with ``years``, planned for 2027-2031 with
+    the demo's projection (:mod:`zoneopt.census.demo_projection`)."""
     from .census.demo_projection import demo_years_scenario
 
-    return Scenario.from_dict({**DEMO_SCENARIO, **demo_years_scenario()}, source="demo scenario")
+    extra = demo_years_scenario() if years else {}
+    return Scenario.from_dict({**DEMO_SCENARIO, **extra}, source="demo scenario")
 
 
 def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
@@ -410,8 +411,9 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
                 "lat": schools.geometry.y.round(6),
             }),
         ),
+        "scenario": demo_scenario().save(folder / "scenario.toml"),
         "projections": io.write_csv(folder / "projections.csv", demo_projections(units)),
-        "scenario": demo_scenario().with_values({"years.projections": "projections.csv"}).save(
-            folder / "scenario.toml"),
+        "scenario_years": demo_scenario(years=True).with_values(
+            {"years.projections": "projections.csv"}).save(folder / "scenario_years.toml"),
     }
     return paths

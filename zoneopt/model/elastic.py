@@ -331,8 +331,10 @@ def explain_infeasibility(
         from .years import explain_years
 
         found = explain_years(district, scenario, eligible, time_limit=0.5 * left())
-        if found:
-            return found
+        return found or [
+            "every plan year's capacity rules can be met when zones may be scattered, so the "
+            "contiguity rule, the low-income band or max_moved_share (with the distance limits and "
+            "locks) is what no plan can meet together with them; relax one of those"]
     active = active_families(scenario)
     findings: list[str] = []
     full = elastic_solve(district, scenario, eligible, active, time_limit=0.35 * left())
