@@ -124,6 +124,7 @@ def build_two_level(
     feeds: np.ndarray | None = None,
     cands: np.ndarray | None = None,
     middle_contiguity: bool = True,
+    objective: str = "scenario",
 ) -> TwoLevel:
     """Build the two-level model for the whole district or for a group of elementary zones.
 
@@ -141,8 +142,12 @@ def build_two_level(
     part
         Optimise only these zones; ``feeds`` then gives the fixed feeder map and ``cands`` the middle
         schools the free zones may feed.
+    objective
+        ``"scenario"`` (elementary objective + balance_weight x middle D) or ``"none"``
+        (feasibility only: a first plan comes much sooner).
     """
-    base = build_model(district, scenario, eligible, contiguity=contiguity, part=part)
+    base = build_model(district, scenario, eligible, contiguity=contiguity, part=part,
+                       objective=objective)
     n_base = len(base.cost)
     free_units = np.arange(district.n_units) if part is None else np.asarray(part.units, np.int64)
     free_schools = np.arange(district.n_schools) if part is None else np.asarray(part.schools, np.int64)
@@ -160,7 +165,7 @@ def build_two_level(
         n_cols += y_col.size
         w_col = n_cols + np.arange(len(free_units) * nc).reshape(len(free_units), nc)
         n_cols += w_col.size
-        scale = middle_scale(data) * scenario.feeders.balance_weight
+        scale = middle_scale(data) * scenario.feeders.balance_weight if objective == "scenario" else 0.0
         n_u = nc if scale > 0 else 0
         u_col = np.full(nc, -1, dtype=np.int64)
         u_col[:n_u] = n_cols + np.arange(n_u)
@@ -328,21 +333,21 @@ def middle_cuts(district: District, data, tl: TwoLevel, mid: np.ndarray
 
 def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray
                       ) -> tuple[Model, np.ndarray] | None:
-    """The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
+    r"""The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
 
-    Variables y_jk (zone j feeds k) and u_k; rows: one middle school per zone, the zone holding a
-    middle school's home unit feeds it, middle capacity, middle balance, and closer-neighbour
-    contiguity on the zone graph (a zone feeds k only through a touching zone closer to k's zone).
+    Variables :math:`y_{jk}` (zone :math:`j` feeds :math:`k`) and :math:`u_k`; rows: one middle
+    school per zone, the zone holding a middle school's home unit feeds it, middle capacity, middle
+    balance, and exact contiguity of each middle zone on the zone graph by a single-commodity flow:
+    the zone holding :math:`k` sends one unit to every other zone feeding :math:`k`, along arcs
+    between zones that both feed :math:`k` (:math:`f^k_{uv} \le m\, y_{uk}`, :math:`\le m\, y_{vk}`).
+    With each elementary zone connected, a middle zone is connected exactly when its zones are.
     Returns None when two middle schools' home units fall in one elementary zone.
     """
     m, kk = district.n_schools, data.n_schools
     ms = np.bincount(assign, weights=data.students.astype(float), minlength=m)
     bz = np.bincount(assign, weights=_middle_weights(data), minlength=m)
-    a = district.adjacency.tocoo()
-    za, zb = assign[a.row], assign[a.col]
-    keep = za != zb
-    zadj = sp.csr_matrix((np.ones(int(keep.sum())), (za[keep], zb[keep])), shape=(m, m))
-    zadj.data[:] = 1
+    graph = zone_graph(district, assign)
+    arcs = [(u, v) for u in range(m) for v in sorted(graph[u])]
     root_zone = assign[data.home_unit]
     forced: dict[int, int] = {}
     for k in range(kk):
@@ -352,45 +357,64 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
         if j in forced and forced[j] != k:
             return None
         forced[j] = k
-    zhops = shortest_path(zadj, directed=False, unweighted=True, indices=root_zone)  # (kk, m)
     island_zone = np.array([data.islands[assign == j].all() if (assign == j).any() else True
                             for j in range(m)])
+    contiguity = scenario.constraints.contiguity
     y = np.arange(m * kk).reshape(m, kk)
     scale = middle_scale(data) * scenario.feeders.balance_weight
     n_u = kk if scale > 0 else 0
-    n_cols = m * kk + n_u
+    u0 = m * kk
+    f0 = u0 + n_u
+    n_f = len(arcs) * kk if contiguity else 0
+    n_cols = f0 + n_f
     cost = np.zeros(n_cols)
-    cost[m * kk:] = scale
+    cost[u0:f0] = scale
     lower, upper = np.zeros(n_cols), np.ones(n_cols)
-    upper[m * kk:] = np.inf
+    upper[u0:] = np.inf
     integer = np.zeros(n_cols, dtype=bool)
-    integer[: m * kk] = True
+    integer[:u0] = True
     for j, k in forced.items():
         lower[y[j, k]] = 1.0
     rows = _Rows()
     for j in range(m):
         rows.add(y[j], np.ones(kk), 1.0, 1.0)
     mu = scenario.feeders.middle_max_utilization
-    zn = zadj.tolil().rows
     for k in range(kk):
         rows.add(y[:, k], ms, -np.inf, math.floor(float(data.capacity[k]) * mu + RHS_EPS) + RHS_EPS)
         if n_u:
-            u = m * kk + k
+            u = u0 + k
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([-bz, [1.0]]), 0.0, np.inf)
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([bz, [1.0]]), 0.0, np.inf)
-        if not scenario.constraints.contiguity:
+        if not contiguity:
             continue
+        fcol = f0 + k * len(arcs) + np.arange(len(arcs))
+        into: list[list[int]] = [[] for _ in range(m)]
+        out: list[list[int]] = [[] for _ in range(m)]
+        for a, (u, v) in enumerate(arcs):
+            out[u].append(int(fcol[a]))
+            into[v].append(int(fcol[a]))
+            for end in (u, v):
+                rows.add(np.array([fcol[a], y[end, k]]), np.array([1.0, -float(m)]), -np.inf, 0.0)
+        root = int(root_zone[k])
         for j in range(m):
-            if island_zone[j] or j == root_zone[k]:
+            if j == root:
                 continue
-            if not np.isfinite(zhops[k, j]):
-                upper[y[j, k]] = 0.0
-                continue
-            near = [v for v in zn[j] if zhops[k, v] < zhops[k, j]]
-            rows.add(np.concatenate([[y[j, k]], y[near, k]]),
-                     np.concatenate([[1.0], -np.ones(len(near))]), -np.inf, 0.0)
+            cols = np.array(into[j] + out[j] + [int(y[j, k])], dtype=np.int64)
+            vals = np.concatenate([np.ones(len(into[j])), -np.ones(len(out[j])),
+                                   [0.0 if island_zone[j] else -1.0]])
+            rows.add(cols, vals, 0.0, 0.0)
     amat, lo, hi = rows.matrix(n_cols)
     model = Model(cost=cost, lower=lower, upper=upper, integer=integer, rows=amat, row_lower=lo,
                   row_upper=hi, pair_unit=np.zeros(0, np.int64), pair_school=np.zeros(0, np.int64),
                   balance_schools=np.zeros(0, np.int64))
     return model, y
+
+
+def zone_graph(district: District, assign: np.ndarray) -> list[set[int]]:
+    """Elementary zones touching each zone (through unit adjacency)."""
+    a = district.adjacency.tocoo()
+    za, zb = assign[a.row], assign[a.col]
+    out: list[set[int]] = [set() for _ in range(district.n_schools)]
+    for x, y in zip(za[za != zb].tolist(), zb[za != zb].tolist(), strict=True):
+        out[x].add(y)
+    return out

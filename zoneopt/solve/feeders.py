@@ -30,7 +30,12 @@ from ..errors import InfeasibleError, NoSolutionError
 from ..feeders import FeederData, load_feeders, objective_term
 from ..model import Neighbourhood, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
-from ..model.feeders import build_two_level, middle_cuts, middle_pieces, zone_feeder_model
+from ..model.feeders import (
+    build_two_level,
+    middle_cuts,
+    middle_pieces,
+    zone_feeder_model,
+)
 from ..neighbourhoods import load_neighbourhoods
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
@@ -43,6 +48,8 @@ log = logging.getLogger("zoneopt")
 RELAXATION_SHARE = 0.35
 #: Share of the budget the middle-level relaxation (a bound on the middle dissimilarity) may use.
 MIDDLE_RELAXATION_SHARE = 0.1
+#: ... when that share is at least this long (s): a shorter middle search rarely proves anything.
+MIDDLE_MIN_SECONDS = 5.0
 #: Share of the budget (from the start) after which the search stops and the proof takes over.
 SEARCH_END_SHARE = 0.8
 #: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
@@ -155,7 +162,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
-    if nested and rel_assign is not None:
+    if nested and rel_assign is not None and MIDDLE_RELAXATION_SHARE * budget >= MIDDLE_MIN_SECONDS:
         try:
             mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
         except InfeasibleError as exc:
@@ -167,9 +174,11 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     # 2. a two-level start
     if rel_assign is not None:
         if nested:
-            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline)
-            if feeds is not None and feasible(rel_assign, feeds):
-                best.offer(rel_assign, feeds, "single-level plan + feeder map")
+            for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
+                if best.assign is None and (elem >= 0).all():
+                    feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
+                    if feeds is not None and feasible(elem, feeds):
+                        best.offer(elem, feeds, f"{label} + feeder map")
         elif feasible(rel_assign, None):
             best.offer(rel_assign, None, "single-level plan")
         if groups and best.assign is None:
@@ -179,10 +188,12 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
             if (feeds is not None or not nested) and feasible(whole, feeds):
                 best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
     if best.assign is None:
-        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer")
+        # Feasibility first: a first plan of the whole two-level model comes much sooner so.
+        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                             objective="none")
         res = solve(tl.model, solver_name,
                     time_limit=max(0.5, 0.5 * (t0 + SEARCH_END_SHARE * budget - time.perf_counter())),
-                    mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
+                    mip_gap=0.05, seed=scenario.solver.seed,
                     threads=scenario.solver.threads, log=log_solver)
         if res.values is not None:
             a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
@@ -194,7 +205,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
                           t0 + SEARCH_END_SHARE * budget, feasible)
     # 4. proof (without a plan it may still prove that none exists)
-    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline,
+    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
                         log_solver, feasible)
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
@@ -311,8 +322,8 @@ def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadl
     if built is None:
         return None
     model, y = built
-    res = solve(model, solver_name, time_limit=max(0.5, min(30.0, 0.1 * (deadline - time.perf_counter()))),
-                mip_gap=1e-4, seed=scenario.solver.seed, threads=scenario.solver.threads)
+    seconds = max(1.0, min(30.0, 0.15 * (deadline - time.perf_counter())))
+    res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed, threads=scenario.solver.threads)
     if res.values is None:
         return None
     return np.argmax(res.values[y], axis=1).astype(np.int64)
