@@ -331,8 +331,8 @@ def middle_cuts(district: District, data, tl: TwoLevel, mid: np.ndarray
     return a, lo, hi, count
 
 
-def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray
-                      ) -> tuple[Model, np.ndarray] | None:
+def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray,
+                      *, closer: bool = False) -> tuple[Model, np.ndarray] | None:
     r"""The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
 
     Variables :math:`y_{jk}` (zone :math:`j` feeds :math:`k`) and :math:`u_k`; rows: one middle
@@ -341,6 +341,8 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     the zone holding :math:`k` sends one unit to every other zone feeding :math:`k`, along arcs
     between zones that both feed :math:`k` (:math:`f^k_{uv} \le m\, y_{uk}`, :math:`\le m\, y_{vk}`).
     With each elementary zone connected, a middle zone is connected exactly when its zones are.
+    With ``closer``, the closer-neighbour rule on the zone graph replaces the flow: a restriction
+    (a zone feeds k only through a touching zone closer to k's zone) whose MIP solves much faster.
     Returns None when two middle schools' home units fall in one elementary zone.
     """
     m, kk = district.n_schools, data.n_schools
@@ -365,7 +367,13 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     n_u = kk if scale > 0 else 0
     u0 = m * kk
     f0 = u0 + n_u
-    n_f = len(arcs) * kk if contiguity else 0
+    n_f = len(arcs) * kk if contiguity and not closer else 0
+    if contiguity and closer:
+        from scipy.sparse.csgraph import shortest_path as _sp
+
+        zadj = sp.csr_matrix((np.ones(len(arcs)), ([a for a, _ in arcs], [b for _, b in arcs])),
+                             shape=(m, m))
+        zhops = _sp(zadj, directed=False, unweighted=True, indices=root_zone)
     n_cols = f0 + n_f
     cost = np.zeros(n_cols)
     cost[u0:f0] = scale
@@ -386,6 +394,17 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([-bz, [1.0]]), 0.0, np.inf)
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([bz, [1.0]]), 0.0, np.inf)
         if not contiguity:
+            continue
+        if closer:
+            for j in range(m):
+                if island_zone[j] or j == root_zone[k]:
+                    continue
+                if not np.isfinite(zhops[k, j]):
+                    upper[y[j, k]] = 0.0
+                    continue
+                near = [v for v in graph[j] if zhops[k, v] < zhops[k, j]]
+                rows.add(np.concatenate([[y[j, k]], y[near, k]]),
+                         np.concatenate([[1.0], -np.ones(len(near))]), -np.inf, 0.0)
             continue
         fcol = f0 + k * len(arcs) + np.arange(len(arcs))
         into: list[list[int]] = [[] for _ in range(m)]

@@ -151,26 +151,18 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
         "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
     })
-    rel_assign = None
+    rel_assign, rel_bound = None, 0.0
     try:
         rel = optimize(district, relaxed, start=start)
         rel_assign = rel.positions
-        best.raise_bound(float(rel.summary["bound"]), "bound (single-level relaxation)")
+        rel_bound = float(rel.summary["bound"])
+        best.raise_bound(rel_bound, "bound (single-level relaxation)")
     except InfeasibleError as exc:
         plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
                            time.perf_counter() - t0, solver_name)
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
-    if nested and rel_assign is not None and MIDDLE_RELAXATION_SHARE * budget >= MIDDLE_MIN_SECONDS:
-        try:
-            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
-        except InfeasibleError as exc:
-            plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
-                               time.perf_counter() - t0, solver_name)
-            raise InfeasibleError(exc.diagnosis, plan=plan) from None
-        best.raise_bound(best.bound + scenario.feeders.balance_weight * mid_bound,
-                         "bound (+ middle relaxation)")
     # 2. a two-level start
     if rel_assign is not None:
         if nested:
@@ -192,7 +184,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
                              objective="none")
         res = solve(tl.model, solver_name,
-                    time_limit=max(0.5, 0.5 * (t0 + SEARCH_END_SHARE * budget - time.perf_counter())),
+                    # without a plan, search and proof have nothing to work on: all the time left
+                    time_limit=max(0.5, deadline - 0.5 - time.perf_counter()),
                     mip_gap=0.05, seed=scenario.solver.seed,
                     threads=scenario.solver.threads, log=log_solver)
         if res.values is not None:
@@ -200,10 +193,16 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                                 np.zeros(district.n_schools, np.int64) if nested else None)
             if feasible(a, f):
                 best.offer(a, f, "two-level closer-neighbour MIP")
-    # 3. search
+    # 3. search (then the middle relaxation's bound, when there is time for it)
+    middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
+                    >= MIDDLE_MIN_SECONDS else 0.0)
     if best.assign is not None:
         _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
-                          t0 + SEARCH_END_SHARE * budget, feasible)
+                          t0 + (SEARCH_END_SHARE - middle_share) * budget, feasible)
+    if middle_share and best.assign is not None:
+        mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+        best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
+                         "bound (+ middle relaxation)")
     # 4. proof (without a plan it may still prove that none exists)
     infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
                         log_solver, feasible)
@@ -259,11 +258,9 @@ def _middle_bound(district: District, scenario: Scenario, data: FeederData, seco
                        "threads": scenario.solver.threads},
         })
         plan = optimize(middle, scen)
-    except NoSolutionError:
-        return 0.0  # nothing proven cheaply; the two-level search settles it
-    except InfeasibleError as exc:
-        # No middle zoning at all exists, so no nested plan does either.
-        raise InfeasibleError([f"the middle schools alone: {d}" for d in exc.diagnosis]) from None
+    except (NoSolutionError, InfeasibleError):
+        # Nothing proven in the time (a nested plan exists, so the middle problem is feasible).
+        return 0.0
     return max(0.0, float(plan.summary["bound"]))
 
 
@@ -318,15 +315,20 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
 
 
 def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline):
-    built = zone_feeder_model(district, scenario, data, assign)
-    if built is None:
-        return None
-    model, y = built
-    seconds = max(1.0, min(30.0, 0.15 * (deadline - time.perf_counter())))
-    res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed, threads=scenario.solver.threads)
-    if res.values is None:
-        return None
-    return np.argmax(res.values[y], axis=1).astype(np.int64)
+    """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
+    the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
+    one in its time."""
+    for closer in (True, False):
+        built = zone_feeder_model(district, scenario, data, assign, closer=closer)
+        if built is None:
+            return None
+        model, y = built
+        seconds = max(1.0, min(30.0, 0.1 * (deadline - time.perf_counter())))
+        res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed,
+                    threads=scenario.solver.threads)
+        if res.values is not None:
+            return np.argmax(res.values[y], axis=1).astype(np.int64)
+    return None
 
 
 def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible):
