@@ -53,3 +53,23 @@ def test_nested_plan_from_the_command_line_checks_out_from_its_files(tmp_path):
     feeders = pd.read_csv(out / "feeders.csv", dtype=str)
     proposed = feeders[feeders["plan"] == "proposed"]
     assert proposed.groupby("school_id")["middle_school_id"].nunique().max() == 1
+
+
+def test_bad_middle_schools_file_exits_2_naming_file_row_and_column(tmp_path, capsys):
+    from districts import grid_frames, schools_csv_frame
+
+    units, schools = grid_frames(2, 3, [0, 5], seed=1)
+    units["middle_students"] = 10
+    units.to_file(tmp_path / "units.gpkg")
+    schools_csv_frame(schools).to_csv(tmp_path / "schools.csv", index=False)
+    (tmp_path / "middle.csv").write_text("school_id,name,capacity,lon,lat\nM1,Mid,-5,"
+                                         f"{schools_csv_frame(schools)['lon'][0]},"
+                                         f"{schools_csv_frame(schools)['lat'][0]}\n")
+    (tmp_path / "s.toml").write_text('[feeders]\nmiddle_schools = "middle.csv"\nmode = "report"\n'
+                                     '[solver]\ntime_limit_s = 2\n')
+    code = main(["optimize", "--units", str(tmp_path / "units.gpkg"), "--schools",
+                 str(tmp_path / "schools.csv"), "--scenario", str(tmp_path / "s.toml"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "middle.csv" in err and "M1" in err and "'capacity'" in err

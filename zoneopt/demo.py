@@ -86,7 +86,9 @@ def demo_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         crs=tracts.crs,
     )
     schools = site_schools(units, N_SCHOOLS)
-    return units, schools
+    from .demo_feeders import add_middle_counts  # middle-school counts (zoneopt/demo_feeders.py)
+
+    return add_middle_counts(units), schools
 
 
 def site_schools(units: gpd.GeoDataFrame, k: int) -> gpd.GeoDataFrame:
@@ -191,4 +193,7 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
         ),
         "scenario": demo_scenario().save(folder / "scenario.toml"),
     }
+    from .demo_feeders import write_middle_schools  # the illustrative middle schools
+
+    paths["middle_schools"] = write_middle_schools(folder / "middle_schools.csv", units, schools)
     return paths

@@ -139,6 +139,20 @@ def demo_neighbourhoods(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | Non
     return hoods[(area_km2 <= MAX_NEIGHBOURHOOD_KM2).to_numpy()].reset_index(drop=True)
 
 
+def _points_csv(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"school_id": frame["school_id"], "name": frame["name"],
+                         "capacity": frame["capacity"], "lon": frame.geometry.x.round(6),
+                         "lat": frame.geometry.y.round(6)})
+
+
+def write_middle_schools(path: str | os.PathLike, units: gpd.GeoDataFrame,
+                         schools: gpd.GeoDataFrame) -> Path:
+    """Write the demo's middle schools (sited for these units and schools) as a schools CSV."""
+    from . import io
+
+    return io.write_csv(path, _points_csv(site_middle_schools(units, schools)))
+
+
 def write_demo_feeder_inputs(folder: str | os.PathLike) -> dict[str, Path]:
     """Write the demo's inputs with its second level: units.gpkg (with middle columns),
     schools.csv, middle_schools.csv and neighbourhoods.geojson.
@@ -153,19 +167,13 @@ def write_demo_feeder_inputs(folder: str | os.PathLike) -> dict[str, Path]:
 
     folder = Path(folder)
     units, schools = demo_frames()
-    units = add_middle_counts(units)
-    middle = site_middle_schools(units, schools)
-
-    def csv(frame):
-        return pd.DataFrame({"school_id": frame["school_id"], "name": frame["name"],
-                             "capacity": frame["capacity"], "lon": frame.geometry.x.round(6),
-                             "lat": frame.geometry.y.round(6)})
-
+    if "middle_students" not in units.columns:
+        units = add_middle_counts(units)
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "units": io.write_vector(folder / "units.gpkg", units, driver="GPKG"),
-        "schools": io.write_csv(folder / "schools.csv", csv(schools)),
-        "middle_schools": io.write_csv(folder / "middle_schools.csv", csv(middle)),
+        "schools": io.write_csv(folder / "schools.csv", _points_csv(schools)),
+        "middle_schools": write_middle_schools(folder / "middle_schools.csv", units, schools),
         "neighbourhoods": io.write_vector(folder / "neighbourhoods.geojson",
                                           demo_neighbourhoods(units, schools).to_crs("EPSG:4326"),
                                           driver="GeoJSON"),

@@ -65,6 +65,19 @@ def needs_two_level(scenario: Scenario) -> bool:
     return scenario.feeders.mode == "nested" or bool(scenario.constraints.keep_neighbourhoods)
 
 
+def read_second_level(district: District, scenario: Scenario) -> None:
+    """Read (and so validate) the middle schools and neighbourhoods files the scenario names.
+
+    Raises
+    ------
+    ZoneoptInputError
+        Naming the file, the row and the column, before any time is spent searching.
+    """
+    if scenario.feeders.mode != "none":
+        load_feeders(district, scenario)
+    load_neighbourhoods(district, scenario)
+
+
 class _Best:
     def __init__(self, fn) -> None:
         self.fn = fn
@@ -434,4 +447,4 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
     return False
 
 
-__all__ = ["needs_two_level", "optimize_two_level"]
+__all__ = ["needs_two_level", "optimize_two_level", "read_second_level"]
