@@ -52,6 +52,7 @@ class TwoLevel:
     w_col: np.ndarray
     u_col: np.ndarray
     nested: bool
+    o_col: np.ndarray | None = None
 
     def start_vector(self, district: District, scenario: Scenario, data, assign: np.ndarray,
                      feeds: np.ndarray | None) -> np.ndarray:
@@ -76,6 +77,11 @@ class TwoLevel:
         for c, k in enumerate(self.cands):
             if self.u_col[c] >= 0:
                 out[self.u_col[c]] = abs(dev[k])
+        if self.o_col is not None and len(self.o_col):
+            enr = np.bincount(mid, weights=data.students.astype(float), minlength=data.n_schools)
+            limit = np.floor(data.capacity * scenario.feeders.middle_max_utilization + RHS_EPS)
+            for c, k in enumerate(self.cands):
+                out[self.o_col[c]] = max(0.0, enr[k] - limit[k])
         return out
 
     def plan_from(self, values: np.ndarray, assign: np.ndarray, feeds: np.ndarray | None
@@ -125,6 +131,8 @@ def build_two_level(
     cands: np.ndarray | None = None,
     middle_contiguity: bool = True,
     objective: str = "scenario",
+    soft_capacity: float = 0.0,
+    fixed_feeds: np.ndarray | None = None,
 ) -> TwoLevel:
     """Build the two-level model for the whole district or for a group of elementary zones.
 
@@ -145,6 +153,11 @@ def build_two_level(
     objective
         ``"scenario"`` (elementary objective + balance_weight x middle D) or ``"none"``
         (feasibility only: a first plan comes much sooner).
+    soft_capacity
+        > 0: middle capacity may be exceeded at this cost per student; 0: hard.
+    fixed_feeds
+        Fix the feeder map (middle position per elementary school): the model is then the
+        elementary problem with linear middle rows (capacity, balance, contiguity).
     """
     base = build_model(district, scenario, eligible, contiguity=contiguity, part=part,
                        objective=objective)
@@ -170,14 +183,18 @@ def build_two_level(
         u_col = np.full(nc, -1, dtype=np.int64)
         u_col[:n_u] = n_cols + np.arange(n_u)
         n_cols += n_u
+        n_o = nc if soft_capacity > 0 else 0
+        o_col = n_cols + np.arange(n_o)
+        n_cols += n_o
         nb = y_col.size + w_col.size
-        c_ext = np.zeros(nb + n_u)
-        c_ext[nb:] = scale
+        c_ext = np.zeros(nb + n_u + n_o)
+        c_ext[nb:nb + n_u] = scale
+        c_ext[nb + n_u:] = soft_capacity
         cost.append(c_ext)
-        lo_ext = np.zeros(nb + n_u)
-        up_ext = np.ones(nb + n_u)
+        lo_ext = np.zeros(nb + n_u + n_o)
+        up_ext = np.ones(nb + n_u + n_o)
         up_ext[nb:] = np.inf
-        int_ext = np.zeros(nb + n_u, dtype=bool)
+        int_ext = np.zeros(nb + n_u + n_o, dtype=bool)
         int_ext[:nb] = True
         unit_row = {int(i): r for r, i in enumerate(free_units)}
         cpos = {int(k): c for c, k in enumerate(cand)}
@@ -186,6 +203,12 @@ def build_two_level(
             h = int(data.home_unit[k])
             if h in unit_row and int(data.home_owner[k]) == k and k in cpos:
                 lo_ext[w_col[unit_row[h], cpos[k]] - n_base] = 1.0
+        if fixed_feeds is not None:
+            for r, j in enumerate(free_schools):
+                for c, k in enumerate(cand):
+                    on = int(fixed_feeds[j]) == int(k)
+                    lo_ext[y_col[r, c] - n_base] = 1.0 if on else 0.0
+                    up_ext[y_col[r, c] - n_base] = 1.0 if on else 0.0
         hops = None
         if middle_contiguity and part is None and scenario.constraints.contiguity:
             hops = middle_hops(district, data)
@@ -219,7 +242,11 @@ def build_two_level(
             fixed = ~free_mask & (fixed_mid == k) if part is not None else np.zeros(district.n_units,
                                                                                   dtype=bool)
             cap = math.floor(float(data.capacity[k]) * mu + RHS_EPS) - float(ms[fixed].sum())
-            rows.add(w_col[:, c], ms[free_units], -np.inf, cap + RHS_EPS)
+            if n_o:
+                rows.add(np.concatenate([w_col[:, c], [o_col[c]]]),
+                         np.concatenate([ms[free_units], [-1.0]]), -np.inf, cap + RHS_EPS)
+            else:
+                rows.add(w_col[:, c], ms[free_units], -np.inf, cap + RHS_EPS)
             if u_col[c] >= 0:
                 off = float(b[fixed].sum())
                 cols = np.concatenate([w_col[:, c], [u_col[c]]])
@@ -238,7 +265,8 @@ def build_two_level(
         row_lower=np.concatenate([base.row_lower, lo]), row_upper=np.concatenate([base.row_upper, hi]),
         pair_unit=base.pair_unit, pair_school=base.pair_school, balance_schools=base.balance_schools,
     )
-    return TwoLevel(model, base, free_units, free_schools, cand, y_col, w_col, u_col, nested)
+    return TwoLevel(model, base, free_units, free_schools, cand, y_col, w_col, u_col, nested,
+                    o_col if nested else None)
 
 
 def _middle_contiguity_rows(rows, district, data, w_col, cand, hops, kind) -> None:
@@ -332,7 +360,8 @@ def middle_cuts(district: District, data, tl: TwoLevel, mid: np.ndarray
 
 
 def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray,
-                      *, closer: bool = False) -> tuple[Model, np.ndarray] | None:
+                      *, closer: bool = False, soft_capacity: float = 0.0
+                      ) -> tuple[Model, np.ndarray] | None:
     r"""The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
 
     Variables :math:`y_{jk}` (zone :math:`j` feeds :math:`k`) and :math:`u_k`; rows: one middle
@@ -343,6 +372,7 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     With each elementary zone connected, a middle zone is connected exactly when its zones are.
     With ``closer``, the closer-neighbour rule on the zone graph replaces the flow: a restriction
     (a zone feeds k only through a touching zone closer to k's zone) whose MIP solves much faster.
+    With ``soft_capacity`` > 0 middle capacity may be exceeded at that cost per student.
     Returns None when two middle schools' home units fall in one elementary zone.
     """
     m, kk = district.n_schools, data.n_schools
@@ -368,15 +398,18 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     u0 = m * kk
     f0 = u0 + n_u
     n_f = len(arcs) * kk if contiguity and not closer else 0
+    n_o = kk if soft_capacity > 0 else 0
     if contiguity and closer:
         from scipy.sparse.csgraph import shortest_path as _sp
 
         zadj = sp.csr_matrix((np.ones(len(arcs)), ([a for a, _ in arcs], [b for _, b in arcs])),
                              shape=(m, m))
         zhops = _sp(zadj, directed=False, unweighted=True, indices=root_zone)
-    n_cols = f0 + n_f
+    o0 = f0 + n_f
+    n_cols = o0 + n_o
     cost = np.zeros(n_cols)
     cost[u0:f0] = scale
+    cost[o0:] = soft_capacity
     lower, upper = np.zeros(n_cols), np.ones(n_cols)
     upper[u0:] = np.inf
     integer = np.zeros(n_cols, dtype=bool)
@@ -388,7 +421,11 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
         rows.add(y[j], np.ones(kk), 1.0, 1.0)
     mu = scenario.feeders.middle_max_utilization
     for k in range(kk):
-        rows.add(y[:, k], ms, -np.inf, math.floor(float(data.capacity[k]) * mu + RHS_EPS) + RHS_EPS)
+        limit = math.floor(float(data.capacity[k]) * mu + RHS_EPS) + RHS_EPS
+        if n_o:
+            rows.add(np.concatenate([y[:, k], [o0 + k]]), np.concatenate([ms, [-1.0]]), -np.inf, limit)
+        else:
+            rows.add(y[:, k], ms, -np.inf, limit)
         if n_u:
             u = u0 + k
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([-bz, [1.0]]), 0.0, np.inf)

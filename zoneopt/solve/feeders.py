@@ -180,7 +180,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if rel_assign is not None:
         if nested:
             for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
-                if best.assign is None and (elem >= 0).all():
+                if best.assign is None and (elem >= 0).all() and _single_level_ok(
+                        district, scenario, groups, elem):
                     feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
                     if feeds is not None and feasible(elem, feeds):
                         best.offer(elem, feeds, f"{label} + feeder map")
@@ -192,6 +193,17 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                      else None)
             if (feeds is not None or not nested) and feasible(whole, feeds):
                 best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
+    if best.assign is None and nested and rel_assign is not None:
+        # No feeder map fits these zones within middle capacity: take the map that exceeds it
+        # least, fix it, and let the whole district's zones move to fit it (with the feeder map
+        # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
+        feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline,
+                            soft=_soft_cost(data))
+        if feeds is not None:
+            fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
+                                solver_name, t0 + SEARCH_END_SHARE * budget)
+            if fitted is not None and feasible(*fitted):
+                best.offer(*fitted, "zones fitted to a fixed feeder map")
     if best.assign is None:
         # Feasibility first: a first plan of the whole two-level model comes much sooner so.
         tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
@@ -303,18 +315,21 @@ def _whole_eligibility(eligible: np.ndarray, groups: list[np.ndarray]) -> np.nda
     return out
 
 
-def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> bool:
-    """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
+def _single_level_ok(district, scenario, groups, assign) -> bool:
+    """The elementary rules (by the checker) and whole neighbourhoods."""
     from ..check import check_plan
 
     single = scenario.with_values({"feeders.mode": "none", "constraints.keep_neighbourhoods": False,
                                    "constraints.neighbourhoods": ""})
     if not check_plan(district, single, assign).ok:
         return False
-    if groups:
-        for g in groups:
-            if len(set(assign[g].tolist())) > 1:
-                return False
+    return not groups or all(len(set(assign[g].tolist())) == 1 for g in groups)
+
+
+def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> bool:
+    """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
+    if not _single_level_ok(district, scenario, groups, assign):
+        return False
     if data is None:
         return True
     mid = np.asarray(feeds)[assign]
@@ -327,21 +342,50 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
 
 
-def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline):
+def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, soft=0.0):
     """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
     the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
-    one in its time."""
+    one in its time. ``soft`` > 0 lets middle capacity be exceeded at that cost per student."""
     for closer in (True, False):
-        built = zone_feeder_model(district, scenario, data, assign, closer=closer)
+        built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
         if built is None:
             return None
         model, y = built
-        seconds = max(1.0, min(30.0, 0.1 * (deadline - time.perf_counter())))
+        share = 0.1 if closer else 0.3  # the exact flow model is worth more of the time
+        seconds = max(1.0 if closer else 2.0, min(30.0, share * (deadline - time.perf_counter())))
         res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed,
                     threads=scenario.solver.threads)
         if res.values is not None:
             return np.argmax(res.values[y], axis=1).astype(np.int64)
+        log.info("no feeder map for these zones (%s rule on the zone graph: %s)",
+                 "closer-neighbour" if closer else "exact", res.status)
     return None
+
+
+def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_name, end):
+    """Elementary zones for a fixed feeder map: the district's MIP with the middle rows (nesting,
+    capacity, balance are linear once the map is fixed; middle contiguity by cut rounds)."""
+    tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                         objective="none", fixed_feeds=feeds, middle_contiguity=False)
+    while time.perf_counter() < end:
+        res = solve(tl.model, solver_name, time_limit=max(0.5, end - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads)
+        if res.values is None:
+            return None
+        a, f = tl.plan_from(res.values, base, feeds)
+        if not scenario.constraints.contiguity:
+            return a, f
+        cuts, lo, hi, pieces = middle_cuts(district, data, tl, f[a])
+        if pieces == 0:
+            return a, f
+        tl.model.add_rows(cuts, lo, hi)
+    return None
+
+
+def _soft_cost(data: FeederData) -> float:
+    """Cost per student over middle capacity in a soft feeder map: 1 % of the middle students over
+    costs 1, far more than any dissimilarity (at most 1)."""
+    return 100.0 / max(1.0, float(data.students.sum()))
 
 
 def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible):
