@@ -37,7 +37,7 @@ def test_nested_plan_from_the_command_line_checks_out_from_its_files(tmp_path):
     (tmp_path / "s.toml").write_text(
         '[feeders]\nmiddle_schools = "middle.csv"\nmode = "nested"\n'
         '[constraints]\nneighbourhoods = "hoods.geojson"\nmax_utilization = 1.2\n'
-        '[solver]\ntime_limit_s = 6\n')
+        '[solver]\ntime_limit_s = 5\n')
     out = tmp_path / "out"
     assert main(["optimize", "--units", str(upath), "--schools", str(spath), "--scenario",
                  str(tmp_path / "s.toml"), "--out", str(out), "--no-maps"]) == 0
