@@ -397,6 +397,12 @@ def _two_level_search(district, scenario, eligible, data, groups, best, solver_n
     stale = 0
     while time.perf_counter() < end:
         improved = False
+        if data is not None:
+            # The best feeder map for the zones as they are now (the steps only re-map a few).
+            remap = _feeder_map(district, scenario, data, best.assign, solver_name, end)
+            if remap is not None and fn_better(best, best.assign, remap) and feasible(best.assign,
+                                                                                      remap):
+                improved |= best.offer(best.assign, remap, "feeder map re-optimised")
         order = rng.permutation(m)
         for j in order.tolist():
             if time.perf_counter() >= end:
