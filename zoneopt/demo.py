@@ -166,7 +166,10 @@ def demo_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         ``name``, ``capacity``.
     """
     units = subarea_units()
-    return units, site_elementary_schools(units)
+    schools = site_elementary_schools(units)
+    from .demo_feeders import add_middle_counts  # middle-school counts (zoneopt/demo_feeders.py)
+
+    return add_middle_counts(units), schools
 
 
 def site_elementary_schools(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -416,4 +419,7 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
         "scenario_years": demo_scenario(years=True).with_values(
             {"years.projections": "projections.csv"}).save(folder / "scenario_years.toml"),
     }
+    from .demo_feeders import write_middle_schools  # the illustrative middle schools
+
+    paths["middle_schools"] = write_middle_schools(folder / "middle_schools.csv", units, schools)
     return paths

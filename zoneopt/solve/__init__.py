@@ -208,8 +208,9 @@ def optimize(
     check_balance_defined(district, scenario)
     if uses_tiers(scenario):
         tier_counts(district)  # bad or missing ses_tier: a clear input error before any solving
-    from .feeders import needs_two_level, optimize_two_level
+    from .feeders import needs_two_level, optimize_two_level, read_second_level
 
+    read_second_level(district, scenario)  # bad middle-school/neighbourhood files fail before solving
     if needs_two_level(scenario):  # nested feeders or whole neighbourhoods: zoneopt.solve.feeders
         return optimize_two_level(district, scenario, start=start, log_solver=log_solver)
     solver_name, solver_note = resolve_solver(scenario.solver.name)

@@ -39,9 +39,9 @@ def feeders_section(plan: Any) -> markupsafe.Markup:
     s, sc = plan.summary, plan.scenario
     feeders = hoods = None
     if sc.feeders.mode != "none":
-        from ..feeders import feeders_table, middle_schools_table, middle_zones
+        from ..feeders import feeders_table, middle_schools_table, middle_zones, plan_feeds
 
-        feeds = getattr(plan, "feeds", None)
+        feeds = plan_feeds(plan)
         table = middle_schools_table(plan.district, sc, plan.positions, feeds)
         zones = middle_zones(plan.district, sc, plan.positions, feeds).set_index("school_id")
         pattern = feeders_table(plan.district, sc, plan.positions, feeds)
@@ -89,9 +89,9 @@ def add_middle_zones_layer(m: Any, plan: Any) -> Any:
 
     if not _uses_second_level(plan) or plan.scenario.feeders.mode == "none":
         return m
-    from ..feeders import middle_zones
+    from ..feeders import middle_zones, plan_feeds
 
-    zones = middle_zones(plan.district, plan.scenario, plan.positions, getattr(plan, "feeds", None))
+    zones = middle_zones(plan.district, plan.scenario, plan.positions, plan_feeds(plan))
     zones = zones.assign(
         geometry=zones.geometry.simplify(0.0002),
         utilization=[_pct(u) for u in zones["utilization"]],
