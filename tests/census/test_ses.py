@@ -241,3 +241,51 @@ def test_cli_tiers_on_unseen_tables_match_an_independent_recomputation(tmp_path)
     # largest unit.
     per_tier = pd.Series(students).groupby(want.to_numpy()).sum()
     assert (per_tier - students.sum() / 4).abs().max() <= students.max()
+
+
+def test_units_with_tiers_then_optimize_tiers_and_check_the_figures(tmp_path):
+    from zoneopt.census import read_nces_schools, write_schools_csv
+    from zoneopt.check import check_plan
+    from zoneopt.district import District
+    from zoneopt.scenario import load_scenario
+
+    units_path = tmp_path / "units.gpkg"
+    args = ["units", "--block-groups", str(SAMPLES / "tl_2020_06_bg_sample.zip"),
+            "--acs", str(SAMPLES / "ACSDT5Y2022.C17002-Data_sample.csv"),
+            "--acs", str(SAMPLES / "acs2022_B01001_api_sample.json"),
+            *[a for t in INDEX_TABLES for a in ("--acs", str(_csv(t)))],
+            "--boundary", str(SAMPLES / "district_boundary_sample.geojson"),
+            "--students-total", "1200", "--ses-tiers", "3", "--out", str(units_path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(args) == 0
+        schools = read_nces_schools(SAMPLES / "EDGE_GEOCODE_PUBLICSCH_2223_sample.csv",
+                                    leaid="0699999",
+                                    capacities=SAMPLES / "school_capacity_sample.csv")
+    schools_path = write_schools_csv(schools, tmp_path / "schools.csv")
+    scenario_path = tmp_path / "s.toml"
+    scenario_path.write_text('[objective]\nbalance = "tiers"\n[solver]\nmip_gap = 0.0\n'
+                             'contiguity_model = "exact"\n')
+    out = tmp_path / "plan"
+    assert main(["optimize", "--units", str(units_path), "--schools", str(schools_path),
+                 "--scenario", str(scenario_path), "--out", str(out), "--time-limit", "30",
+                 "--no-maps"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    # The tier figure again, from the files alone: students per school and tier.
+    units = read_units(units_path)
+    plan = pd.read_csv(out / "assignment.csv", dtype=str).merge(
+        units[["unit_id", "students", "ses_tier"]], on="unit_id")
+    plan = plan[plan["students"] > 0]
+    table = plan.pivot_table(index="school_id", columns="ses_tier", values="students",
+                             aggfunc="sum", fill_value=0)
+    p = table.sum() / table.to_numpy().sum()
+    dev = (table - np.outer(table.sum(axis=1), p)).abs().to_numpy().sum()
+    d_t = dev / (2 * table.to_numpy().sum() * float((p * (1 - p)).sum()))
+    assert summary["tier_dissimilarity_after"] == pytest.approx(d_t)
+    assert summary["objective"] == pytest.approx(d_t)
+    district = District.from_files(units_path, schools_path)
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
+    check_plan(district, load_scenario(scenario_path),
+               dict(zip(assignment["unit_id"], assignment["school_id"], strict=True)),
+               summary=summary).raise_if_failed()
