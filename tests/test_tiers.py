@@ -85,3 +85,15 @@ def test_figures_and_school_columns_before_and_after():
     cols = ses_school_columns(d, d.status_quo, pos)
     assert cols["tier_1_after"].sum() + cols["tier_2_after"].sum() == d.students.sum()
     assert cols["report_hispanic_after"].sum() == report_groups(d)["hispanic"].sum()
+
+
+def test_unusable_tiers_are_left_out_of_a_low_income_plan_not_fatal():
+    from zoneopt import Scenario
+    from zoneopt.check import check_plan
+    from zoneopt.plan import Plan
+
+    d = _district([1] * 12)  # a single tier: nothing to report, nothing to balance
+    plan = Plan.from_assignment(d, Scenario(), d.status_quo)
+    assert "tier_dissimilarity_after" not in plan.summary
+    assert check_plan(d, Scenario(), d.status_quo, summary=plan.summary).ok
+    assert "tier_1_after" not in plan.schools_table.columns

@@ -100,3 +100,17 @@ def test_permuting_report_columns_leaves_the_plan_unchanged():
         assert a.summary["report_dissimilarity_after"] != b.summary["report_dissimilarity_after"]
         assert set(a.summary["report_dissimilarity_before"]) == {"hispanic", "black"}
         assert "report_black_share_after" in a.schools_table.columns
+
+
+def test_bad_tier_or_report_column_is_an_input_error_before_solving():
+    from zoneopt.errors import ZoneoptInputError
+
+    units, schools = grid_frames(2, 3, [0, 5], seed=1)
+    units["ses_tier"] = [1, 2, 2.5, 1, 2, 1]
+    s = Scenario.from_dict({"objective": {"balance": "tiers"}})
+    with pytest.raises(ZoneoptInputError, match="whole number"):
+        optimize(District.from_frames(units, schools), s)
+    units["ses_tier"] = [1, 2, 2, 1, 2, 1]
+    units["report_group"] = [1, 2, -3, 0, 0, 0]
+    with pytest.raises(ZoneoptInputError, match="report_group"):
+        optimize(District.from_frames(units, schools), s)

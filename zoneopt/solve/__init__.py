@@ -30,7 +30,7 @@ from ..settings import (
     MAX_CUT_ROUNDS,
     SEARCH_SHARE_OF_BUDGET,
 )
-from ..tiers import tier_counts, tier_objective, uses_tiers
+from ..tiers import tier_objective, validate_ses_columns
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
 
@@ -167,8 +167,7 @@ def optimize(
             distance_weight=o.distance_weight, moved_weight=o.moved_weight,
         ) + tier_objective(district, scenario, assign)
 
-    if uses_tiers(scenario):
-        tier_counts(district)  # bad or missing ses_tier: a clear input error before any solving
+    validate_ses_columns(district, scenario)  # bad ses_tier / report_ columns: input errors now
     state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
     eligible = eligible_pairs(district, scenario)
     findings = diagnose_before_solving(district, scenario, eligible)
