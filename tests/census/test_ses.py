@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLES
 
 from zoneopt.census import build_units, read_acs, ses_tiers
 from zoneopt.census.ses import equal_student_tiers, midrank_percentile, parse_weights, ses_measures
@@ -17,6 +17,7 @@ from zoneopt.cli import main
 from zoneopt.errors import ZoneoptInputError
 from zoneopt.io import read_units
 
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 INDEX_TABLES = ("B19113", "B15003", "B11003", "B25003", "C16002")
 
 
