@@ -97,3 +97,12 @@ def test_unusable_tiers_are_left_out_of_a_low_income_plan_not_fatal():
     assert "tier_dissimilarity_after" not in plan.summary
     assert check_plan(d, Scenario(), d.status_quo, summary=plan.summary).ok
     assert "tier_1_after" not in plan.schools_table.columns
+
+
+@pytest.mark.parametrize("module", ["zoneopt.tiers", "zoneopt.census.ses"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

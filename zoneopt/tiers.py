@@ -154,11 +154,12 @@ def multigroup_dissimilarity(assign: np.ndarray, counts: np.ndarray, n_schools: 
 
     Examples
     --------
-    Two groups are the dissimilarity index: low-income 30 and 10 at two schools of 50 each.
+    Two groups are the dissimilarity index: low-income 30 and 10 at two schools of 50 each,
+    D = (30/40 - 20/60 + 40/60 - 10/40) / 2 = 5/12.
 
     >>> counts = np.array([[30, 20], [10, 40]])
     >>> round(multigroup_dissimilarity(np.array([0, 1]), counts, 2), 6)
-    0.4
+    0.416667
     """
     sjk = group_totals(assign, counts, n_schools)
     sj = sjk.sum(axis=1)
