@@ -82,3 +82,11 @@ def test_tier_layers_open_offline_without_script_errors(browser, open_page, tier
         "return Array.from(document.querySelectorAll('path.leaflet-interactive'))"
         ".map(function (p) { return p.getAttribute('fill'); });")
     assert set(tier_colors(4)) <= set(fills)
+
+
+def test_unit_popups_suppress_small_counts(tiers_plan):
+    from dataclasses import replace
+
+    s = tiers_plan.scenario.with_values({"report.suppress_below": 1000})
+    text = map_html(replace(tiers_plan, scenario=s))
+    assert r'"students": "\u003c1000"' in text  # "<1000", escaped in the script

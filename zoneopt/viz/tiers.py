@@ -241,6 +241,10 @@ def add_ses_layers(m: folium.Map, plan: Any) -> folium.Map:
                 if frame[col].dtype.kind == "f":
                     frame[col] = frame[col].round(1)
         frame["ses_tier"] = [None if pd.isna(t) else int(t) for t in frame["ses_tier"]]
+        # report.suppress_below: small counts of students show as "<N" in files for the public.
+        below = int(getattr(getattr(plan.scenario, "report", None), "suppress_below", 0) or 0)
+        frame["students"] = [f"<{below}" if below > 0 and 0 < int(v) < below else int(v)
+                             for v in frame["students"]]
         layer = folium.FeatureGroup(name=LAYER_UNIT_TIERS, show=False)
         folium.GeoJson(
             frame,
