@@ -82,6 +82,9 @@ def test_tier_layers_open_offline_without_script_errors(browser, open_page, tier
         "return Array.from(document.querySelectorAll('path.leaflet-interactive'))"
         ".map(function (p) { return p.getAttribute('fill'); });")
     assert set(tier_colors(4)) <= set(fills)
+    legend = browser.execute_script(
+        "var l = document.querySelector('.zoneopt-tier-legend'); return l && l.textContent;")
+    assert legend and "Tier 1 (lowest SES)" in legend
 
 
 def test_unit_popups_suppress_small_counts(tiers_plan):
