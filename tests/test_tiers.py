@@ -106,3 +106,9 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_complete_separation_is_one():
+    # Each school holds a single tier: D_T = 1 whatever the tier sizes.
+    counts = np.array([[10, 0, 0], [0, 25, 0], [0, 0, 5], [7, 0, 0]])
+    assert multigroup_dissimilarity(np.array([0, 1, 2, 0]), counts, 3) == pytest.approx(1.0)
