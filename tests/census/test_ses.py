@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zoneopt.census import build_units, read_acs, ses_tiers
+from zoneopt.census import CensusWarning, build_units, read_acs, ses_tiers
 from zoneopt.census.ses import equal_student_tiers, midrank_percentile, parse_weights, ses_measures
 from zoneopt.cli import main
 from zoneopt.errors import ZoneoptInputError
@@ -139,8 +139,7 @@ def test_units_command_writes_tiers_and_prints_the_method(tmp_path, capsys):
             *[a for t in INDEX_TABLES for a in ("--acs", str(_json(t)))],
             "--boundary", str(SAMPLES / "district_boundary_sample.geojson"),
             "--students-total", "1200", "--ses-tiers", "4", "--out", str(out)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CensusWarning, match="imputed"):
         assert main(args) == 0
     printed = capsys.readouterr().out
     assert "mid-rank percentile" in printed and "equal numbers of students" in printed
@@ -257,8 +256,7 @@ def test_units_with_tiers_then_optimize_tiers_and_check_the_figures(tmp_path):
             *[a for t in INDEX_TABLES for a in ("--acs", str(_csv(t)))],
             "--boundary", str(SAMPLES / "district_boundary_sample.geojson"),
             "--students-total", "1200", "--ses-tiers", "3", "--out", str(units_path)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CensusWarning, match="imputed"):
         assert main(args) == 0
         schools = read_nces_schools(SAMPLES / "EDGE_GEOCODE_PUBLICSCH_2223_sample.csv",
                                     leaid="0699999",
