@@ -288,3 +288,49 @@ def test_units_with_tiers_then_optimize_tiers_and_check_the_figures(tmp_path):
     check_plan(district, load_scenario(scenario_path),
                dict(zip(assignment["unit_id"], assignment["school_id"], strict=True)),
                summary=summary).raise_if_failed()
+
+
+def _four_units(income_moe_b):
+    """Four units ranked A < B < C < D on every measure; only B's income has a margin."""
+    ids = ["A", "B", "C", "D"]
+    cols: dict[str, list[float]] = {}
+
+    def put(var, values, moes=(0, 0, 0, 0)):
+        cols[f"{var}E"], cols[f"{var}M"] = list(values), list(moes)
+
+    put("B19113_001", [10_000, 20_000, 30_000, 40_000], (0, income_moe_b, 0, 0))
+    put("B15003_001", [100] * 4)
+    for v in range(2, 26):
+        put(f"B15003_{v:03d}", [0] * 4)
+    put("B15003_016", [70, 50, 30, 10])  # no diploma
+    put("B15003_022", [30, 50, 70, 90])  # bachelor's
+    put("B11003_003", [50, 60, 70, 80])
+    put("B11003_010", [0] * 4)
+    put("B11003_016", [50, 40, 30, 20])
+    put("B25003_001", [100] * 4)
+    put("B25003_002", [20, 40, 60, 80])
+    put("C16002_001", [100] * 4)
+    put("C16002_002", [50, 60, 70, 80])
+    return pd.DataFrame(cols, index=pd.Index(ids, name="GEOID"))
+
+
+def test_a_margin_that_reaches_the_next_tier_flags_the_unit():
+    units = pd.DataFrame({"unit_id": ["A", "B", "C", "D"], "students": [10, 10, 10, 10]})
+    only_income = {"education": 0, "single_parent": 0, "owner": 0, "english": 0}
+    # Percentiles 12.5, 37.5, 62.5, 87.5; two tiers of 20 students: A, B | C, D, boundary 50.
+    # B's income 20000 +/- 15000: were it 5000 it would rank first (12.5), were it 35000 third
+    # (62.5): a margin of 25 points, so B's score 37.5 +/- 25 crosses 50; its CV 15000 / 1.645 /
+    # 20000 = 46 % is low.
+    out = ses_tiers(units, _four_units(15_000), 2, weights=only_income).set_index("unit_id")
+    assert out["ses_tier"].tolist() == [1, 1, 2, 2]
+    assert out.loc["B", "ses_score_moe"] == pytest.approx(25.0)
+    assert out["flag_ses_tier_uncertain"].tolist() == [False, True, False, False]
+    assert out["flag_ses_unreliable"].tolist() == [False, True, False, False]
+    # A margin of 2000 passes no other unit: no margin in points, nothing uncertain.
+    out = ses_tiers(units, _four_units(2_000), 2, weights=only_income)
+    assert not out["flag_ses_tier_uncertain"].any()
+    assert out["ses_score_moe"].tolist() == [0.0] * 4
+    # With every measure weighed, B's margin is 25 / 5 = 5 points: 42.5 stays below 50.
+    out = ses_tiers(units, _four_units(15_000), 2).set_index("unit_id")
+    assert out.loc["B", "ses_score_moe"] == pytest.approx(5.0)
+    assert not out.loc["B", "flag_ses_tier_uncertain"]

@@ -41,7 +41,8 @@ prints and ``zoneopt units --ses-tiers K`` shows:
 5. **Margins**: each measure's 90 % margin follows the Census Bureau's rules (:mod:`.acs`); its
    reliability is "high" (CV <= 12 %), "medium" (<= 40 %) or "low"; ``flag_ses_unreliable`` is set
    when any measure used is "low". The margin is carried to the score: a measure's margin in
-   percentile points is half the spread between the percentiles of :math:`v \pm` MOE, and the
+   percentile points is half the spread between the unit's percentiles were its value
+   :math:`v \pm` MOE (the other units' values unchanged), and the
    score's margin ``ses_score_moe`` is the root of the weighted sum of their squares over the sum of
    the weights. ``flag_ses_tier_uncertain`` is set when the score +/- that margin crosses a tier
    boundary (the midpoint between the scores of the last unit of a tier and the first of the next),
@@ -297,6 +298,22 @@ def midrank_percentile(values: np.ndarray, at: np.ndarray | None = None) -> np.n
     return out
 
 
+def _percentile_as_if(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Each unit's mid-rank percentile were its own value ``at[i]`` instead of ``values[i]``.
+
+    :func:`midrank_percentile` at ``at[i]`` still counts the unit's own value; moving the unit to
+    ``at[i]`` puts it half a place there instead: +50/n below its old value, -50/n above.
+    """
+    v = np.asarray(values, dtype=float)
+    x = np.asarray(at, dtype=float)
+    n = int((~np.isnan(v)).sum())
+    if n == 0:
+        return np.full(x.shape, np.nan)
+    base = midrank_percentile(v, x)
+    adjust = np.where(x < v, 50.0 / n, np.where(x > v, -50.0 / n, 0.0))
+    return base + adjust
+
+
 def equal_student_tiers(score: np.ndarray, students: np.ndarray, k: int) -> np.ndarray:
     """Tier 1..k per unit: cut the units, sorted by score, into k groups of equal students.
 
@@ -400,9 +417,10 @@ def ses_tiers(
         mo = m[f"ses_{name}_moe"].to_numpy(dtype=float)
         sign = 1.0 if higher else -1.0
         pct = midrank_percentile(sign * v)
-        # Margin in percentile points: half the spread between the percentiles of v -/+ MOE.
-        lo = midrank_percentile(sign * v, sign * (v - mo))
-        hi = midrank_percentile(sign * v, sign * (v + mo))
+        # Margin in percentile points: half the spread between the unit's percentiles were its
+        # value v - MOE or v + MOE (the other units' values unchanged).
+        lo = _percentile_as_if(sign * v, sign * (v - mo))
+        hi = _percentile_as_if(sign * v, sign * (v + mo))
         spread = np.abs(hi - lo) / 2.0
         out[f"ses_{name}"] = v
         out[f"ses_{name}_moe"] = mo
