@@ -334,3 +334,19 @@ def test_a_margin_that_reaches_the_next_tier_flags_the_unit():
     out = ses_tiers(units, _four_units(15_000), 2).set_index("unit_id")
     assert out.loc["B", "ses_score_moe"] == pytest.approx(5.0)
     assert not out.loc["B", "flag_ses_tier_uncertain"]
+
+
+def test_the_districts_own_measure_joins_the_index(sample_units):
+    # Chicago's sixth factor: a school-performance figure per area, higher = higher SES. Here it
+    # ranks 0001.01-1 highest of the ten units that have it (percentile 95).
+    perf = pd.Series({uid: (100 if uid == "060670001011" else 10 + i)
+                      for i, uid in enumerate(HAND)})
+    tables = [_csv(t) for t in INDEX_TABLES]
+    out = ses_tiers(sample_units, tables, 4, extra={"performance": perf},
+                    weights="performance=5").set_index("unit_id")
+    assert out.loc["060670001011", "ses_performance_pct"] == pytest.approx(95)
+    # (50 + 55 + 65 + 65 + 65 + 5 x 95) / 10.
+    assert out.loc["060670001011", "ses_score"] == pytest.approx((300 + 475) / 10)
+    assert "performance" in out.attrs["ses_method"]
+    with pytest.raises(ZoneoptInputError, match="name of a census measure"):
+        ses_tiers(sample_units, tables, 4, extra={"income": perf})

@@ -88,15 +88,19 @@ _TABLES = {
 }
 
 
-def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
+def parse_weights(
+    text: str | Mapping[str, float] | None, extra: Sequence[str] = ()
+) -> dict[str, float]:
     """Weights of the measures from ``income=2,education=1,...`` (or a mapping); others stay 1.
+
+    ``extra`` names the district's own measures (see :func:`ses_tiers`), which may be weighed too.
 
     Raises
     ------
     ZoneoptInputError
         For an unknown measure, a negative or non-numeric weight, or all weights 0.
     """
-    weights = dict(DEFAULT_WEIGHTS)
+    weights = dict(DEFAULT_WEIGHTS) | {name: 1.0 for name in extra}
     if text is None or text == "":
         return weights
     items = text.items() if isinstance(text, Mapping) else (
@@ -105,9 +109,9 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
     )
     for name, value in items:
         name = str(name).strip()
-        if name not in MEASURES:
+        if name not in weights:
             raise ZoneoptInputError(
-                f"unknown SES measure '{name}' in the weights; use {', '.join(MEASURES)}",
+                f"unknown SES measure '{name}' in the weights; use {', '.join(weights)}",
                 column="--ses-weights",
             )
         try:
@@ -126,9 +130,11 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
     return weights
 
 
-def describe_method(k: int, weights: Mapping[str, float] | None = None) -> str:
+def describe_method(
+    k: int, weights: Mapping[str, float] | None = None, extra: Sequence[str] = ()
+) -> str:
     """The method in plain words, as ``zoneopt units --ses-tiers K`` prints it."""
-    w = parse_weights(weights)
+    w = parse_weights(weights, extra)
     lines = [
         f"SES tiers (K = {k}), a composite index in the spirit of Chicago's tiers:",
         "  measures per unit (higher = higher SES unless noted), weight in brackets:",
@@ -140,6 +146,8 @@ def describe_method(k: int, weights: Mapping[str, float] | None = None) -> str:
         f"    owner         share of occupied housing owner-occupied (B25003) [{w['owner']:g}]",
         "    english       share speaking only English at home (households, C16002; or people 5+,"
         f" B16004) [{w['english']:g}]",
+        *[f"    {name:<13} the district's own measure (no margin of error) [{w[name]:g}]"
+          for name in extra],
         "  each measure is ranked across the district's units (mid-rank percentile 0-100);",
         "  score = weighted mean of the unit's percentiles (missing measures left out, flagged);",
         f"  units sorted by score are cut into {k} tiers holding equal numbers of students",
@@ -356,6 +364,7 @@ def ses_tiers(
     k: int = 4,
     *,
     weights: Mapping[str, float] | str | None = None,
+    extra: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Add the composite SES index and ``ses_tier`` (1..k) to a units frame (a copy).
 
@@ -373,6 +382,11 @@ def ses_tiers(
     weights
         Weight of each measure in the score (``{"income": 2}`` or ``"income=2,owner=0.5"``);
         unnamed measures weigh 1.
+    extra
+        The district's own measures, ``name -> values`` indexed by ``unit_id`` with a higher value
+        meaning higher SES (negate one that runs the other way), e.g. Chicago's sixth factor, the
+        school performance of the area; ranked and weighed like the census measures, with no
+        margin of error. Columns ``ses_<name>`` and ``ses_<name>_pct``.
 
     Returns
     -------
@@ -392,7 +406,12 @@ def ses_tiers(
         raise ZoneoptInputError(f"the number of SES tiers must be an integer >= 2, not {k!r}",
                                 column="--ses-tiers")
     k = int(k)
-    w = parse_weights(weights)
+    extra = dict(extra or {})
+    clash = [name for name in extra if name in MEASURES]
+    if clash:
+        raise ZoneoptInputError(f"the district's own SES measure '{clash[0]}' has the name of a "
+                                "census measure; name it otherwise", column=clash[0])
+    w = parse_weights(weights, list(extra))
     for col in ("unit_id", "students"):
         if col not in units.columns:
             raise ZoneoptInputError(f"the units lack the column '{col}' the SES tiers need",
@@ -412,9 +431,13 @@ def ses_tiers(
 
     out = units.copy()
     pct_cols, moe_pts, used = [], [], []
-    for name, higher in MEASURES.items():
-        v = m[f"ses_{name}"].to_numpy(dtype=float)
-        mo = m[f"ses_{name}_moe"].to_numpy(dtype=float)
+    series = [(name, higher, m[f"ses_{name}"].to_numpy(dtype=float),
+               m[f"ses_{name}_moe"].to_numpy(dtype=float)) for name, higher in MEASURES.items()]
+    for name, values in extra.items():
+        v = pd.to_numeric(pd.Series(values), errors="coerce")
+        v.index = v.index.astype(str)
+        series.append((name, True, v.reindex(ids).to_numpy(dtype=float), np.full(len(ids), np.nan)))
+    for name, higher, v, mo in series:
         sign = 1.0 if higher else -1.0
         pct = midrank_percentile(sign * v)
         # Margin in percentile points: half the spread between the unit's percentiles were its
@@ -428,16 +451,19 @@ def ses_tiers(
         cv = acs_mod.coefficient_of_variation(v, mo)
         rel = acs_mod.reliability(cv, v, mo)
         rel[np.isnan(v)] = "missing"
-        out[f"ses_{name}_reliability"] = rel
+        if name in MEASURES:
+            out[f"ses_{name}_reliability"] = rel
+        else:
+            out = out.drop(columns=[f"ses_{name}_moe"])
         pct_cols.append(pct)
         moe_pts.append(spread)
         used.append(~np.isnan(pct))
-    for extra in ("ses_single_parent_table", "ses_english_table"):
-        if extra in m.columns:
-            out[extra] = m[extra].to_numpy(dtype=object)
+    for source in ("ses_single_parent_table", "ses_english_table"):
+        if source in m.columns:
+            out[source] = m[source].to_numpy(dtype=object)
     pcts = np.column_stack(pct_cols)
     has = np.column_stack(used)
-    wv = np.array([w[name] for name in MEASURES])
+    wv = np.array([w[name] for name, *_ in series])
     weight = has * wv[None, :]
     wsum = weight.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -464,7 +490,7 @@ def ses_tiers(
     rel_cols = [f"ses_{name}_reliability" for name in MEASURES]
     out["flag_ses_unreliable"] = (out[rel_cols] == "low").any(axis=1).to_numpy()
     out["flag_ses_tier_uncertain"] = _crosses_boundary(score, score_moe, tiers)
-    out.attrs["ses_method"] = describe_method(k, w)
+    out.attrs["ses_method"] = describe_method(k, w, list(extra))
     return out
 
 
