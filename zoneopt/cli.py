@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--ses-tiers", type=int, metavar="K",
                    help="also compute the composite SES index and K tiers (needs B19113, B15003, "
                    "B11003 or B09002, B25003, C16002 or B16004 among the --acs tables)")
+    u.add_argument("--report-race", action="store_true",
+                   help="add report_hispanic, _white, _black, _asian, _other from ACS B03002: "
+                   "monitored per school, never used to assign")
     u.add_argument("--ses-weights", metavar="M=W,...",
                    help="weights of the SES measures, e.g. income=2,english=0.5 (default 1 each)")
 
@@ -269,6 +272,12 @@ def _cmd_units(args) -> int:
         print(tier_summary(units))
     elif args.ses_weights:
         raise ZoneoptInputError("--ses-weights needs --ses-tiers K", column="--ses-weights")
+    if args.report_race:
+        from .census.groups import race_report_columns
+
+        units = race_report_columns(units, args.acs)
+        print(f"report_ columns (monitored, never used to assign): "
+              f"{', '.join(c for c in units.columns if c.startswith('report_'))}")
     path = write_units(units, args.out)
     print(f"wrote {len(units)} units, {int(units['students'].sum())} students, "
           f"{int(units['low_income'].sum())} low-income, to {path}")

@@ -31,7 +31,7 @@ from ..errors import InfeasibleError, NoSolutionError, ZoneoptInputError
 from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
-from ..tiers import tier_counts, tier_objective, uses_tiers
+from ..tiers import tier_counts, tier_objective, uses_tiers, validate_ses_columns
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
@@ -220,6 +220,7 @@ def optimize(
     t0 = time.perf_counter()
     deadline = t0 + limit_s
 
+    validate_ses_columns(district, scenario)  # bad ses_tier / report_ columns: input errors now
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
                         district=district)
     eligible = eligible_pairs(district, scenario)
