@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from zoneopt import Editor, Plan, Scenario, check_plan
@@ -156,3 +157,16 @@ def test_update_takes_under_200_ms_at_2000_units(big):
         times.append(time.perf_counter() - t0)
     assert np.median(times) < 0.2, times
     assert_figures_match_full_recomputation(ed)
+
+
+def test_zone_sums_after_moves_equal_sums_made_from_scratch(grid_plan):
+    from zoneopt.desk.figures import ZoneSums
+
+    d = grid_plan.district
+    sums = ZoneSums(d, grid_plan.scenario, grid_plan.positions)
+    moves = boundary_moves(d, grid_plan.positions, np.random.default_rng(9), 15)
+    for i, j in moves:
+        sums.apply(np.array([i]), np.array([j]))
+    fresh = ZoneSums(d, grid_plan.scenario, sums.pos)
+    assert sums.figures == pytest.approx(fresh.figures)
+    pd.testing.assert_frame_equal(sums.schools, fresh.schools, check_exact=False, rtol=1e-12)
