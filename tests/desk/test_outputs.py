@@ -96,3 +96,24 @@ def test_report_table_shows_less_than_n_and_hides_derived_shares(suppressed):
         if min(r["low_income_after"], r["enrollment_after"] - r["low_income_after"]) < 100:
             assert cells["low_income_share_after"] == "hidden"
     assert "counts below 100 are shown as" in page
+
+
+def test_per_year_figures_and_years_csv_go_into_the_pdf(grid_plan, tmp_path):
+    import shutil
+    import subprocess
+
+    from zoneopt.desk.outputs import write_desk_outputs
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is absent (apt-get install -y poppler-utils)")
+    plan = Plan.from_assignment(grid_plan.district, grid_plan.scenario, grid_plan.positions)
+    plan.summary["years"] = {"2027": {"max_utilization": 0.97, "dissimilarity": 0.031},
+                             "2028": {"max_utilization": 0.99, "dissimilarity": 0.034}}
+    pd.DataFrame({"school_id": ["S0"], "year": [2027], "series": ["mid"], "enrollment": [900],
+                  "capacity": [1057], "utilization": [0.851], "low_income_share": [0.4],
+                  "plan": ["proposed"]}).to_csv(tmp_path / "years.csv", index=False)
+    write_desk_outputs(plan, tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Enrollment by year" in text and re.search(r"S0\s+2027\s+mid\s+900", text)
+    assert "The plan year by year" in text and re.search(r"2028\s+0\.990\s+0\.034", text)

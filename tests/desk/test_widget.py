@@ -113,6 +113,11 @@ def test_clicking_a_unit_and_a_neighbouring_zone_moves_it_and_the_panel_follows(
     assert violations == ("\n".join(ed.violations) or "none: every rule holds")
     enrolled = browser.find_elements("css selector", ".zoneopt-editor-schools tbody td:nth-child(2)")
     assert [c.text for c in enrolled] == [str(n) for n in ed.schools["enrollment"]]
+    # With the unit selected, a click into a neighbouring zone moves it there.
+    k = next(int(v) for v in d.neighbors[i] if ed.positions[v] != ed.positions[i])
+    browser.find_element("css selector", f"path.zoneopt-u{k}").click()
+    assert browser.execute_script("return window.sent[window.sent.length - 1]") == {
+        "type": "move", "unit": i, "school": int(ed.positions[k])}
     browser.find_element("css selector", ".zoneopt-editor-undo").click()
     assert browser.execute_script("return window.sent[window.sent.length - 1]") == {"type": "undo"}
     browser.find_element("css selector", ".zoneopt-editor-reoptimize").click()
