@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from desk_helpers import checked
 
 from zoneopt import Plan
 from zoneopt.cli import main
@@ -21,7 +22,7 @@ def test_save_writes_public_page_pdf_and_the_registrars_addresses(grid_plan, tmp
     path = tmp_path / "addresses.csv"
     addresses.to_csv(path, index=False)
     scenario = grid_plan.scenario.with_values({"report.addresses": str(path)})
-    plan = Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    plan = checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
     out = plan.save(tmp_path / "out")
     assert (out / "public.html").stat().st_size > 0
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
@@ -37,7 +38,7 @@ def test_save_writes_public_page_pdf_and_the_registrars_addresses(grid_plan, tmp
 
 def test_pdf_false_writes_no_pdf_and_no_addresses_writes_no_csv(grid_plan, tmp_path):
     scenario = grid_plan.scenario.with_values({"report.pdf": False})
-    plan = Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    plan = checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
     out = plan.save(tmp_path / "out")
     assert (out / "public.html").exists()
     assert not (out / "report.pdf").exists() and not (out / "addresses.csv").exists()
@@ -65,7 +66,7 @@ def unit_data(page: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def suppressed(grid_plan):
     scenario = grid_plan.scenario.with_values({"report.suppress_below": 100})
-    return Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    return checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
 
 
 def test_map_embeds_no_unit_count_or_share_below_the_threshold(suppressed):
@@ -106,7 +107,8 @@ def test_per_year_figures_and_years_csv_go_into_the_pdf(grid_plan, tmp_path):
 
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils is absent (apt-get install -y poppler-utils)")
-    plan = Plan.from_assignment(grid_plan.district, grid_plan.scenario, grid_plan.positions)
+    plan = checked(Plan.from_assignment(grid_plan.district, grid_plan.scenario,
+                                        grid_plan.positions))
     plan.summary["years"] = {"2027": {"max_utilization": 0.97, "dissimilarity": 0.031},
                              "2028": {"max_utilization": 0.99, "dissimilarity": 0.034}}
     pd.DataFrame({"school_id": ["S0"], "year": [2027], "series": ["mid"], "enrollment": [900],

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from desk_helpers import checked
 
 from zoneopt import Editor, check_plan
 from zoneopt.desk.geometry import js_json
@@ -137,7 +138,7 @@ def test_hostile_school_names_in_the_editor_run_no_script(browser, open_page, gr
                        "</script><script>window.__zoneoptPwned=2</script>", "B", "C"]
     district = District(grid.units, schools, grid.dist_km, grid.adjacency, grid.home_unit,
                         grid.home_owner)
-    ed = Editor(Plan.from_assignment(district, Scenario(), district.status_quo))
+    ed = Editor(checked(Plan.from_assignment(district, Scenario(), district.status_quo)))
     open_page(harness(ed.widget), "editor.html")
     from selenium.webdriver.support.ui import WebDriverWait
 
