@@ -238,6 +238,11 @@ _SUFFIXES = ("Street", "St", "Avenue", "Ave", "Road", "Drive", "Lane", "Court", 
 _DIRS = ("", "", "", "N ", "S ", "E ", "W ")
 
 
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def synthetic_addresses(district, n: int, *, seed: int = 0) -> pd.DataFrame:
     """``n`` made-up addresses (``address,lon,lat``) spread over the district's units.
 
@@ -251,9 +256,10 @@ def synthetic_addresses(district, n: int, *, seed: int = 0) -> pd.DataFrame:
     street_no = 0
     while len(rows) < n:
         street_no += 1
-        name = (f"{rng.choice(_DIRS)}{rng.choice(_STREETS)}"
-                f"{'' if street_no < len(_STREETS) else ' ' + str(street_no)} "
-                f"{rng.choice(_SUFFIXES)}")
+        # Every street name distinct even after normalising ("Oak St" is "Oak Street").
+        base = (_STREETS[street_no - 1] if street_no <= len(_STREETS)
+                else _ordinal(street_no - len(_STREETS)))
+        name = f"{rng.choice(_DIRS)}{base} {rng.choice(_SUFFIXES)}"
         x0, y0 = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         angle = rng.uniform(0, np.pi)
         k = int(rng.integers(20, 120))
