@@ -175,7 +175,7 @@ function render({ model, el: root }) {
             const tr = body.insertRow();
             if (r.utilization > 1) tr.className = "zoneopt-editor-over";
             [r.name, String(r.enrollment), String(r.capacity), fmtPct(r.utilization, 0),
-             fmtPct(r.low_income_share, 1), fmtKm(r.mean_distance_km)].forEach((t) => { tr.insertCell().textContent = t; });
+             fmtPct(r.low_income_share, 1), Number.isFinite(r.mean_distance_km) ? r.mean_distance_km.toFixed(2) : "–"].forEach((t) => { tr.insertCell().textContent = t; });
         });
     }
     function onAssignment() {
