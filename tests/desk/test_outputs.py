@@ -117,5 +117,6 @@ def test_per_year_figures_and_years_csv_go_into_the_pdf(grid_plan, tmp_path):
     write_desk_outputs(plan, tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
-    assert "Enrollment by year" in text and re.search(r"S0\s+2027\s+mid\s+900", text)
-    assert "The plan year by year" in text and re.search(r"2028\s+0\.990\s+0\.034", text)
+    assert "Enrollment and capacity use by year, proposed zones (series mid)" in text
+    assert re.search(r"School 0\s+900\s+85%", text)
+    assert "The district year by year" in text and re.search(r"2028\s+0\.990\s+0\.034", text)
