@@ -66,9 +66,11 @@ def load_frames(spec: tuple) -> tuple[Any, Any]:
         return synthetic_district(spec[1], spec[2], seed=spec[3])
     from zoneopt import demo
 
-    # The raw input frames when the demo offers them, so every method starts from the same input.
-    if callable(getattr(demo, "demo_frames", None)):
-        return demo.demo_frames()
+    # The raw input frames when the demo offers them, so every method starts from the same input;
+    # the whole county (the first release's demo) when offered: the scale example.
+    for name in ("county_frames", "demo_frames"):
+        if callable(getattr(demo, name, None)):
+            return getattr(demo, name)()
     got = demo.demo_district()
     if isinstance(got, tuple):
         return got[0], got[1]

@@ -37,7 +37,7 @@ def scenarios(draw, time_limit=3.0, mode="auto"):
     c = {
         "max_utilization": draw(st.sampled_from([1.0, 1.2])),
         "max_extra_distance_km": draw(st.sampled_from([float("inf"), 1.5, 3.0])),
-        "contiguity": draw(st.booleans()) or True,
+        "contiguity": draw(st.booleans()),
         "max_moved_share": draw(st.sampled_from([1.0, 0.6])),
         "low_income_band": draw(st.sampled_from([float("inf"), 0.25])),
     }

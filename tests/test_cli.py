@@ -97,7 +97,7 @@ def test_no_plan_within_the_time_limit_exits_4(grid_inputs, tmp_path, monkeypatc
         return False
 
     # Make every search step find nothing, as when the time runs out before the first plan.
-    monkeypatch.setattr(solve_module, "_run", nothing)
+    monkeypatch.setattr(solve_module._Run, "go", nothing)
     units, schools = grid_inputs
     out = tmp_path / "out"
     code = main(["optimize", "--units", str(units), "--schools", str(schools), "--out", str(out),

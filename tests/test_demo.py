@@ -6,18 +6,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from zoneopt.demo import demo_district, demo_frames
+import zoneopt
+from zoneopt import demo
+from zoneopt.check import check_plan
+from zoneopt.demo import county_district, demo_district, demo_frames
 
 DATA = Path(__file__).parents[1] / "data" / "sacramento"
 
 
-def test_demo_is_sacramento_county_with_24_schools_in_distinct_tracts():
+def test_demo_is_a_connected_subarea_of_sacramento_county_with_schools_in_distinct_tracts():
     d = demo_district()
-    assert d.n_units == 279 and d.n_schools == 24
+    assert d.n_units == demo.SUBAREA_TRACTS
     assert all(u.startswith("06067") for u in d.unit_ids)
-    assert len(set(d.home_unit)) == 24
-    assert d.islands.sum() == 0
+    assert len(set(d.home_unit)) == d.n_schools
+    assert d.islands.sum() == 0  # one connected piece of the county
     assert (d.low_income <= d.students).all()
+    # elementary-sized: one school per about 550 to 900 students, seats within the documented range
+    assert 300 * d.n_schools <= d.students.sum() <= 900 * d.n_schools
+    assert d.capacity.min() >= demo.MIN_SEATS and d.capacity.max() <= demo.MAX_SEATS
 
 
 def test_demo_is_deterministic_and_some_schools_are_overcrowded_today():
@@ -25,9 +31,30 @@ def test_demo_is_deterministic_and_some_schools_are_overcrowded_today():
     b_units, b_schools = demo_frames()
     pd.testing.assert_frame_equal(pd.DataFrame(a_schools), pd.DataFrame(b_schools))
     d = demo_district()
-    enrollment = np.bincount(d.status_quo, weights=d.students, minlength=24)
+    enrollment = np.bincount(d.status_quo, weights=d.students, minlength=d.n_schools)
     util = enrollment / d.capacity
     assert (util > 1.1).any() and (util < 0.8).any()
+
+
+def test_demo_plan_serves_300_to_900_students_per_school_above_the_minimum_utilization():
+    scenario = demo.demo_scenario()
+    assert scenario.constraints.min_utilization > 0
+    # 303 students at the smallest school's seats: the minimum utilization alone keeps 300.
+    assert scenario.constraints.min_utilization * demo.MIN_SEATS >= 300
+    district = demo_district()
+    plan = zoneopt.optimize(district, scenario, time_limit=20.0)
+    assert plan.ok
+    check_plan(district, scenario, plan.assignment, summary=plan.summary).raise_if_failed()
+    table = plan.schools_table
+    assert table["enrollment_after"].between(300, 900).all(), table["enrollment_after"].tolist()
+    assert (table["utilization_after"] >= scenario.constraints.min_utilization - 1e-9).all()
+    assert (table["utilization_after"] <= 1 + 1e-9).all()
+
+
+def test_county_scale_example_keeps_the_whole_county_with_24_schools():
+    d = county_district()
+    assert d.n_units == 279 and d.n_schools == 24
+    assert d.islands.sum() == 0
 
 
 def test_shipped_cli_inputs_equal_the_derivation():

@@ -12,6 +12,7 @@ from .check import check_plan
 from .desk import Editor
 from .district import District
 from .errors import InfeasibleError, NoSolutionError, ZoneoptError, ZoneoptInputError
+from .evaluate import evaluate  # noqa: E402,I001 - after Plan (it builds one)
 from .plan import Plan
 from .scenario import Scenario
 from .solve import optimize
@@ -23,6 +24,7 @@ __all__ = [
     "Scenario",
     "Plan",
     "optimize",
+    "evaluate",
     "check_plan",
     "Editor",
     "ZoneoptError",

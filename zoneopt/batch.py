@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -125,7 +124,7 @@ def solve_district(
     dict
         The batch.csv row: district, status, exit_code, error, folder, wall_seconds, figures.
     """
-    from .district import District
+    from .district import district_for
     from .scenario import load_scenario
     from .solve import optimize
 
@@ -136,8 +135,7 @@ def solve_district(
     try:
         files = district_files(folder)
         scenario = single_core(load_scenario(files.scenario))
-        district = District.from_files(files.units, files.schools,
-                                       travel_matrix=scenario.travel.matrix or None)
+        district = district_for(files.units, files.schools, scenario)
         plan = optimize(district, scenario, time_limit=time_limit, solver=solver)
         plan.save(out, maps=maps)
         row.update(status=plan.status, exit_code=0, error="")
@@ -344,27 +342,9 @@ def batch_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return table
 
 
-def batch_command(args: Any) -> int:
-    """``zoneopt batch``: 0 when every district got a plan; otherwise the exit status of the first
-    district (by name) that did not (2 bad input, 3 infeasible, 4 no plan in time, 1 unexpected)."""
-    t0 = time.perf_counter()
-    table = batch(
-        args.districts, args.out, scheduler=getattr(args, "scheduler", None),
-        time_limit=args.time_limit, solver=args.solver, maps=not getattr(args, "no_maps", False),
-        workers=getattr(args, "workers", None),
-    )
-    failed = table[table["exit_code"] != 0]
-    done = len(table) - len(failed)
-    print(f"{done} of {len(table)} districts planned in {time.perf_counter() - t0:.0f} s; "
-          f"wrote {Path(args.out)}/batch.csv")
-    for _, row in failed.iterrows():
-        print(f"zoneopt: {row['district']}: {row['status']}: {row['error']}", file=sys.stderr)
-    return 0 if failed.empty else int(failed["exit_code"].iloc[0])
-
-
 def _format_exception(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
-__all__ = ["DistrictFiles", "batch", "batch_command", "batch_table", "dask_client",
+__all__ = ["DistrictFiles", "batch", "batch_table", "dask_client",
            "district_files", "find_districts", "solve_district"]

@@ -21,9 +21,16 @@ import shapely
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from . import io
+from .columns import apply_columns
 from .errors import ZoneoptInputError
 from .settings import MIN_SHARED_BOUNDARY_M
-from .validate import check_references, school_outside_error, validate_schools, validate_units
+from .validate import (
+    Problems,
+    check_references,
+    school_outside_error,
+    validate_schools,
+    validate_units,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +66,8 @@ class District:
     home_owner: np.ndarray
     distance_source: str = "straight line between unit centroid and school (UTM, km)"
     sources: dict[str, str] = field(default_factory=dict)
+    barriers: gpd.GeoDataFrame | None = None
+    barrier_pairs: tuple[tuple[int, int], ...] = ()
 
     # ------------------------------------------------------------------------------ constructors
     @classmethod
@@ -68,6 +77,9 @@ class District:
         schools: str | os.PathLike,
         *,
         travel_matrix: str | os.PathLike | None = None,
+        columns: Any = None,
+        require_low_income: bool = True,
+        barriers: str | os.PathLike | None = None,
     ) -> District:
         """Read and validate a district from the contract's input files.
 
@@ -79,6 +91,16 @@ class District:
             CSV with ``lon``/``lat`` or a vector file of points (``school_id``, ``capacity``, ``name``).
         travel_matrix
             Optional CSV ``unit_id,school_id,distance_km``; pairs missing from it are not allowed.
+        columns
+            The files' own column names: a :class:`~zoneopt.scenario.Columns` (the scenario's
+            ``[columns]``), or a dict of its keys such as ``{"unit_id": "PBID", "students":
+            "K5LiveAtt", "school_id": "NAME", "schools_where": "TYPE == 'ES'"}``.
+        require_low_income
+            False when the scenario balances nothing (``balance = "none"``): the units may then
+            lack a low-income column (every unit counts 0).
+        barriers
+            Optional lines file ([travel] barriers): neighbours whose shared boundary runs along a
+            barrier are not neighbours (:mod:`zoneopt.travel.barriers`).
 
         Returns
         -------
@@ -93,14 +115,23 @@ class District:
         units_frame = io.read_units(units)
         schools_frame = io.read_schools(schools)
         matrix = io.read_travel_matrix(travel_matrix) if travel_matrix else None
+        lines = None
+        if barriers:
+            from .travel.barriers import read_barriers
+
+            lines = read_barriers(barriers)
         return cls.from_frames(
             units_frame,
             schools_frame,
             travel_matrix=matrix,
+            columns=columns,
+            require_low_income=require_low_income,
+            barriers=lines,
             sources={
                 "units": str(units),
                 "schools": str(schools),
                 **({"travel_matrix": str(travel_matrix)} if travel_matrix else {}),
+                **({"barriers": str(barriers)} if barriers else {}),
             },
         )
 
@@ -111,7 +142,10 @@ class District:
         schools: gpd.GeoDataFrame | pd.DataFrame,
         *,
         travel_matrix: pd.DataFrame | None = None,
+        barriers: gpd.GeoDataFrame | None = None,
         sources: dict[str, str] | None = None,
+        columns: Any = None,
+        require_low_income: bool = True,
     ) -> District:
         """Build a district from frames; the frames passed in are never modified.
 
@@ -123,8 +157,12 @@ class District:
             GeoDataFrame of points, or a DataFrame with ``lon``/``lat`` columns in WGS84.
         travel_matrix
             Optional frame ``unit_id, school_id, distance_km``.
+        barriers
+            Optional barrier lines (any CRS): see :mod:`zoneopt.travel.barriers`.
         sources
             Labels of where the frames came from, used in error messages.
+        columns, require_low_income
+            As in :meth:`from_files`.
 
         Returns
         -------
@@ -140,9 +178,13 @@ class District:
                     geometry=gpd.points_from_xy(schools["lon"], schools["lat"]),
                     crs="EPSG:4326",
                 )
-        units_v = validate_units(units, source=usrc)
-        schools_v = validate_schools(schools, source=ssrc)
-        check_references(units_v, list(schools_v["school_id"]), source=usrc)
+        if columns is not None:
+            units, schools = apply_columns(units, schools, columns, units_source=usrc,
+                                           schools_source=ssrc,
+                                           require_low_income=require_low_income)
+            # Mapped id columns (PBID, NAME) become text as the contract's names are on reading.
+            units, schools = io._as_text_ids(units), io._as_text_ids(schools)
+        units_v, schools_v = _validated(units, schools, usrc, ssrc, require_low_income)
 
         utm = units_v.estimate_utm_crs()
         units_p = units_v.to_crs(utm)
@@ -152,6 +194,14 @@ class District:
         home_unit = _home_units(units_p, schools_p, ssrc)
         home_owner = _home_owners(home_unit, units_p, schools_p)
         adjacency = rook_adjacency(units_p.geometry.to_numpy())
+        barriers_p, cut = None, ()
+        if barriers is not None:
+            from .travel.barriers import blocked_by_barriers, without_pairs
+
+            barriers_p = barriers.to_crs(utm)
+            cut = tuple(blocked_by_barriers(units_p.geometry.to_numpy(), adjacency,
+                                            barriers_p.geometry.to_numpy()))
+            adjacency = without_pairs(adjacency, list(cut))
 
         if travel_matrix is None:
             dist = centroid_distances_km(units_p, schools_p)
@@ -171,6 +221,8 @@ class District:
             home_owner=home_owner,
             distance_source=dsource,
             sources=sources,
+            barriers=barriers_p,
+            barrier_pairs=cut,
         )
 
     # ------------------------------------------------------------------------------ simple views
@@ -183,6 +235,13 @@ class District:
     def n_schools(self) -> int:
         """Number of schools."""
         return len(self.schools)
+
+    @property
+    def distance_source_name(self) -> str:
+        """summary.json's ``distance_source``: ``straight_line`` or the travel matrix's file name."""
+        if not self.sources.get("travel_matrix") and not self.distance_source.startswith("travel"):
+            return "straight_line"
+        return Path(self.sources.get("travel_matrix", "travel matrix")).name
 
     @property
     def crs(self) -> Any:
@@ -381,6 +440,29 @@ def centroid_distances_km(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame) ->
     return np.sqrt((diff**2).sum(axis=2)) / 1000.0
 
 
+def _validated(
+    units: Any, schools: Any, usrc: str, ssrc: str, require_low_income: bool
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Both files validated, with every problem of both (and of their references) in one error."""
+    problems = Problems()
+    units_v = schools_v = None
+    try:
+        units_v = validate_units(units, source=usrc, require_low_income=require_low_income)
+    except ZoneoptInputError as exc:
+        problems.extend(exc)
+    try:
+        schools_v = validate_schools(schools, source=ssrc)
+    except ZoneoptInputError as exc:
+        problems.extend(exc)
+    if units_v is not None and schools_v is not None:
+        try:
+            check_references(units_v, list(schools_v["school_id"]), source=usrc)
+        except ZoneoptInputError as exc:
+            problems.extend(exc)
+    problems.raise_if_any()
+    return units_v, schools_v
+
+
 def _check_projected_geometry(units: gpd.GeoDataFrame, source: str) -> None:
     area = shapely.area(units.geometry.to_numpy())
     if not np.all(np.isfinite(area)):
@@ -397,8 +479,10 @@ def _home_units(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, source: str)
     # A point on a shared boundary touches two units: the lowest unit position wins, deterministically.
     for j, i in sorted(zip(school_idx.tolist(), unit_idx.tolist(), strict=True), reverse=True):
         home[j] = i
-    if (home < 0).any():
-        raise school_outside_error(units, schools, int(np.flatnonzero(home < 0)[0]), source=source)
+    problems = Problems()
+    for j in np.flatnonzero(home < 0):
+        problems.extend(school_outside_error(units, schools, int(j), source=source))
+    problems.raise_if_any()
     return home
 
 
@@ -440,6 +524,34 @@ def _matrix_distances(
             )
         dist[uidx[u], sidx[s]] = float(d)
     return dist
+
+
+def district_for(
+    units: str | os.PathLike, schools: str | os.PathLike, scenario: Any
+) -> District:
+    """The district of the files as a scenario reads them: its travel matrix and ``[columns]``.
+
+    Parameters
+    ----------
+    units, schools
+        The planner's files.
+    scenario
+        A :class:`~zoneopt.scenario.Scenario`: ``[travel] matrix``, ``[columns]`` (the files'
+        own column names, ``schools_where``), and ``objective.balance`` (with ``"none"`` the
+        units may lack a low-income column).
+
+    Returns
+    -------
+    District
+    """
+    return District.from_files(
+        units,
+        schools,
+        travel_matrix=scenario.travel.matrix or None,
+        barriers=scenario.travel.barriers or None,
+        columns=scenario.columns,
+        require_low_income=scenario.objective.balance != "none",
+    )
 
 
 def load_district(

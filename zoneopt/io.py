@@ -261,6 +261,13 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes atomically (a temporary file in the same folder, then a rename)."""
+    path = Path(path)
+    _atomic_write_bytes(path, data)
+    return path
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write text atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)

@@ -119,3 +119,27 @@ def objective_value(
     if moved_weight and total:
         value += moved_weight * students_moved(assign, status_quo, students) / total
     return value
+
+
+def disconnected_units(
+    assign: np.ndarray, adjacency, home_unit: np.ndarray, islands: np.ndarray, n_schools: int
+) -> dict[int, np.ndarray]:
+    """Per school, the non-island units of its zone not connected (inside the zone) to its home unit.
+
+    A school whose home unit is held by another school (several schools in one unit) counts that
+    unit as part of its zone: its zone must touch it (CONTRACT.md).
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    out: dict[int, np.ndarray] = {}
+    for j in range(n_schools):
+        members = np.flatnonzero((assign == j) & ~islands)
+        if not len(members):
+            continue
+        h = int(home_unit[j])
+        nodes = np.union1d(members, [h])
+        _, label = connected_components(adjacency[nodes][:, nodes], directed=False)
+        stray = nodes[label != label[np.searchsorted(nodes, h)]]
+        if len(stray):
+            out[j] = stray
+    return out

@@ -14,6 +14,9 @@ import pandas as pd
 from . import io, metrics
 from .district import District
 from .scenario import Scenario
+from .tiers import ses_figures, ses_school_columns, tier_objective
+from .travel.walkzones import walk_zone_figures
+from .years import years_active, years_figures, years_objective_fn, years_table
 
 SCHOOL_COLUMNS = [
     "school_id", "name", "capacity",
@@ -47,6 +50,8 @@ class Plan:
     positions: np.ndarray | None
     summary: dict[str, Any]
     trace: list[dict[str, Any]] = field(default_factory=list)
+    #: Nested feeders: the middle school (position) each elementary school feeds (zoneopt.feeders).
+    feeds: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------ construction
     @classmethod
@@ -56,38 +61,95 @@ class Plan:
         scenario: Scenario,
         assignment: np.ndarray | pd.Series | dict,
         *,
-        status: str = "feasible",
-        objective: float | None = None,
+        status: str | None = None,
         bound: float = 0.0,
-        gap: float | None = None,
         solver: str = "",
         seconds: float = 0.0,
         trace: list[dict[str, Any]] | None = None,
+        stopped_by: str | None = None,
         interrupted: bool = False,
+        feeds: np.ndarray | None = None,
     ) -> Plan:
-        """Make a plan (and all its figures) from an assignment.
+        """Make a plan, with all its figures, from an assignment.
 
-        ``objective``, ``bound`` and ``gap`` describe what the search proved; when ``objective`` is
-        None it is computed from the assignment (and the bound is the trivial 0).
+        Called with the district, scenario and assignment only, this scores a plan someone drew (a
+        board option, another tool's plan): ``status`` is ``given`` and ``violations`` lists, in
+        sentences from the independent checker, every rule of the scenario the plan breaks.
+
+        The search passes ``status="search"`` (or any searched status) with the ``bound`` it proved
+        for the exact problem; the status then follows CONTRACT.md's one rule: ``optimal`` when
+        gap = (objective - bound) / objective is within ``solver.mip_gap``, else ``feasible``.
+
+        Parameters
+        ----------
+        district, scenario
+            The problem.
+        assignment
+            ``unit_id -> school_id`` (Series or dict) or school positions by unit position.
+        status
+            None or ``"given"`` for a scored plan; anything else marks a searched plan.
+        bound
+            A lower bound on the objective proven for the exact problem (0 is always one).
+        solver, seconds, trace
+            What ran, for how long, and the history of improvements.
+        stopped_by
+            Why the search ended: ``work_budget``, ``time_limit``, ``proof`` or ``interrupted``.
+        interrupted
+            Shorthand for ``stopped_by="interrupted"``.
+        feeds
+            With ``[feeders] mode = "nested"``, the middle school position each elementary school
+            feeds.
+
+        Returns
+        -------
+        Plan
+
+        Raises
+        ------
+        ZoneoptInputError
+            When a unit has no school or names an unknown one.
         """
+        from .feeders import feeder_figures, objective_term
+        from .neighbourhoods import neighbourhood_figures
+
         pos = district.assignment_positions(assignment)
-        obj = _objective(district, scenario, pos)
-        objective = obj if objective is None else objective
-        if gap is None:
-            gap = 0.0 if objective <= 1e-12 else max(0.0, (objective - bound) / objective)
-        summary = {
+        obj = _objective(district, scenario, pos) + objective_term(district, scenario, pos, feeds)
+        given = status in (None, "given")
+        bound = 0.0 if given else float(min(bound, obj))
+        gap = 0.0 if obj <= 1e-12 else max(0.0, (obj - bound) / obj)
+        if given:
+            status = "given"
+        else:
+            # 1e-9: floating-point round-off of objective - bound (HiGHS's bound of a proven optimum
+            # can differ from the objective in the 15th digit).
+            status = "optimal" if gap <= scenario.solver.mip_gap + 1e-9 else "feasible"
+        if interrupted:
+            stopped_by = "interrupted"
+        summary: dict[str, Any] = {
             "status": status,
             "objective": obj,
-            "bound": float(min(bound, obj)),
+            "bound": bound,
             "gap": float(gap),
             "solver": solver,
             "solve_seconds": float(seconds),
             **_figures(district, scenario, pos),
-            "scenario": scenario.to_dict(),
+            **walk_zone_figures(district, scenario),
+            **years_figures(district, scenario, pos),
+            **feeder_figures(district, scenario, pos, feeds),
+            **neighbourhood_figures(district, scenario, pos),
+            "stopped_by": None if given else (stopped_by or "work_budget"),
+            "distance_source": distance_source(district),
         }
+        if given:
+            from .check import check_plan
+
+            # The summary carries what the checker cannot derive alone (e.g. a nested feeder map).
+            summary["violations"] = check_plan(district, scenario, pos, summary=summary).rule_violations
+        summary["scenario"] = scenario.to_dict()
         if interrupted:
             summary["interrupted"] = True
-        return cls(district, scenario, pos, summary, list(trace or []))
+        return cls(district, scenario, pos, summary, list(trace or []),
+                   feeds=None if feeds is None else np.asarray(feeds, dtype=np.int64))
 
     @classmethod
     def failed(
@@ -98,9 +160,12 @@ class Plan:
         diagnosis: list[str],
         seconds: float,
         solver: str,
+        *,
+        stopped_by: str | None = None,
     ) -> Plan:
         """A plan object for a scenario with no plan: the summary holds the diagnosis."""
         before = _figures(district, scenario, district.status_quo)
+        before.update(_second_level_before(district, scenario))
         summary = {
             "status": status,
             "objective": None,
@@ -112,6 +177,10 @@ class Plan:
             "n_units": district.n_units,
             "n_schools": district.n_schools,
             "islands": int(district.islands.sum()),
+            **walk_zone_figures(district, scenario),
+            **years_figures(district, scenario, None),
+            "stopped_by": stopped_by,
+            "distance_source": distance_source(district),
             "scenario": scenario.to_dict(),
             "diagnosis": list(diagnosis),
         }
@@ -120,7 +189,7 @@ class Plan:
     # ------------------------------------------------------------------------------ views
     @property
     def status(self) -> str:
-        """optimal, feasible, infeasible or no_solution."""
+        """optimal, feasible, given, infeasible or no_solution."""
         return self.summary["status"]
 
     @property
@@ -221,11 +290,16 @@ class Plan:
         """
         with io.atomic_directory(out) as tmp:
             io.write_json(tmp / "summary.json", self.summary)
+            if years_active(self.scenario):  # today's zones per year even when no plan was found
+                io.write_csv(tmp / "years.csv", years_table(self))
             if self.positions is not None:
                 io.write_csv(tmp / "assignment.csv",
                              self.assignment.rename("school_id").reset_index())
                 io.write_csv(tmp / "schools.csv", self.schools_table)
                 io.write_text(tmp / "zones.geojson", self.zones().to_json(drop_id=True))
+                from .feeders import save_outputs
+
+                save_outputs(tmp, self)
                 if maps:
                     from .viz.maps import map_html
                     from .viz.report import report_html
@@ -238,13 +312,27 @@ class Plan:
         return Path(out)
 
 
+def _second_level_before(district: District, scenario: Scenario) -> dict[str, Any]:
+    """Today's feeder and neighbourhood figures (for a plan that could not be made)."""
+    from .feeders import feeder_figures
+    from .neighbourhoods import neighbourhood_figures
+
+    if (district.status_quo < 0).any():
+        return {}
+    sq = district.status_quo
+    return {**feeder_figures(district, scenario, sq, None), **neighbourhood_figures(district, scenario, sq)}
+
+
 def _objective(district: District, scenario: Scenario, pos: np.ndarray) -> float:
     o = scenario.objective
+    years_fn = years_objective_fn(district, scenario)
+    if years_fn is not None:
+        return years_fn(pos)
     return metrics.objective_value(
         pos, district.students, district.low_income, district.dist_km, district.status_quo,
         district.n_schools, balance=o.balance == "dissimilarity",
         distance_weight=o.distance_weight, moved_weight=o.moved_weight,
-    )
+    ) + tier_objective(district, scenario, pos)
 
 
 def _figures(district: District, scenario: Scenario, pos: np.ndarray) -> dict[str, Any]:
@@ -269,13 +357,18 @@ def _figures(district: District, scenario: Scenario, pos: np.ndarray) -> dict[st
         "n_units": district.n_units,
         "n_schools": m,
         "district_share": metrics.district_share(s, low),
+        **ses_figures(district, pos),
     }
 
 
 def _contiguous(district: District, pos: np.ndarray) -> bool:
-    from .check import _disconnected_units
+    return not metrics.disconnected_units(pos, district.adjacency, district.home_unit,
+                                          district.islands, district.n_schools)
 
-    return not _disconnected_units(district, pos)
+
+def distance_source(district: District) -> str:
+    """``straight_line``, or the name of the travel matrix file the distances come from."""
+    return district.distance_source_name
 
 
 def schools_table(district: District, positions: np.ndarray | None) -> pd.DataFrame:
@@ -306,7 +399,7 @@ def schools_table(district: District, positions: np.ndarray | None) -> pd.DataFr
         "mean_distance_km_after": metrics.school_mean_distance_km(after, s, d, m),
         "students_gained": gained,
         "students_lost": lost,
-    })[SCHOOL_COLUMNS]
+    })[SCHOOL_COLUMNS].join(ses_school_columns(district, sq, after))
 
 
 def _display_summary(summary: dict[str, Any]) -> dict[str, Any]:

@@ -102,6 +102,11 @@ class Solver:
     rule and large-neighbourhood steps and then proves what it can with exact cut constraints;
     ``"exact"`` uses only the exact cut model; ``"closer_neighbour"`` only the closer-neighbour rule
     (its plans are contiguous; its bound is still computed on the exact problem).
+
+    ``work_budget`` (an extension): a multiplier of the search's counted work (solver nodes, search
+    steps, cut rounds; zoneopt/settings.py). The plan depends on it, not on the machine's speed:
+    ``time_limit_s`` is only a safety stop (summary.json ``stopped_by = "time_limit"`` when it ends
+    the search first).
     """
 
     name: str = "highs"
@@ -110,6 +115,7 @@ class Solver:
     threads: int = 0
     seed: int = 0
     contiguity_model: str = "auto"
+    work_budget: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -422,6 +428,8 @@ def _check_values(s: Scenario) -> None:
         bad("solver.time_limit_s", "solver.time_limit_s must be greater than 0 seconds")
     if not 0 <= v.mip_gap < 1:
         bad("solver.mip_gap", "solver.mip_gap must be a fraction from 0 up to (not including) 1")
+    if not v.work_budget > 0:
+        bad("solver.work_budget", "solver.work_budget must be greater than 0 (1 is the default)")
     if v.threads < 0:
         bad("solver.threads", "solver.threads must be 0 (automatic) or more")
     if v.contiguity_model not in ("auto", "exact", "closer_neighbour"):

@@ -13,25 +13,43 @@ INTEGER_TOLERANCE = 1e-6
 #: students. Solvers work in floating point; a plan that is off by less than this is not a violation.
 CHECK_TOLERANCE = 1e-6
 
-#: Relative share of the time budget spent finding plans before the exact-contiguity bound phase starts.
-SEARCH_SHARE_OF_BUDGET = 0.6
+#: The search's work budget (zoneopt/solve/work.py), each scaled by ``solver.work_budget``: counted
+#: work, so a plan does not depend on the machine's speed or load. Node cap of the feasibility MIP
+#: that finds a first plan when today's plan breaks a rule (it stops at its first plan).
+START_NODES = 5000
 
 #: Largest number of eligible (unit, school) pairs for which the search also solves the whole-district
 #: closer-neighbour MIP (warm-started); above it HiGHS needs longer than the neighbourhood search
 #: (benchmarks: ~600 pairs solved in 2-20 s; 800 units x 40 schools took HiGHS 25 s to a first plan).
 FULL_MIP_MAX_PAIRS = 2500
 
-#: Share of the remaining search time that whole-district MIP may take.
-FULL_MIP_SHARE = 0.3
+#: Node cap of that whole-district MIP, and the share of the time left it may take at most (a safety
+#: stop: when it ends the MIP, summary.json says stopped_by = "time_limit").
+FULL_MIP_NODES = 500
+FULL_MIP_SAFETY_SHARE = 0.3
+
+#: Large-neighbourhood steps: this many per school plus LNS_STEPS_BASE (the search usually stops
+#: earlier, when no group of zones improves).
+LNS_STEPS_PER_SCHOOL = 25
+LNS_STEPS_BASE = 200
 
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4
 
-#: Branch-and-bound node cap of one large-neighbourhood sub-MIP: bounds the work, keeps runs repeatable.
+#: Branch-and-bound node cap of one large-neighbourhood sub-MIP.
 LNS_NODE_LIMIT = 400
 
-#: Rounds of cut separation in the exact-contiguity loop before it gives up proving.
-MAX_CUT_ROUNDS = 200
+#: Rounds of cut separation in the exact-contiguity loop (each a node-capped MIP solve; a round's
+#: root alone took 2-10 s on 100 units on a loaded two-core machine).
+MAX_CUT_ROUNDS = 30
 
-#: Share of the remaining time one round of the exact cut loop may take (at least 2 s).
-CUT_ROUND_SHARE = 0.2
+#: Node cap of the first exact round (doubled after a round that adds no cut), and over all rounds.
+EXACT_ROUND_NODES = 50
+EXACT_NODES = 10000
+
+#: The exact phase runs in a worker process on a second core for problems of at least this many
+#: eligible pairs (smaller ones are proven faster inline than a worker starts) ...
+PARALLEL_MIN_PAIRS = 400
+#: ... and at least this many seconds left (a worker needs about 2 s to start). The choice changes
+#: where the proof runs, never its result.
+PARALLEL_MIN_SECONDS = 8.0

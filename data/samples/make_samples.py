@@ -257,6 +257,150 @@ def write_students() -> None:
     (HERE / "students_points_sample.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# ------------------------------------------------------------------ SES index tables (issue 14)
+# Per block group, the figures the SES index reads; every table is written in both formats
+# (data.census.gov CSV and Census API JSON) so either set gives the same index. 0001.02-2 has
+# nobody in any universe; 0001.02-3 has everything but its median family income ("-").
+# B19113 median family income (estimate, margin) as data.census.gov writes it.
+B19113 = {
+    "011": ("82000", "9800"), "012": ("64000", "8900"), "013": ("99000", "12500"),
+    "014": ("45000", "7700"), "015": ("250,000+", "***"), "016": ("91000", "11200"),
+    "021": ("40000", "30000"), "022": ("-", "**"), "023": ("-", "**"),
+    "024": ("58000", "9100"), "025": ("110000", "16800"), "026": ("76000", "10900"),
+}
+# B15003 adults 25+ by attainment level: no diploma (written as _016), diploma (_017), some
+# college (_020), bachelor's (_022), graduate (_023); the other levels are 0 (margin 13).
+B15003 = {
+    "011": (100, 300, 300, 200, 100), "012": (200, 350, 250, 150, 50),
+    "013": (50, 200, 250, 300, 200), "014": (300, 350, 200, 100, 50),
+    "015": (20, 100, 180, 350, 350), "016": (80, 250, 300, 250, 120),
+    "021": (400, 300, 200, 70, 30), "022": (0, 0, 0, 0, 0), "023": (150, 300, 300, 180, 70),
+    "024": (180, 320, 280, 160, 60), "025": (40, 150, 250, 330, 230),
+    "026": (100, 280, 300, 220, 100),
+}
+B15003_AT = (16, 17, 20, 22, 23)
+# B11003 families with own children under 18: married couple, father only, mother only; plus
+# families without children (married, father-headed, mother-headed).
+B11003 = {
+    "011": (200, 10, 40, 150, 20, 30), "012": (120, 20, 100, 110, 25, 45),
+    "013": (250, 5, 20, 180, 10, 15), "014": (100, 30, 120, 90, 30, 60),
+    "015": (180, 4, 16, 160, 6, 14), "016": (210, 15, 45, 140, 15, 25),
+    "021": (90, 40, 150, 80, 40, 70), "022": (0, 0, 0, 0, 0, 0), "023": (160, 20, 60, 120, 20, 30),
+    "024": (150, 20, 80, 120, 20, 40), "025": (230, 8, 22, 170, 10, 20),
+    "026": (190, 12, 48, 150, 15, 25),
+}
+# B25003 occupied housing units and owner-occupied ones (renters are the rest); the same
+# households speak English only (C16002 _002) or Spanish (_003, of which a third limited, _004).
+B25003 = {
+    "011": (600, 420), "012": (550, 220), "013": (500, 400), "014": (700, 210),
+    "015": (400, 360), "016": (450, 270), "021": (800, 160), "022": (0, 0), "023": (500, 250),
+    "024": (600, 270), "025": (450, 387), "026": (500, 325),
+}
+C16002_ENGLISH = {
+    "011": 480, "012": 330, "013": 450, "014": 350, "015": 340, "016": 315, "021": 320,
+    "022": 0, "023": 325, "024": 330, "025": 396, "026": 375,
+}
+
+
+def _moe_of(e: int) -> int:
+    """A plausible margin: 13 for a zero count (the ACS's), else about 15 % plus 10."""
+    return 13 if e == 0 else int(round(0.15 * e + 10))
+
+
+def ses_tables() -> dict[str, dict[str, list[tuple[str, str, str]]]]:
+    """table -> block-group key -> [(variable, estimate, margin)], every cell as text."""
+    out: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
+    out["B19113"] = {k: [("001", e, m)] for k, (e, m) in B19113.items()}
+    edu = {}
+    for k, levels in B15003.items():
+        counts = dict.fromkeys(range(2, 26), 0)
+        for at, c in zip(B15003_AT, levels, strict=True):
+            counts[at] = c
+        cells = [("001", str(sum(levels)), str(_moe_of(sum(levels))))]
+        cells += [(f"{v:03d}", str(c), str(_moe_of(c))) for v, c in counts.items()]
+        edu[k] = cells
+    out["B15003"] = edu
+    fam = {}
+    for k, (mk, fk, mo, m0, f0, o0) in B11003.items():
+        v = {3: mk, 6: mk, 7: m0, 10: fk, 13: fk, 14: f0, 16: mo, 19: mo, 20: o0}
+        v[2], v[9], v[15] = mk + m0, fk + f0, mo + o0
+        v[8] = v[9] + v[15]
+        v[1] = v[2] + v[8]
+        cells = [(f"{i:03d}", str(v.get(i, 0)), str(_moe_of(v.get(i, 0)))) for i in range(1, 21)]
+        fam[k] = cells
+    out["B11003"] = fam
+    out["B25003"] = {
+        k: [("001", str(t), str(_moe_of(t))), ("002", str(o), str(_moe_of(o))),
+            ("003", str(t - o), str(_moe_of(t - o)))]
+        for k, (t, o) in B25003.items()
+    }
+    lang = {}
+    for k, (t, _) in B25003.items():
+        eng = C16002_ENGLISH[k]
+        spanish = t - eng
+        limited = spanish // 3
+        v = {1: t, 2: eng, 3: spanish, 4: limited, 5: spanish - limited}
+        lang[k] = [(f"{i:03d}", str(v.get(i, 0)), str(_moe_of(v.get(i, 0)))) for i in range(1, 15)]
+    out["C16002"] = lang
+    # The alternatives: own children by family type (children: 2 per married couple with
+    # children, 1.5 per single parent, rounded down), and people 5+ speaking only English (all
+    # 5-17 and 65+ speak English only; adults 18-64 as the households: 2 per household).
+    kids = {}
+    for k, (mk, fk, mo, *_) in B11003.items():
+        married, father, mother = 2 * mk, (3 * fk) // 2, (3 * mo) // 2
+        v = {1: married + father + mother, 2: married, 8: father + mother, 9: father, 15: mother}
+        kids[k] = [(f"{i:03d}", str(x), str(_moe_of(x))) for i, x in v.items()]
+    out["B09002"] = kids
+    people = {}
+    for k, (t, _) in B25003.items():
+        eng = C16002_ENGLISH[k]
+        young, old = t // 2, t // 4
+        v = {2: young, 3: young, 24: 2 * t, 25: 2 * eng, 46: old, 47: old}
+        v[1] = young + 2 * t + old
+        people[k] = [(f"{i:03d}", str(x), str(_moe_of(x))) for i, x in sorted(v.items())]
+    out["B16004"] = people
+    return out
+
+
+def write_ses_tables() -> None:
+    """Each index table in both formats; the alternatives B09002 and B16004 as API JSON only."""
+    for table_id, rows in ses_tables().items():
+        variables = [v for v, _, _ in next(iter(rows.values()))]
+        if table_id not in ("B09002", "B16004"):
+            buf = io.StringIO()
+            w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=",\n")
+            header, labels = ["GEO_ID", "NAME"], ["Geography", "Geographic Area Name"]
+            for v in variables:
+                header += [f"{table_id}_{v}E", f"{table_id}_{v}M"]
+                labels += [f"Estimate!!Total:!!{table_id} {v}", f"Margin of Error!!Total:!!"
+                           f"{table_id} {v}"]
+            w.writerow(header)
+            w.writerow(labels)
+            for tract, bg, _, _ in cells():
+                row = [f"1500000US{geoid(tract, bg)}", name(tract, bg)]
+                for _, e, m in rows[key(tract, bg)]:
+                    row += [e, m]
+                w.writerow(row)
+            path = HERE / f"ACSDT5Y2022.{table_id}-Data_sample.csv"
+            path.write_text(buf.getvalue(), encoding="utf-8")
+        header = ["NAME"]
+        for v in variables:
+            header += [f"{table_id}_{v}E", f"{table_id}_{v}M"]
+        header += ["state", "county", "tract", "block group"]
+        out = [header]
+        for tract, bg, _, _ in cells():
+            row = [name(tract, bg)]
+            for _, e, m in rows[key(tract, bg)]:
+                # The API's numbers: no thousands separators, -666666666 for "-", -555555555
+                # for a controlled margin ("***" of a top-coded median is -222222222 there).
+                e_api = {"-": "-666666666", "250,000+": "250001"}.get(e, e)
+                m_api = {"**": "-222222222", "***": "-222222222"}.get(m, m)
+                row += [e_api, m_api]
+            out.append(row + [STATE, COUNTY, tract, bg])
+        text = "[" + ",\n".join(json.dumps(r) for r in out) + "]\n"
+        (HERE / f"acs2022_{table_id}_api_sample.json").write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
     write_tiger()
     write_c17002()
@@ -265,3 +409,4 @@ if __name__ == "__main__":
     write_boundary()
     write_nces()
     write_students()
+    write_ses_tables()

@@ -14,7 +14,7 @@ from shapely.geometry import box
 from viz_plans import grid_district, make_plan, voronoi_district
 
 from zoneopt.errors import ZoneoptInputError
-from zoneopt.viz import maps
+from zoneopt.viz import map_assets, map_colours, map_geometry, maps
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -65,9 +65,9 @@ def test_map_html_loads_nothing_from_the_network_but_basemap_tiles(grid_plan):
     assert "url(images/" not in page  # leaflet.css images are inlined as data URIs
     # Leaflet's own files mention bug trackers in comments; their CSS may load nothing but data
     # URIs. Then look for URLs in the rest of the page.
-    head = maps._inline_head()
+    head = map_assets.inline_head()
     assert head in page
-    assert maps._asset_text("leaflet.js").replace("</script", "<\\/script") in head
+    assert map_assets._asset_text("leaflet.js").replace("</script", "<\\/script") in head
     assert not re.findall(r"url\((?!data:|#default#VML)", head)
     urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", page.replace(head, "")))
     tiles = {u for u in urls if "tile.openstreetmap.org" in u}
@@ -195,8 +195,8 @@ def test_share_cv_column_reaches_the_tooltip_data_when_present():
 def test_neighbouring_zones_get_different_colours():
     units, schools, sq, proposed = voronoi_district()
     local = maps.simplify_coverage(units.geometry)
-    zones = maps._dissolve(local, units["unit_id"].map(proposed), schools["school_id"].tolist())
-    colors = maps._zone_colors(schools["school_id"].tolist(), [zones])
+    zones = map_geometry.dissolve(local, units["unit_id"].map(proposed), schools["school_id"].tolist())
+    colors = map_colours.zone_colors(schools["school_id"].tolist(), [zones])
     ids = list(zones)
     touching = 0
     for i, a in enumerate(ids):
@@ -392,7 +392,7 @@ def test_pages_are_identical_across_processes_and_hash_seeds():
 def test_share_classes_of_a_large_district_are_ordered_and_complete():
     shares = np.random.default_rng(5).beta(2, 5, 4000)
     shares[:10] = np.nan
-    cls, colors, legend = maps._share_classes(shares)
+    cls, colors, legend = map_colours.share_classes(shares)
     assert (cls[:10] == -1).all()
     order = np.argsort(shares[10:])
     assert (np.diff(cls[10:][order]) >= 0).all()  # higher share, same or higher class

@@ -31,6 +31,7 @@ from .acs import (
 )
 from .fetch import CensusFiles, FetchError, fetch
 from .nces import read_nces_schools, write_schools_csv
+from .ses import ses_tiers
 from .students import count_points, largest_remainder, read_student_points, suppress_small_counts
 from .tiger import clip_to_boundary, read_block_groups, read_boundary
 from .units import CensusWarning, build_units, write_units
@@ -56,6 +57,7 @@ __all__ = [
     "read_boundary",
     "read_nces_schools",
     "read_student_points",
+    "ses_tiers",
     "suppress_small_counts",
     "write_schools_csv",
     "write_units",

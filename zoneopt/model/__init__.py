@@ -13,6 +13,9 @@ Formulation (one binary per eligible unit-school pair :math:`(i,j) \in E`):
         && \forall j && \text{(capacity)}\\
     & t_j \ge \pm \sum_i (l_i - \bar p s_i) x_{ij} && \forall j && \text{(balance)}\\
     & \sum_i \big(l_i - (\bar p \pm b) s_i\big) x_{ij} \lessgtr 0 && \forall j && \text{(band)}\\
+    & t_{jk} \ge \pm \sum_i (c_{ik} - P_k s_i) x_{ij},\
+      \sum_i \big(c_{ik} - (P_k \pm b_T) s_i\big) x_{ij} \lessgtr 0 && \forall j, k
+        && \text{(tiers, see groups.py)}\\
     & \sum_{(i,j)\in E,\ j\ne q_i} s_i x_{ij} \le m S && && \text{(stability)}\\
     & x_{ij} \le \sum_{k \in N(i):\ h_j(k) < h_j(i)} x_{kj} && \forall (i,j)\in E,\ i \ne r_j
         && \text{(closer-neighbour contiguity)}\\
@@ -23,7 +26,10 @@ with :math:`c_D = S / (2LN)` so that :math:`c_D \sum_j |L_j - \bar p S_j|` is ex
 dissimilarity index :math:`D` (since :math:`L_j/L - N_j/N = S(L_j - \bar p S_j)/(LN)`), :math:`q_i` the
 status-quo school, :math:`h_j(k)` the hop distance from school :math:`j`'s home unit :math:`r_j` in the
 adjacency graph (restricted to the units being optimised), :math:`\delta(C)` the units adjacent to a
-piece :math:`C` of a zone that does not reach its home unit.
+piece :math:`C` of a zone that does not reach its home unit. With ``balance = "tiers"`` the
+balance columns are :math:`t_{jk}` per school and SES tier with coefficient :math:`1/(2SI)` (the
+multi-group dissimilarity :math:`D_T`); the binary balance is the two-group case of the same family
+(:mod:`zoneopt.model.groups`).
 
 Eligibility (:func:`eligible_pairs`) prunes pairs before anything is built: distance limits, locks, home
 units, travel-matrix gaps and graph components. The closer-neighbour rule (Zoltners & Sinha) restricts
@@ -41,8 +47,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..district import District
-from ..metrics import dissimilarity_scale
 from ..scenario import Scenario
+from ..tiers import tier_counts
+from ..years import years_active, years_data
+from . import years as year_rows
+from .groups import balance_rows, band_rows, scenario_balance
 
 #: Slack on right-hand sides computed in floating point (students are integers).
 RHS_EPS = 1e-6
@@ -84,7 +93,9 @@ class Model:
     """A mixed-integer program in matrix form, with the map back to units and schools.
 
     Columns ``0..n_pairs-1`` are the binaries ``x[pair_unit[k], pair_school[k]]``; the next columns are
-    the balance variables ``t_j`` of ``balance_schools``.
+    the balance variables ``t_jg`` of school ``balance_schools[c]`` and group ``balance_group[c]``
+    (weights ``balance_weights``, see :mod:`zoneopt.model.groups`; one group for the low-income
+    balance).
     """
 
     cost: np.ndarray
@@ -99,6 +110,11 @@ class Model:
     balance_schools: np.ndarray
     objective_offset: float = 0.0
     row_names: list[str] = field(default_factory=list)
+    #: With [years] plan: the balance year (index) of each t column (None: today's single year).
+    balance_years: np.ndarray | None = None
+    years: object = None
+    balance_group: np.ndarray | None = None
+    balance_weights: np.ndarray | None = None
 
     @property
     def n_pairs(self) -> int:
@@ -108,10 +124,19 @@ class Model:
     def start_vector(self, assign: np.ndarray, district: District, scenario: Scenario) -> np.ndarray:
         """Column values for a full assignment (balance variables at their implied values)."""
         x = (assign[self.pair_unit] == self.pair_school).astype(float)
+        if self.balance_years is not None:
+            from .years import start_balance
+
+            t = start_balance(self.years, assign, self.balance_schools, self.balance_years)
+            return np.concatenate([x, t])
         if len(self.balance_schools):
-            a = _imbalance_weights(district)
-            dev = np.bincount(assign, weights=a, minlength=district.n_schools)
-            t = np.abs(dev[self.balance_schools])
+            w = (self.balance_weights if self.balance_weights is not None
+                 else _imbalance_weights(district)[:, None])
+            g = (self.balance_group if self.balance_group is not None
+                 else np.zeros(len(self.balance_schools), dtype=np.int64))
+            dev = np.zeros((district.n_schools, w.shape[1]))
+            np.add.at(dev, assign, w)
+            t = np.abs(dev[self.balance_schools, g])
             x = np.concatenate([x, t])
         return x
 
@@ -147,8 +172,12 @@ class Model:
                     if self.lower[k] == 0 and self.upper[k] == 1 else pulp.LpInteger,
                 )
             else:
+                b = k - self.n_pairs
+                tag = ("" if self.balance_years is None
+                       else f"{self.balance_years[b]}_")
+                group = "" if self.balance_group is None else f"_{self.balance_group[b]}"
                 var = pulp.LpVariable(
-                    f"t_{self.balance_schools[k - self.n_pairs]}", lowBound=self.lower[k]
+                    f"t_{tag}{self.balance_schools[b]}{group}", lowBound=self.lower[k]
                 )
             cols.append(var)
         prob += pulp.LpAffineExpression(
@@ -282,9 +311,22 @@ def build_model(
     col = np.full((n, m), -1, dtype=np.int64)
     col[pu, ps] = np.arange(k)
 
-    use_balance = objective == "scenario" and o.balance == "dissimilarity"
-    scale = dissimilarity_scale(district.students, district.low_income) if use_balance else 0.0
-    bal_schools = free_schools if use_balance and scale > 0 else np.zeros(0, dtype=np.int64)
+    ydata = bal_years = None
+    bal_group = None
+    group = None
+    if years_active(scenario):  # every plan year's rows replace today's (model/years.py)
+        use_balance = objective == "scenario" and o.balance == "dissimilarity"
+        ydata = years_data(district, scenario)
+        bal_schools, bal_years = year_rows.balance_columns(
+            ydata, free_schools if use_balance else np.zeros(0, dtype=np.int64))
+        scale = year_rows.balance_cost(ydata, bal_years)
+        n_groups = 0
+    else:
+        group = scenario_balance(district, scenario) if objective == "scenario" else None
+        scale = group.scale if group is not None and group.n_groups else 0.0
+        n_groups = group.n_groups if scale > 0 else 0
+        bal_schools = np.repeat(free_schools, n_groups)
+        bal_group = np.tile(np.arange(n_groups, dtype=np.int64), len(free_schools))
     n_cols = k + len(bal_schools)
     cost = np.zeros(n_cols)
     moved_pair = (ps != sq[pu]).astype(float)
@@ -304,11 +346,17 @@ def build_model(
 
     rows = _Rows()
     _assignment_rows(rows, pu, free_units)
-    _capacity_rows(rows, district, scenario, pu, ps, free_schools)
-    if len(bal_schools):
-        _balance_rows(rows, district, pu, ps, bal_schools, k)
+    if ydata is not None:
+        year_rows.capacity_rows(rows, ydata, pu, ps, free_schools)
+        year_rows.balance_rows(rows, ydata, pu, ps, bal_schools, bal_years, k)
+    else:
+        _capacity_rows(rows, district, scenario, pu, ps, free_schools)
+        if len(bal_schools):
+            balance_rows(rows, group.weights, pu, ps, free_schools, k)
     if math.isfinite(c.low_income_band):
         _band_rows(rows, district, scenario, pu, ps, free_schools)
+    if math.isfinite(c.tier_band):
+        band_rows(rows, tier_counts(district), s, c.tier_band, pu, ps, free_schools, RHS_EPS)
     if c.max_moved_share < 1:
         _stability_rows(rows, district, scenario, pu, ps, unit_free, base)
     if c.contiguity and contiguity == "closer":
@@ -318,7 +366,9 @@ def build_model(
     a, lo, hi = rows.matrix(n_cols)
     return Model(
         cost=cost, lower=lower, upper=upper, integer=integer, rows=a, row_lower=lo, row_upper=hi,
-        pair_unit=pu, pair_school=ps, balance_schools=bal_schools,
+        pair_unit=pu, pair_school=ps, balance_schools=bal_schools, balance_years=bal_years,
+        years=ydata, balance_group=bal_group,
+        balance_weights=group.weights if n_groups else None,
     )
 
 
@@ -346,27 +396,11 @@ def _capacity_rows(rows, district, scenario, pu, ps, free_schools) -> None:
         rows.add(cols, s[pu[cols]], lo, hi)
 
 
-def _balance_rows(rows, district, pu, ps, bal_schools, k) -> None:
-    """t_j >= |sum_i a_i x_ij| as two rows per school."""
-    a = _imbalance_weights(district)
-    for idx, j in enumerate(bal_schools):
-        cols = np.flatnonzero(ps == j)
-        tcol = np.array([k + idx])
-        rows.add(np.concatenate([cols, tcol]), np.concatenate([-a[pu[cols]], [1.0]]), 0.0, np.inf)
-        rows.add(np.concatenate([cols, tcol]), np.concatenate([a[pu[cols]], [1.0]]), 0.0, np.inf)
-
-
 def _band_rows(rows, district, scenario, pu, ps, free_schools) -> None:
-    """Each school's share within the district share +/- band (linear in the counts)."""
-    b = scenario.constraints.low_income_band
-    s = district.students.astype(float)
-    low = district.low_income.astype(float)
-    p = low.sum() / s.sum() if s.sum() else 0.0
-    for j in free_schools:
-        cols = np.flatnonzero(ps == j)
-        i = pu[cols]
-        rows.add(cols, low[i] - (p + b) * s[i], -np.inf, RHS_EPS)
-        rows.add(cols, low[i] - (p - b) * s[i], -RHS_EPS, np.inf)
+    """Each school's low-income share within the district share +/- band: the band of one group."""
+    low = district.low_income.astype(float)[:, None]
+    band_rows(rows, low, district.students, scenario.constraints.low_income_band, pu, ps,
+              free_schools, RHS_EPS)
 
 
 def _stability_rows(rows, district, scenario, pu, ps, unit_free, base) -> None:

@@ -13,6 +13,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..district import District
 from ..scenario import Scenario
+from ..years import years_active
+from .years import diagnose_years
 
 
 def diagnose_before_solving(
@@ -38,13 +40,14 @@ def diagnose_before_solving(
     total = int(s.sum())
     cap = district.capacity.astype(float)
     seats = float(np.floor(cap * c.max_utilization + 1e-6).sum())
-    if seats < total:
+    by_year = years_active(scenario)  # then every plan year's capacity rules replace today's
+    if seats < total and not by_year:
         out.append(
             f"total capacity is too small: {total} students but {seats:.0f} seats at "
             f"max_utilization {c.max_utilization:g} (short by {total - seats:.0f}); raise "
             f"max_utilization to at least {total / cap.sum():.3f} or add capacity"
         )
-    if c.min_utilization > 0:
+    if c.min_utilization > 0 and not by_year:
         need = float(np.ceil(cap * c.min_utilization - 1e-6).sum())
         if need > total:
             out.append(
@@ -68,7 +71,9 @@ def diagnose_before_solving(
         eligible = eligible & (reach | district.islands[:, None])
     # Units with a single allowed school are forced there: their load alone may exceed a school.
     single = np.flatnonzero(eligible.sum(axis=1) == 1)
-    if len(single):
+    if by_year:
+        out.extend(diagnose_years(district, scenario, eligible))
+    if len(single) and not by_year:
         forced_school = np.argmax(eligible[single], axis=1)
         load = np.bincount(forced_school, weights=s[single], minlength=district.n_schools)
         n_locked = np.bincount(
@@ -84,7 +89,7 @@ def diagnose_before_solving(
                 f"{c.max_utilization:g}; it needs {load[j] - limit[j]:.0f} more seats, or "
                 f"unlock/relax those units"
             )
-    if c.min_utilization > 0:
+    if c.min_utilization > 0 and not by_year:
         reachable_load = (eligible * s[:, None]).sum(axis=0)
         need = np.ceil(cap * c.min_utilization - 1e-6)
         for j in np.flatnonzero(reachable_load < need):

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 
 from ..district import District
 from ..scenario import Scenario
+from ..years import years_active
 from . import (
     Model,
     _assignment_rows,
@@ -326,6 +327,12 @@ def explain_infeasibility(
         return max(0.05, t_end - time.perf_counter())
 
     c = scenario.constraints
+    if years_active(scenario):  # capacity by plan year and series (model/years.py)
+        from .years import explain_years
+
+        found = explain_years(district, scenario, eligible, time_limit=0.5 * left())
+        if found:
+            return found
     active = active_families(scenario)
     findings: list[str] = []
     full = elastic_solve(district, scenario, eligible, active, time_limit=0.35 * left())

@@ -1,6 +1,14 @@
-"""The optimisation loop: a feasible start, large-neighbourhood search, then exact proof.
+"""The optimisation loop: a feasible start, a search for good plans, and a proof on the exact problem.
 
 :func:`optimize` is the one entry point the CLI, the notebooks, the frontier and the batch runner use.
+
+Reproducible by design. Every phase does counted work (:class:`~zoneopt.solve.work.Budget`: solver
+nodes, search steps, cut rounds), never a share of the wall clock, and no phase is stopped by another
+one finishing; the time limit is a safety stop only, reported as ``stopped_by = "time_limit"``. The
+proof (the exact phase) always starts from the first plan, so it gives the same answer whether it runs
+in a worker process on the second core, in this process after the search, or in this process after
+the worker died. The final plan is the best of the search's and the proof's plans that passes the
+independent checker.
 """
 
 from __future__ import annotations
@@ -19,21 +27,21 @@ import numpy as np
 from .. import metrics
 from ..check import check_plan
 from ..district import District
-from ..errors import InfeasibleError, NoSolutionError
+from ..errors import InfeasibleError, NoSolutionError, ZoneoptInputError
 from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
-from ..settings import (
-    CUT_ROUND_SHARE,
-    FULL_MIP_MAX_PAIRS,
-    FULL_MIP_SHARE,
-    MAX_CUT_ROUNDS,
-    SEARCH_SHARE_OF_BUDGET,
-)
+from ..tiers import tier_counts, tier_objective, uses_tiers
+from ..travel.walkzones import prepare_district, walk_zone_conflicts
+from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
+from .work import Budget
 
 log = logging.getLogger("zoneopt")
+
+#: Plans kept for the final check: if the best fails it (a bug), the next best that passes is used.
+KEEP_CANDIDATES = 32
 
 
 @dataclass
@@ -46,23 +54,32 @@ class SearchState:
     assign: np.ndarray | None = None
     value: float = math.inf
     bound: float = 0.0
-    proven_optimal: bool = False
+    proved: bool = False
+    timed_out: bool = False
     interrupted: bool = False
     trace: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[tuple[float, np.ndarray, str]] = field(default_factory=list)
     progress: Any = None
 
     def offer(self, assign: np.ndarray, label: str) -> bool:
         value = self.objective_fn(assign)
         if value < self.value - 1e-12:
             self.assign, self.value = assign.copy(), value
+            self.candidates.append((value, self.assign, label))
+            del self.candidates[:-KEEP_CANDIDATES]
             self._record(label)
             return True
         return False
 
     def raise_bound(self, bound: float, label: str) -> None:
         if bound > self.bound + 1e-12 and math.isfinite(bound):
-            self.bound = min(bound, self.value) if self.assign is not None else bound
+            self.bound = bound
             self._record(label)
+
+    def note(self, res: SolveResult) -> None:
+        """Remember when the wall clock, not the work budget, ended a solve."""
+        if res.limit == "time":
+            self.timed_out = True
 
     def _record(self, label: str) -> None:
         d = self.district
@@ -86,6 +103,38 @@ class SearchState:
             )
 
 
+def objective_function(district: District, scenario: Scenario):
+    """The contract's objective of a plan (school position per unit)."""
+    o = scenario.objective
+    years_fn = years_objective_fn(district, scenario)  # None without [years] plan
+    if years_fn is not None:
+        return years_fn
+
+    def value(assign: np.ndarray) -> float:
+        return metrics.objective_value(
+            assign, district.students, district.low_income, district.dist_km,
+            district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
+            distance_weight=o.distance_weight, moved_weight=o.moved_weight,
+        ) + tier_objective(district, scenario, assign)
+
+    return value
+
+
+def check_balance_defined(district: District, scenario: Scenario) -> None:
+    """D is 0/0 without low-income students or without others: nothing to balance is bad input."""
+    if scenario.objective.balance != "dissimilarity":
+        return
+    low, total = int(district.low_income.sum()), int(district.students.sum())
+    if low == 0 or low == total:
+        who = "no low-income students" if low == 0 else "only low-income students"
+        raise ZoneoptInputError(
+            f"the district has {who} ({low} of {total}), so the dissimilarity index is undefined "
+            "(0/0); check the low_income column, or set [objective] balance = \"none\" to plan on "
+            "distance and moves only",
+            file=district.sources.get("units"), column="low_income",
+        )
+
+
 def optimize(
     district: District,
     scenario: Scenario | None = None,
@@ -106,7 +155,8 @@ def optimize(
     scenario
         The policy (defaults of CONTRACT.md when None).
     time_limit
-        Seconds for the whole search (overrides ``solver.time_limit_s``).
+        Safety stop in seconds for the whole search (overrides ``solver.time_limit_s``); the work
+        itself is set by ``solver.work_budget``.
     solver
         ``"highs"`` (default), ``"cbc"`` or a PuLP solver name (overrides ``solver.name``).
     progress
@@ -123,7 +173,8 @@ def optimize(
     -------
     zoneopt.plan.Plan
         ``status`` is ``optimal`` only when the gap to a bound valid for the exact problem is within
-        ``solver.mip_gap``; otherwise ``feasible`` with the proven ``gap``.
+        ``solver.mip_gap``; otherwise ``feasible`` with the proven ``gap``. ``stopped_by`` says what
+        ended the search.
 
     Raises
     ------
@@ -131,6 +182,8 @@ def optimize(
         The scenario is proven impossible (``.diagnosis`` says why; ``.plan`` holds the summary).
     NoSolutionError
         The time ran out before any plan was found.
+    ZoneoptInputError
+        Bad input, e.g. a dissimilarity objective in a district with no low-income students.
 
     Examples
     --------
@@ -151,24 +204,26 @@ def optimize(
         overrides["report.title"] = title
     if overrides:
         scenario = scenario.with_values(overrides)
+    district = prepare_district(district, scenario)  # barriers, travel matrix, walk-zone locks
+    check_balance_defined(district, scenario)
+    if uses_tiers(scenario):
+        tier_counts(district)  # bad or missing ses_tier: a clear input error before any solving
+    from .feeders import needs_two_level, optimize_two_level
+
+    if needs_two_level(scenario):  # nested feeders or whole neighbourhoods: zoneopt.solve.feeders
+        return optimize_two_level(district, scenario, start=start, log_solver=log_solver)
     solver_name, solver_note = resolve_solver(scenario.solver.name)
     if solver_note:
         log.warning("solver: %s", solver_note)
-    budget = scenario.solver.time_limit_s
+    limit_s = scenario.solver.time_limit_s
     t0 = time.perf_counter()
-    deadline = t0 + budget
-    o = scenario.objective
+    deadline = t0 + limit_s
 
-    def objective_fn(assign: np.ndarray) -> float:
-        return metrics.objective_value(
-            assign, district.students, district.low_income, district.dist_km,
-            district.status_quo, district.n_schools, balance=o.balance == "dissimilarity",
-            distance_weight=o.distance_weight, moved_weight=o.moved_weight,
-        )
-
-    state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
+    state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
+                        district=district)
     eligible = eligible_pairs(district, scenario)
-    findings = diagnose_before_solving(district, scenario, eligible)
+    findings = (walk_zone_conflicts(district, scenario, eligible)
+                or diagnose_before_solving(district, scenario, eligible))
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
@@ -178,155 +233,324 @@ def optimize(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=round(budget), unit="s", desc="zoneopt", leave=True)
+        bar = tqdm(total=round(limit_s), unit="s", desc="zoneopt", leave=True)
         state.progress = bar
     if start is not None:
         positions = start.positions if hasattr(start, "positions") else (
             district.assignment_positions(start))
         if positions is not None and check_plan(district, scenario, positions).ok:
             state.offer(np.asarray(positions, dtype=np.int64), "given start")
+    run = _Run(district, scenario, eligible, state, solver_name, deadline, log_solver, bar,
+               Budget.for_problem(district, scenario, eligible))
     proven_infeasible = False
     try:
         with _interruptible(state):
-            proven_infeasible = _run(district, scenario, eligible, state, solver_name, deadline,
-                                     log_solver, bar)
+            proven_infeasible = run.go()
     finally:
         if bar is not None:
             bar.n = min(bar.total, round(time.perf_counter() - t0))
             bar.close()
     seconds = time.perf_counter() - t0
+    stopped_by = _stopped_by(state)
     if state.assign is None:
         if proven_infeasible:
             from ..model.elastic import explain_infeasibility
 
             findings = explain_infeasibility(district, scenario, eligible,
-                                             time_limit=max(5.0, 0.2 * budget))
-            plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
+                                             time_limit=max(5.0, 0.2 * limit_s))
+            plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name,
+                               stopped_by="proof")
             raise InfeasibleError(findings, plan=plan)
         msg = (
-            f"no plan satisfying the scenario was found within {budget:g} s"
+            f"no plan satisfying the scenario was found within {limit_s:g} s"
             + (" (interrupted)" if state.interrupted else "")
             + "; allow more time (--time-limit) or relax the constraints"
         )
-        plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
+        plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name,
+                           stopped_by=stopped_by if stopped_by != "work_budget" else "time_limit")
         raise NoSolutionError(msg, plan=plan)
-    bound = min(state.bound, state.value)
-    gap = 0.0 if state.value <= 1e-12 else max(0.0, (state.value - bound) / state.value)
-    status = "optimal" if (state.proven_optimal or gap <= scenario.solver.mip_gap + 1e-9) else "feasible"
-    plan = Plan.from_assignment(
-        district, scenario, state.assign, status=status, objective=state.value, bound=bound,
-        gap=gap, solver=solver_name, seconds=seconds, trace=state.trace,
-        interrupted=state.interrupted,
-    )
+    plan = _checked_plan(district, scenario, state, solver_name, seconds, stopped_by)
     if solver_note:
         plan.summary["solver_note"] = solver_note
-    report = check_plan(district, scenario, state.assign, summary=plan.summary)
-    if not report.ok:  # a bug, never a user error: refuse to hand out an unchecked plan
-        raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
     return plan
 
 
-def _run(district, scenario, eligible, state, solver_name, deadline, log_solver, bar) -> bool:
-    """The search; returns True when the scenario is proven infeasible."""
-    mode = scenario.solver.contiguity_model
-    contiguity = scenario.constraints.contiguity
-    budget = deadline - state.t0
-    search_deadline = state.t0 + SEARCH_SHARE_OF_BUDGET * budget
+def _stopped_by(state: SearchState) -> str:
+    if state.interrupted:
+        return "interrupted"
+    if state.timed_out:
+        return "time_limit"
+    return "proof" if state.proved else "work_budget"
 
-    def tick(label: str) -> None:
-        if bar is not None:
-            bar.n = min(bar.total, round(time.perf_counter() - state.t0))
-            bar.refresh()
 
-    # 1. A feasible start: today's plan if it satisfies the scenario, else any feasible plan (a pure
-    #    feasibility MIP stops at its first solution: 2.4 s at 2,000 units where minimising students
-    #    moved took 36 s; the search then improves the real objective).
-    sq = district.status_quo.copy()
-    if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
-        state.offer(sq, "status quo")
-    elif state.assign is None:
-        model = build_model(district, scenario, eligible,
+def _checked_plan(district, scenario, state, solver_name, seconds, stopped_by):
+    """The best plan found that passes the independent checker, figures and all.
+
+    A plan failing its check is a bug, never a user error: it is logged as an internal error with
+    the checker's sentences, and the next best plan that passes is handed out instead.
+    """
+    from ..plan import Plan
+
+    failures = []
+    for value, assign, label in sorted(state.candidates, key=lambda c: c[0]):
+        plan = Plan.from_assignment(
+            district, scenario, assign, status="search", bound=min(state.bound, value),
+            solver=solver_name, seconds=seconds, trace=state.trace, stopped_by=stopped_by,
+            interrupted=state.interrupted,
+        )
+        report = check_plan(district, scenario, assign, summary=plan.summary)
+        if report.ok:
+            if failures:
+                plan.summary["internal_errors"] = failures
+            return plan
+        msg = f"internal error: the plan from {label} failed its check: " + "; ".join(
+            report.violations)
+        log.error(msg)
+        failures.append(msg)
+    raise RuntimeError("internal error, no plan passed its check:\n" + "\n".join(failures))
+
+
+class _Run:
+    """One search: the phases in order, each doing its counted share of the work budget."""
+
+    def __init__(self, district, scenario, eligible, state, solver_name, deadline, log_solver,
+                 bar, budget) -> None:
+        self.district, self.scenario, self.eligible = district, scenario, eligible
+        self.state, self.solver, self.deadline = state, solver_name, deadline
+        self.log_solver, self.bar, self.budget = log_solver, bar, budget
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def tick(self, label: str = "") -> None:
+        if self.bar is not None:
+            self.bar.n = min(self.bar.total, round(time.perf_counter() - self.state.t0))
+            self.bar.refresh()
+
+    def solve(self, model, **kw) -> SolveResult:
+        s = self.scenario.solver
+        kw.setdefault("mip_gap", s.mip_gap)
+        res = solve(model, self.solver, time_limit=max(0.05, self.left()), seed=s.seed,
+                    threads=s.threads, log=self.log_solver, **kw)
+        self.state.note(res)
+        return res
+
+    def go(self) -> bool:
+        """The search; True when the scenario is proven infeasible."""
+        state = self.state
+        proven_infeasible = self.first_plan()
+        self.tick("start")
+        if proven_infeasible or state.interrupted or state.assign is None:
+            if state.assign is None and not proven_infeasible and not state.interrupted:
+                # No plan yet (the start MIP was cut short): the exact phase may still find one.
+                return self.prove(None)
+            return proven_infeasible
+        first = state.assign.copy()
+        prover = _Prover.maybe_start(self, first)
+        self.search()
+        self.tick("search")
+        if prover is not None and prover.merge_into(state, self.deadline):
+            return False
+        # No worker, or it died or failed: the proof runs here, from the same first plan.
+        return self.prove(first)
+
+    # ------------------------------------------------------------------ phases
+    def first_plan(self) -> bool:
+        """Today's plan if it satisfies the scenario, else any feasible plan; True if infeasible.
+
+        A pure feasibility MIP stops at its first solution (2.4 s at 2,000 units, where minimising
+        students moved took 36 s); the search then improves the real objective.
+        """
+        district, scenario, state = self.district, self.scenario, self.state
+        sq = district.status_quo.copy()
+        if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
+            state.offer(sq, "status quo")
+            return False
+        if state.assign is not None:
+            return False
+        contiguity = scenario.constraints.contiguity
+        model = build_model(district, scenario, self.eligible,
                             contiguity="closer" if contiguity else "none", objective="none")
-        res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
-                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads,
-                    log=log_solver)
+        res = self.solve(model, mip_gap=0.05, node_limit=self.budget.start_nodes)
         if res.values is not None:
             state.offer(model.assignment_from(res.values, np.zeros(district.n_units, np.int64)),
                         "feasible start")
-        elif res.status == "infeasible" and not contiguity:
-            return True
-    tick("start")
-    if state.interrupted:
-        return False
-    # 2. Search, and 3. proof on the exact problem (cut-based contiguity: every bound it reports holds
-    #    for the exact problem). With a second core the proof runs in a worker process alongside the
-    #    search, from the first plan on; otherwise it follows the search.
-    prover = None
-    if state.assign is not None and mode == "auto" and _use_second_core(district, scenario,
-                                                                        deadline, eligible):
-        prover = _Prover.start(district, scenario, eligible, state.assign, solver_name, deadline)
-    if state.assign is not None:
+        return res.status == "infeasible" and not contiguity
+
+    def search(self) -> None:
+        """Good plans fast: local moves, the closer-neighbour MIP on small districts, then LNS."""
+        district, scenario, state, budget = self.district, self.scenario, self.state, self.budget
+        mode = scenario.solver.contiguity_model
+        contiguity = scenario.constraints.contiguity
+        if mode == "exact" or state.interrupted:
+            return
         if mode == "closer_neighbour" and contiguity:
-            model = build_model(district, scenario, eligible, contiguity="closer")
-            res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
-                        mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
-                        start=model.start_vector(state.assign, district, scenario),
-                        threads=scenario.solver.threads, log=log_solver)
+            model = build_model(district, scenario, self.eligible, contiguity="closer")
+            res = self.solve(model, start=model.start_vector(state.assign, district, scenario),
+                             node_limit=budget.full_mip_nodes)
             if res.values is not None:
                 state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
-        elif mode == "auto":
-            polished = local_search(district, scenario, eligible, state.assign,
-                                    deadline=deadline if prover else search_deadline,
-                                    should_stop=lambda: state.interrupted)
-            state.offer(polished, "local search")
-            tick("local search")
-            if int(eligible.sum()) <= FULL_MIP_MAX_PAIRS and contiguity:
-                # Small district: the whole closer-neighbour MIP, warm-started, often settles it
-                # in seconds; the neighbourhood search then continues from its plan.
-                end = deadline if prover else search_deadline
-                model = build_model(district, scenario, eligible, contiguity="closer")
-                res = solve(model, solver_name,
-                            time_limit=max(0.05, FULL_MIP_SHARE * (end - time.perf_counter())),
-                            mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
-                            start=model.start_vector(state.assign, district, scenario),
-                            threads=scenario.solver.threads, log=log_solver)
-                if res.values is not None:
-                    state.offer(model.assignment_from(res.values, state.assign),
-                                "closer-neighbour MIP")
-                tick("closer-neighbour MIP")
-            large_neighbourhood_search(
-                district, scenario, eligible, state.assign, state.objective_fn,
-                deadline=deadline if prover else search_deadline, solver=solver_name,
-                on_improve=lambda a, v, label: (state.offer(a, label), tick(label)),
-                should_stop=lambda: state.interrupted or (prover is not None and prover.done()),
-            )
-    tick("search")
-    if prover is not None:
-        prover.merge_into(state, wait_until=deadline)
-        return False
-    if state.interrupted:
-        return False
-    return _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick)
+            return
+        polished = local_search(district, scenario, self.eligible, state.assign,
+                                deadline=self.deadline, should_stop=lambda: state.interrupted)
+        state.offer(polished, "local search")
+        self.tick("local search")
+        if budget.full_mip_nodes and contiguity:
+            # Small district: the whole closer-neighbour MIP, warm-started, often settles it; the
+            # neighbourhood search then continues from its plan.
+            from .. import settings
+
+            model = build_model(district, scenario, self.eligible, contiguity="closer")
+            # Its root alone can take minutes on a slow machine: a safety share of the time keeps
+            # the search going (and is reported: stopped_by = "time_limit").
+            res = solve(model, self.solver, start=model.start_vector(state.assign, district, scenario),
+                        node_limit=budget.full_mip_nodes, mip_gap=scenario.solver.mip_gap,
+                        time_limit=max(0.05, settings.FULL_MIP_SAFETY_SHARE * self.left()),
+                        seed=scenario.solver.seed, threads=scenario.solver.threads,
+                        log=self.log_solver)
+            state.note(res)
+            if res.values is not None:
+                state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
+            self.tick("closer-neighbour MIP")
+        if time.perf_counter() >= self.deadline:
+            state.timed_out = True
+            return
+        result = large_neighbourhood_search(
+            district, scenario, self.eligible, state.assign, state.objective_fn,
+            deadline=self.deadline, solver=self.solver, max_steps=budget.lns_steps,
+            on_improve=lambda a, v, label: (state.offer(a, label), self.tick(label)),
+            should_stop=lambda: state.interrupted,
+        )
+        if result.timed_out:
+            state.timed_out = True
+
+    def prove(self, first: np.ndarray | None) -> bool:
+        """The exact phase in this process, from ``first``; True when proven infeasible."""
+        if self.state.interrupted:
+            return False
+        result = run_proof(self.district, self.scenario, self.eligible, self.solver,
+                           self.deadline, self.log_solver, self.budget, first, self.tick)
+        merge_proof(self.state, result, "exact MIP")
+        return bool(result.get("infeasible")) and self.state.assign is None
 
 
-#: Problems smaller than this many eligible pairs are proven faster inline than a worker starts.
-PARALLEL_MIN_PAIRS = 400
-#: Nor is a worker worth starting for less time than this (seconds): it needs about 2 s to start.
-PARALLEL_MIN_SECONDS = 8.0
+def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, budget, first,
+              tick=lambda label: None) -> dict[str, Any]:
+    """The exact phase from ``first`` on a state of its own: what it found, as a dict to merge.
+
+    The same function runs in the worker process and in this one, so where it runs never changes
+    what it finds.
+    """
+    proof = SearchState(t0=time.perf_counter(), objective_fn=objective_function(district, scenario),
+                        district=district)
+    if first is not None:
+        proof.offer(np.asarray(first, dtype=np.int64), "start")
+    start_value = proof.value
+    infeasible = exact_phase(district, scenario, eligible, proof, solver_name, deadline, log_solver,
+                             budget, first, tick)
+    improved = proof.value < start_value - 1e-12
+    return {"assign": proof.assign if improved else None, "bound": proof.bound,
+            "proved": proof.proved, "timed_out": proof.timed_out, "infeasible": infeasible}
 
 
-def _use_second_core(district, scenario, deadline, eligible) -> bool:
+def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
+    """Take the proof's bound, and its plan when the proof spent its whole budget.
+
+    A plan found by a proof that the wall clock cut short depends on the machine's speed; it is
+    used only when there is no other plan, so that assignment.csv stays reproducible whenever the
+    search itself finished its work. Its bound is always valid and always taken.
+    """
+    timed_out = bool(result.get("timed_out"))
+    if result.get("assign") is not None:
+        if not timed_out or state.assign is None:
+            state.offer(np.asarray(result["assign"], dtype=np.int64), label)
+        else:
+            log.info("%s: a plan found after the time limit cut the proof short is not used "
+                     "(it would depend on the machine's speed)", label)
+    if result.get("bound") is not None:
+        state.raise_bound(float(result["bound"]), f"bound ({label})")
+    state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
+    state.timed_out = state.timed_out or timed_out
+
+
+def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,
+                first, tick=lambda label: None) -> bool:
+    """Prove on the exact problem: the neighbour relaxation plus separation cuts, round by round.
+
+    Every bound it reports holds for the exact problem (the cut rows are valid for it). Each round is
+    capped in solver nodes, and the total in nodes and rounds (``budget``), so the same start gives
+    the same rounds on any machine; the deadline is a safety stop. Returns True when proven
+    infeasible.
+    """
+    contiguity = scenario.constraints.contiguity
+    model = build_model(district, scenario, eligible,
+                        contiguity="neighbour" if contiguity else "none")
+    s = scenario.solver
+    nodes, spent = budget.round_nodes, 0
+    incumbent = None if first is None else np.asarray(first, dtype=np.int64)
+    for round_ in range(budget.cut_rounds):
+        if deadline - time.perf_counter() < 0.05:
+            state.timed_out = True
+            return False
+        if state.interrupted:
+            return False
+        nodes = min(nodes, budget.exact_nodes - spent)
+        if nodes <= 0:
+            return False
+        start = (model.start_vector(incumbent, district, scenario)
+                 if incumbent is not None else None)
+        res: SolveResult = solve(model, solver_name, time_limit=max(0.05, deadline - time.perf_counter()),
+                                 mip_gap=s.mip_gap, start=start, seed=s.seed, threads=s.threads,
+                                 log=log_solver, node_limit=nodes)
+        state.note(res)
+        spent += nodes
+        if res.status == "infeasible":
+            return state.assign is None
+        if res.values is None:
+            if res.limit == "time":
+                return False
+            nodes = 2 * nodes  # nothing found within the cap: the next round gets more nodes
+            continue
+        state.raise_bound(max(res.bound, 0.0), f"bound (cut round {round_})")
+        base = incumbent if incumbent is not None else np.zeros(district.n_units, np.int64)
+        cand = model.assignment_from(res.values, base)
+        pieces = 0
+        if contiguity:
+            cuts, lo, hi, pieces = separation_cuts(district, model, cand)
+        if pieces == 0:
+            state.offer(cand, "exact MIP")
+            incumbent = cand
+            if res.status == "optimal":
+                # The relaxation's optimum (within mip_gap) is contiguous: proven for the exact problem.
+                state.proved = True
+                return False
+            if res.limit == "time":
+                return False
+            nodes = 2 * nodes  # no new cut: the next round needs more nodes to close the gap
+            continue
+        model.add_rows(cuts, lo, hi)
+        tick(f"cuts {round_}")
+    return False
+
+
+# ---------------------------------------------------------------------------------- the worker
+def _use_second_core(run: _Run) -> bool:
     import multiprocessing as mp
     import os
 
-    if scenario.solver.threads == 1 or (os.cpu_count() or 1) < 2:
+    from .. import settings
+
+    if run.scenario.solver.threads == 1 or (os.cpu_count() or 1) < 2:
         return False
     if mp.current_process().daemon:  # e.g. a Dask worker: daemonic processes cannot have children
         return False
     if os.environ.get("ZONEOPT_NO_WORKER"):
         return False
-    return (deadline - time.perf_counter() >= PARALLEL_MIN_SECONDS
-            and int(eligible.sum()) >= PARALLEL_MIN_PAIRS)
+    if run.scenario.solver.contiguity_model != "auto":
+        return False
+    # Only where it pays: the choice changes where the proof runs, never its result.
+    return (run.left() >= settings.PARALLEL_MIN_SECONDS
+            and int(run.eligible.sum()) >= settings.PARALLEL_MIN_PAIRS)
 
 
 class _Prover:
@@ -341,22 +565,24 @@ class _Prover:
         self.proc, self.conn, self.result = proc, conn, None
 
     @classmethod
-    def start(cls, district, scenario, eligible, assign, solver_name, deadline) -> _Prover:
+    def maybe_start(cls, run: _Run, first: np.ndarray) -> _Prover | None:
+        if not _use_second_core(run):
+            return None
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        seconds = max(0.5, deadline - time.perf_counter() - 1.5)  # margin: reporting back
+        seconds = max(0.5, run.left() - 1.5)  # margin: reporting back
         proc = ctx.Process(target=_prover_main, args=(child,), daemon=True)
         proc.start()
         child.close()
-        payload = (district, scenario, eligible, assign, solver_name, seconds)
+        payload = (run.district, run.scenario, run.eligible, first, run.solver, seconds, run.budget)
 
         def send() -> None:
             try:
                 parent.send(payload)
             except (OSError, ValueError):
-                pass  # the worker died; done() sees EOF and the parent keeps its own plan
+                pass  # the worker died; done() sees EOF and the parent proves in process
 
         threading.Thread(target=send, daemon=True).start()
         return cls(proc, parent)
@@ -369,95 +595,40 @@ class _Prover:
                 self.result = {"error": "worker exited"}
         return self.result is not None
 
-    def merge_into(self, state: SearchState, wait_until: float) -> None:
+    def merge_into(self, state: SearchState, deadline: float) -> bool:
+        """Wait for the worker until the deadline; True when its proof was merged.
+
+        False when it died, failed or hung: the caller then proves in process with the time left.
+        """
         grace = 1.0  # the worker stops 1.5 s before the deadline; allow it to report
         while not self.done() and not state.interrupted:
-            if time.perf_counter() > wait_until + grace:
+            if time.perf_counter() > deadline + grace:
                 break
             self.conn.poll(0.05)
         if self.proc.is_alive():
             self.proc.terminate()
         self.proc.join(timeout=2)
-        result = self.result or {}
-        if result.get("assign") is not None:
-            state.offer(np.asarray(result["assign"], dtype=np.int64), "exact MIP (worker)")
-        if result.get("bound") is not None:
-            state.raise_bound(float(result["bound"]), "bound (worker)")
+        if state.interrupted and self.result is None:
+            return True  # Ctrl-C: nothing to merge, and no proof to run in its place
+        result = self.result or {"error": "worker did not answer before the time limit"}
         if result.get("error"):
-            log.warning("the proof worker failed (%s); the bound is the trivial 0", result["error"])
+            log.warning("the proof worker failed (%s); proving in this process with the time left",
+                        result["error"])
+            return False
+        merge_proof(state, result, "exact MIP (worker)")
+        return True
 
 
 def _prover_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
-        district, scenario, eligible, assign, solver_name, seconds = conn.recv()
-        o = scenario.objective
-        t0 = time.perf_counter()
-
-        def objective_fn(a):
-            return metrics.objective_value(
-                a, district.students, district.low_income, district.dist_km, district.status_quo,
-                district.n_schools, balance=o.balance == "dissimilarity",
-                distance_weight=o.distance_weight, moved_weight=o.moved_weight)
-
-        state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
-        state.offer(np.asarray(assign, dtype=np.int64), "start")
-        start_value = state.value
-        _exact_phase(district, scenario, eligible, state, solver_name, t0 + seconds, False,
-                     lambda label: None)
-        improved = state.value < start_value - 1e-12
-        conn.send({"assign": state.assign if improved else None, "bound": state.bound})
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which keeps its own plan
+        district, scenario, eligible, first, solver_name, seconds, budget = conn.recv()
+        conn.send(run_proof(district, scenario, eligible, solver_name,
+                            time.perf_counter() + seconds, False, budget, first))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
     finally:
         conn.close()
-
-
-def _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick) -> bool:
-    contiguity = scenario.constraints.contiguity
-    model = build_model(district, scenario, eligible,
-                        contiguity="neighbour" if contiguity else "none")
-    gap = scenario.solver.mip_gap
-    share = CUT_ROUND_SHARE
-    for round_ in range(MAX_CUT_ROUNDS):
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.05 or state.interrupted:
-            return False
-        start = (model.start_vector(state.assign, district, scenario)
-                 if state.assign is not None else None)
-        # Any dual bound is valid, so many short rounds (each adding cuts) beat one long round.
-        slice_s = remaining if not contiguity else min(remaining, max(2.0, share * remaining))
-        res: SolveResult = solve(model, solver_name, time_limit=slice_s, mip_gap=gap, start=start,
-                                 seed=scenario.solver.seed, threads=scenario.solver.threads,
-                                 log=log_solver)
-        if res.status == "infeasible":
-            return state.assign is None
-        state.raise_bound(max(res.bound, 0.0), f"bound (cut round {round_})")
-        if res.values is None:
-            if slice_s < remaining:
-                share = 1.0  # nothing found in a slice: give the next round all the time left
-                continue
-            return False
-        base = state.assign if state.assign is not None else np.zeros(district.n_units, np.int64)
-        cand = model.assignment_from(res.values, base)
-        if not contiguity:
-            state.offer(cand, "MIP")
-            if res.status == "optimal":
-                state.proven_optimal = True
-            return False
-        cuts, lo, hi, pieces = separation_cuts(district, model, cand)
-        if pieces == 0:
-            state.offer(cand, "exact MIP")
-            if res.status == "optimal":
-                # The relaxation's optimum is contiguous: it is optimal for the exact problem.
-                state.proven_optimal = state.value <= res.objective + 1e-9
-                state.raise_bound(res.bound, "proven")
-                return False
-            share = min(1.0, 2 * share)  # no new cut to add: the next round needs more time
-            continue
-        model.add_rows(cuts, lo, hi)
-        tick(f"cuts {round_}")
-    return False
 
 
 @contextmanager
@@ -480,4 +651,5 @@ def _interruptible(state: SearchState):
         signal.signal(signal.SIGINT, previous)
 
 
-__all__ = ["optimize", "SolveResult"]
+__all__ = ["optimize", "SolveResult", "exact_phase", "run_proof", "merge_proof",
+           "check_balance_defined", "objective_function"]

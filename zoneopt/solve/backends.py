@@ -34,6 +34,9 @@ class SolveResult:
     seconds: float
     solver: str
     message: str = ""
+    #: What ended the run early, if anything: "time" (the wall clock: not repeatable) or "work" (a
+    #: node or iteration cap: repeatable); "" when the solver finished.
+    limit: str = ""
 
 
 def solver_label(name: str) -> str:
@@ -152,8 +155,17 @@ def solve(
     if label == "highs":
         return _solve_highs(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                             start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
-    return _solve_pulp(model, label, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                       start=start, log=log)
+    return _verified(model, _solve_pulp(model, label, time_limit=time_limit, mip_gap=mip_gap,
+                                        threads=threads, start=start, log=log), relax)
+
+
+def _verified(model: Model, res: SolveResult, relax: bool = False) -> SolveResult:
+    """``res`` when its answer satisfies the model's rows and objective; else nothing, no bound."""
+    if res.values is None or consistent(model, res.values, res.objective, integral=not relax):
+        return res
+    return SolveResult("no_solution", None, None, -math.inf, res.seconds, res.solver,
+                       "solver answer failed verification against the model's rows and objective",
+                       res.limit)
 
 
 _BANNER_SHOWN = False
@@ -200,12 +212,15 @@ def _set_threads(h, threads: int) -> None:
 ANSWER_TOL = 1e-6
 
 
-def consistent(model: Model, values: np.ndarray, objective: float) -> bool:
+def consistent(model: Model, values: np.ndarray, objective: float | None, *,
+               integral: bool = True) -> bool:
     """Whether ``values`` satisfy every row and bound of ``model`` and give ``objective``.
 
     HiGHS 1.16 can answer a warm-started MIP with the start vector while reporting another
-    (lower) objective and "optimal"; answers are therefore never taken on trust.
+    (lower) objective and "optimal"; answers are therefore never taken on trust, from any solver.
     """
+    if objective is None or values.shape != model.cost.shape or not np.isfinite(values).all():
+        return False
     act = model.rows @ values
     scale = 1.0 + np.abs(act)
     if np.any(model.row_lower - act > ANSWER_TOL * scale) or np.any(act - model.row_upper > ANSWER_TOL * scale):
@@ -213,7 +228,7 @@ def consistent(model: Model, values: np.ndarray, objective: float) -> bool:
     if np.any(values < model.lower - ANSWER_TOL) or np.any(values > model.upper + ANSWER_TOL):
         return False
     k = model.n_pairs
-    if np.any(np.abs(values[:k] - np.round(values[:k])) > 1e-5):
+    if integral and np.any(np.abs(values[:k] - np.round(values[:k])) > 1e-5):
         return False
     own = float(model.cost @ values + model.objective_offset)
     return abs(own - objective) <= ANSWER_TOL * max(1.0, abs(objective))
@@ -222,8 +237,10 @@ def consistent(model: Model, values: np.ndarray, objective: float) -> bool:
 def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
     first = _solve_highs_once(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                               start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
-    if relax or first.values is None or consistent(model, first.values, first.objective):
+    if first.values is None or consistent(model, first.values, first.objective, integral=not relax):
         return first
+    if relax:
+        return _verified(model, first, relax=True)
     # The answer does not match the model: solve again without the warm start.
     remaining = max(0.05, time_limit - first.seconds)
     second = _solve_highs_once(model, time_limit=remaining, mip_gap=mip_gap, threads=threads,
@@ -232,7 +249,7 @@ def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed
     if second.values is not None and not consistent(model, second.values, second.objective):
         # Keep nothing we cannot verify; the bound of a run we doubt is not used either.
         return SolveResult("no_solution", None, None, -math.inf, second.seconds, "highs",
-                           "solver answer failed verification")
+                           "solver answer failed verification", second.limit)
     return second
 
 
@@ -244,8 +261,8 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if mip_gap == 0:
-        h.setOptionValue("mip_abs_gap", 1e-10)
+    # HiGHS's default absolute gap (1e-6) stops tiny objectives "optimal" far above mip_gap.
+    h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("random_seed", int(seed))
     _set_threads(h, threads)
     if node_limit is not None:
@@ -291,17 +308,22 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
         bound = float(info.mip_dual_bound)
         if not math.isfinite(bound):
             bound = -math.inf
+    limit = "time" if status == ms.kTimeLimit else (
+        "work" if status in (ms.kSolutionLimit, ms.kIterationLimit) or (
+            node_limit is not None and status == ms.kInterrupt) else "")
     if status == ms.kInfeasible:
         return SolveResult("infeasible", None, None, math.inf, seconds, "highs", "proven infeasible")
     if status == ms.kOptimal and has_sol:
         # HiGHS stops at kOptimal once its gap is within mip_rel_gap: proven within the gap.
         return SolveResult("optimal", values, objective, bound if not relax else objective,
                            seconds, "highs", "optimal within gap")
+    if not has_sol:
+        bound = -math.inf  # a bound is used only with an answer that verifies
     if has_sol:
         return SolveResult("feasible", values, objective, bound, seconds, "highs",
-                           h.modelStatusToString(status))
+                           h.modelStatusToString(status), limit)
     return SolveResult("no_solution", None, None, bound, seconds, "highs",
-                       h.modelStatusToString(status))
+                       h.modelStatusToString(status), limit)
 
 
 def _solve_pulp(model, label, *, time_limit, mip_gap, threads, start, log):
@@ -333,10 +355,12 @@ def _solve_pulp(model, label, *, time_limit, mip_gap, threads, start, log):
     ).any():
         objective = float(pulp.value(prob.objective) or 0.0)
         if sol_status == pulp.LpSolutionOptimal:
-            # The solver proved its gap within mip_gap; the best bound it implies is conservative.
+            # The solver reports its relative gap (best bound vs incumbent) within gapRel: the
+            # bound it reports is therefore at least objective x (1 - mip_gap). It is used only
+            # once the answer has verified (_verified).
             bound = objective * (1.0 - mip_gap) if objective > 0 else objective
             return SolveResult("optimal", values, objective, bound, seconds, label,
                                "optimal within gap")
         return SolveResult("feasible", values, objective, -math.inf, seconds, label,
-                           "stopped before proving (time limit)")
+                           "stopped before proving (time limit)", "time")
     return SolveResult("no_solution", None, None, -math.inf, seconds, label, pulp.LpStatus[prob.status])

@@ -7,19 +7,19 @@ so the search is repeatable: the same inputs give the same plan when it finishes
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..district import District
-from ..model import Neighbourhood, build_model, reachable, separation_cuts
+from ..model import Neighbourhood, build_model, reachable
 from ..scenario import Scenario
-from ..settings import LNS_NODE_LIMIT, LNS_ZONES_PER_STEP
 from .backends import solve
-
-#: Time cap of one LNS step; the node cap usually ends it much sooner.
-STEP_SECONDS = 3.0
+from .groups import seed_deviations, tier_imbalance, tier_moves
+from .years import year_loads
 
 
 def zone_adjacency(district: District, assign: np.ndarray) -> list[set[int]]:
@@ -95,46 +95,46 @@ def _deviations(district: District, assign: np.ndarray) -> np.ndarray:
     return np.bincount(assign, weights=low - p * s, minlength=district.n_schools)
 
 
-def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Schools by decreasing imbalance |L_j - p S_j| (ties by rng): the most to gain first."""
-    dev = np.abs(_deviations(district, assign))
+def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator,
+                tiers: bool = False) -> list[int]:
+    """Schools by decreasing imbalance |L_j - p S_j| (or over tiers; ties by rng): most to gain first."""
+    dev = tier_imbalance(district, assign) if tiers else np.abs(_deviations(district, assign))
     noise = rng.random(district.n_schools) * 1e-9
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
 
-#: How contiguity is kept inside a neighbourhood: "cuts" (exact, a few separation rounds) or
-#: "closer" (the closer-neighbour rule, one solve).
-SUB_CONTIGUITY = "closer"
-SUB_CUT_ROUNDS = 8
-
-
 def _solve_group(district, scenario, eligible, current, group, solver, deadline):
-    """Re-optimise the zones of ``group`` with the rest fixed; the best plan found, or None."""
+    """Re-optimise the zones of ``group`` with the rest fixed (closer-neighbour contiguity inside it).
+
+    Returns the plan found and whether the wall clock (rather than the node cap) ended the step.
+    """
+    from .. import settings
+
     free = np.flatnonzero(np.isin(current, group))
-    mode = SUB_CONTIGUITY if scenario.constraints.contiguity else "none"
     model = build_model(
-        district, scenario, eligible, contiguity="closer" if mode == "closer" else "none",
+        district, scenario, eligible,
+        contiguity="closer" if scenario.constraints.contiguity else "none",
         part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
     )
-    rounds = SUB_CUT_ROUNDS if mode == "cuts" else 1
-    for _ in range(rounds):
-        if time.perf_counter() >= deadline:
-            return None
-        res = solve(
-            model, solver, time_limit=min(STEP_SECONDS, deadline - time.perf_counter()),
-            mip_gap=1e-4, start=model.start_vector(current, district, scenario),
-            node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed, threads=scenario.solver.threads,
-        )
-        if res.values is None:
-            return None
-        cand = model.assignment_from(res.values, current)
-        if mode != "cuts":
-            return cand
-        cuts, lo, hi, pieces = separation_cuts(district, model, cand)
-        if pieces == 0:
-            return cand
-        model.add_rows(cuts, lo, hi)
-    return None
+    res = solve(
+        model, solver, time_limit=max(0.05, deadline - time.perf_counter()),
+        mip_gap=1e-4, start=model.start_vector(current, district, scenario),
+        node_limit=settings.LNS_NODE_LIMIT, seed=scenario.solver.seed,
+        threads=scenario.solver.threads,
+    )
+    if res.values is None:
+        return None, res.limit == "time"
+    return model.assignment_from(res.values, current), res.limit == "time"
+
+
+@dataclass
+class SearchResult:
+    """What a large-neighbourhood search ended with."""
+
+    assign: np.ndarray
+    steps: int
+    #: True when the wall clock, not the step budget or convergence, ended it.
+    timed_out: bool
 
 
 def large_neighbourhood_search(
@@ -146,10 +146,14 @@ def large_neighbourhood_search(
     *,
     deadline: float,
     solver: str = "highs",
+    max_steps: int | None = None,
     on_improve: Callable[[np.ndarray, float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> np.ndarray:
+) -> SearchResult:
     """Improve ``assign`` by re-optimising groups of adjacent zones until no group improves.
+
+    The search is counted in steps (one node-capped sub-MIP each) and ends after ``max_steps`` or
+    when no group improves, so it gives the same plan at any speed; ``deadline`` is a safety stop.
 
     Parameters
     ----------
@@ -160,9 +164,11 @@ def large_neighbourhood_search(
     objective
         The full objective of a plan.
     deadline
-        ``time.perf_counter()`` value at which to stop.
+        ``time.perf_counter()`` value at which to stop (safety stop).
     solver
         Solver for the sub-problems.
+    max_steps
+        Sub-MIP steps allowed (None: until no group improves).
     on_improve
         Called with (plan, objective, label) after each improvement.
     should_stop
@@ -170,30 +176,44 @@ def large_neighbourhood_search(
 
     Returns
     -------
-    numpy.ndarray
-        The best plan found (feasible by construction).
+    SearchResult
+        The best plan found (feasible by construction), the steps taken and whether time ran out.
     """
     m = district.n_schools
     if m < 2:
-        return assign
+        return SearchResult(assign, 0, False)
     rng = np.random.default_rng(scenario.solver.seed)
     current = assign.copy()
     value = objective(current)
-    size = min(LNS_ZONES_PER_STEP, m)
+    from .. import settings
+
+    size = min(settings.LNS_ZONES_PER_STEP, m)
     stale_passes = 0
-    while time.perf_counter() < deadline:
+    tiers = scenario.objective.balance == "tiers"
+    steps = 0
+    limit = math.inf if max_steps is None else max_steps
+    while True:
         adjacency = zone_adjacency(district, current)
         improved = False
-        for j in _seed_order(district, current, rng):
-            if time.perf_counter() >= deadline or (should_stop and should_stop()):
-                return current
-            group = chain(int(j), adjacency, _deviations(district, current), max_len=2 * size)
+        for j in _seed_order(district, current, rng, tiers):
+            if should_stop and should_stop():
+                return SearchResult(current, steps, False)
+            if steps >= limit:
+                return SearchResult(current, steps, False)
+            if time.perf_counter() >= deadline:
+                return SearchResult(current, steps, True)
+            dev = seed_deviations(district, current, j) if tiers else _deviations(district, current)
+            group = chain(int(j), adjacency, dev, max_len=2 * size)
             if len(group) < size:
                 extra = neighbourhood(int(j), adjacency, size, rng)
                 group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
             if len(group) < 2:
                 continue
-            cand = _solve_group(district, scenario, eligible, current, group, solver, deadline)
+            cand, timed_out = _solve_group(district, scenario, eligible, current, group, solver,
+                                           deadline)
+            steps += 1
+            if timed_out:
+                return SearchResult(current, steps, True)
             if cand is None:
                 continue
             cand_value = objective(cand)
@@ -210,7 +230,7 @@ def large_neighbourhood_search(
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
-    return current
+    return SearchResult(current, steps, False)
 
 
 def local_search(
@@ -260,6 +280,7 @@ def local_search(
     roots = district.home_unit
 
     cur = assign.copy()
+    tiers = tier_moves(district, scenario, cur)  # None unless the scenario uses SES tiers
     enr = np.bincount(cur, weights=s, minlength=m)
     dev = np.bincount(cur, weights=a_i, minlength=m)
     lowj = np.bincount(cur, weights=low, minlength=m)
@@ -273,6 +294,7 @@ def local_search(
     members: list[set[int]] = [set() for _ in range(m)]
     for i, j in enumerate(cur.tolist()):
         members[j].add(i)
+    loads = year_loads(district, scenario, cur)  # [years] plan: every year's limits and balance
 
     def band_ok(j: int, new_low: float, new_enr: float) -> bool:
         if not np.isfinite(band) or new_enr <= 0:
@@ -293,17 +315,26 @@ def local_search(
     while improved and time.perf_counter() < deadline:
         improved = False
         for i in rng.permutation(n).tolist():
-            if not movable[i] or s[i] == 0 and scale > 0 and not unit_cost[i].any():
+            if not movable[i] or (loads is None and s[i] == 0
+                                  and (scale > 0 or tiers is not None) and not unit_cost[i].any()):
                 continue
             a = int(cur[i])
             targets = {int(cur[k]) for k in nbrs[i]} - {a} if not islands[i] else set(
                 np.flatnonzero(eligible[i]).tolist()) - {a}
             best_gain, best_b = 1e-12, -1
             for b in sorted(targets):
-                if not eligible[i, b] or enr[b] + s[i] > cap_hi[b] or enr[a] - s[i] < cap_lo[a]:
+                if loads is not None:
+                    if not eligible[i, b] or not loads.fits(i, a, b):
+                        continue
+                    gain = loads.gain(i, a, b)
+                elif not eligible[i, b] or enr[b] + s[i] > cap_hi[b] or enr[a] - s[i] < cap_lo[a]:
                     continue
-                gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i]) - abs(dev[b] + a_i[i]))
+                else:
+                    gain = scale * (abs(dev[a]) + abs(dev[b]) - abs(dev[a] - a_i[i])
+                                    - abs(dev[b] + a_i[i]))
                 gain += unit_cost[i, a] - unit_cost[i, b]
+                if tiers is not None:
+                    gain += tiers.gain(i, a, b)
                 if gain <= best_gain:
                     continue
                 new_moved = moved + (s[i] if a == sq[i] else 0.0) - (s[i] if b == sq[i] else 0.0)
@@ -311,6 +342,8 @@ def local_search(
                     continue
                 if not band_ok(a, lowj[a] - low[i], enr[a] - s[i]) or not band_ok(
                         b, lowj[b] + low[i], enr[b] + s[i]):
+                    continue
+                if tiers is not None and not tiers.band_ok(i, a, b):
                     continue
                 best_gain, best_b = gain, b
             if best_b < 0 or (not islands[i] and not stays_connected(a, i)):
@@ -323,9 +356,13 @@ def local_search(
             dev[b] += a_i[i]
             lowj[a] -= low[i]
             lowj[b] += low[i]
+            if tiers is not None:
+                tiers.move(i, a, b)
             members[a].discard(i)
             members[b].add(i)
             cur[i] = b
+            if loads is not None:
+                loads.move(i, a, b)
             improved = True
         if should_stop and should_stop():
             break

@@ -20,6 +20,8 @@ import pandas as pd
 from zoneopt.desk import suppress
 from zoneopt.viz import _templates
 from zoneopt.viz.maps import map_html
+from zoneopt.viz.tiers import ses_section_html, tier_sentences
+from zoneopt.viz.years import years_section_html
 
 __all__ = ["report_html", "summary_html", "describe_scenario", "share_chart_svg"]
 
@@ -212,7 +214,7 @@ def describe_scenario(
         if matrix
         else "Distances are straight-line distances from each area's centre to the school."
     )
-    return out
+    return tier_sentences(out, obj, con)
 
 
 def _lede(plan: Any, summary: Mapping[str, Any], scenario: dict) -> str:
@@ -567,8 +569,17 @@ def report_html(plan: Any) -> str:
         "road_distances": bool(scenario["travel"].get("matrix")),
         "chart": chart,
         "chart_note": chart_note,
+        "years_section": years_section_html(plan),
+        "feeders_section": _feeders_section(plan),
+        "ses_section": ses_section_html(plan),
     }
     return _env().get_template("report.html").render(**context)
+
+
+def _feeders_section(plan: Any) -> Any:
+    from .feeders import feeders_section
+
+    return feeders_section(plan)
 
 
 def summary_html(plan: Any) -> str:

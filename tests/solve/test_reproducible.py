@@ -1,0 +1,88 @@
+"""Reproducible by default: the same inputs give the same plan at any load and any time limit large
+enough for the work budget, with the proof worker on; and a killed worker changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from districts import grid_frames
+
+from zoneopt import District, Scenario, optimize
+
+#: Small enough to be quick, big enough for the worker (>= 400 eligible pairs, >= 8 s).
+SCENARIO = Scenario.from_dict({"solver": {"work_budget": 0.1}})
+
+
+@pytest.fixture(scope="module")
+def district():
+    units, schools = grid_frames(10, 10, [11, 18, 55, 81, 88], seed=5)
+    d = District.from_frames(units, schools)
+    from zoneopt.model import eligible_pairs
+
+    assert eligible_pairs(d, SCENARIO).sum() >= 400
+    return d
+
+
+def _busy(stop: threading.Event) -> None:
+    x = 0
+    while not stop.is_set():
+        x = (x * 31 + 7) % 1_000_003  # holds the GIL: the search thread gets a share of it only
+
+
+@pytest.mark.slow
+def test_same_plan_under_a_busy_thread_and_another_time_limit(district):
+    os.environ.pop("ZONEOPT_NO_WORKER", None)
+    stop = threading.Event()
+    busy = threading.Thread(target=_busy, args=(stop,), daemon=True)
+    busy.start()
+    try:
+        loaded = optimize(district, SCENARIO, time_limit=45)
+    finally:
+        stop.set()
+        busy.join()
+    calm = optimize(district, SCENARIO, time_limit=90)
+    for plan in (loaded, calm):
+        assert plan.summary["stopped_by"] in ("work_budget", "proof"), plan.summary["stopped_by"]
+        assert any("worker" in t["source"] for t in plan.trace), "the proof worker did not run"
+        assert plan.check().ok
+    assert np.array_equal(loaded.positions, calm.positions)
+    for key in ("objective", "bound", "gap", "status", "stopped_by"):
+        assert loaded.summary[key] == calm.summary[key], key
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_changes_nothing_but_where_the_proof_ran(district, caplog):
+    caplog.set_level(logging.WARNING, logger="zoneopt")
+    reference = optimize(district, SCENARIO, time_limit=90)
+    killed: list[int] = []
+
+    def kill_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for child in mp.active_children():
+                if child.is_alive() and child.pid:
+                    time.sleep(1.0)  # let it start proving first
+                    os.kill(child.pid, signal.SIGKILL)  # as an out-of-memory kill would
+                    killed.append(child.pid)
+                    return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_worker, daemon=True)
+    killer.start()
+    t0 = time.perf_counter()
+    plan = optimize(district, SCENARIO, time_limit=90)
+    killer.join()
+    assert killed, "the worker never started"
+    assert "proving in this process" in caplog.text
+    assert plan.summary["stopped_by"] in ("work_budget", "proof")
+    assert plan.summary["bound"] == reference.summary["bound"] > 0  # proven here, not given up
+    assert np.array_equal(plan.positions, reference.positions)
+    assert time.perf_counter() - t0 < 90
+    assert plan.check().ok

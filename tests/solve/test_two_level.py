@@ -1,0 +1,104 @@
+"""The nested two-level search and whole neighbourhoods against brute force on tiny districts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bruteforce import brute_force_two_level
+from feeder_districts import District, scenario, two_level_frames, write_hoods, write_middle
+
+from zoneopt.check import check_plan
+from zoneopt.errors import InfeasibleError
+from zoneopt.solve import optimize
+
+
+def _tiny(tmp_path, seed, **kw):
+    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=seed, capacity_slack=1.6, **kw)
+    district = District.from_frames(units, schools)
+    mpath = write_middle(middle, tmp_path / "middle.csv")
+    return district, units, middle, mpath
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nested_optimum_matches_brute_force_and_no_bound_above_it(tmp_path, seed):
+    district, units, middle, mpath = _tiny(tmp_path, seed)
+    s = scenario(tmp_path, middle=mpath, feeders={"mode": "nested", "balance_weight": 1.0},
+                 solver={"time_limit_s": 20, "mip_gap": 0.0})
+    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
+                                    units["middle_students"], units["middle_low_income"])
+    plan = optimize(district, s)
+    check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+    assert plan.summary["objective"] == pytest.approx(best, abs=1e-7)
+    assert plan.summary["bound"] <= best + 1e-7
+    assert plan.status == "optimal"
+    assert plan.summary["split_feeders_after"] == 0
+
+
+def test_nested_respects_a_tight_middle_capacity(tmp_path):
+    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=1, capacity_slack=1.6)
+    total = int(units["middle_students"].sum())
+    middle["capacity"] = [int(total * 0.62), int(total * 0.62)]
+    district = District.from_frames(units, schools)
+    mpath = write_middle(middle, tmp_path / "middle.csv")
+    s = scenario(tmp_path, middle=mpath, feeders={"mode": "nested"},
+                 solver={"time_limit_s": 20, "mip_gap": 0.0})
+    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
+                                    units["middle_students"], units["middle_low_income"])
+    plan = optimize(district, s)
+    check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+    assert plan.summary["objective"] == pytest.approx(best, abs=1e-7)
+    mid = plan.feeds[plan.positions]
+    enr = np.bincount(mid, weights=units["middle_students"], minlength=2)
+    assert (enr <= middle["capacity"].to_numpy()).all()
+
+
+def test_keep_neighbourhoods_matches_brute_force(tmp_path):
+    from bruteforce import _feasible_plans
+
+    units, schools, _ = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=4, capacity_slack=1.6)
+    district = District.from_frames(units, schools)
+    hoods = write_hoods({"Oak Park": [1, 2], "Riverside": [6, 7]}, units, tmp_path / "h.geojson")
+    s = scenario(tmp_path, hoods=hoods, constraints={"keep_neighbourhoods": True},
+                 solver={"time_limit_s": 20, "mip_gap": 0.0})
+    groups = [np.array([1, 2]), np.array([6, 7])]
+    best = min(v for a, v in _feasible_plans(district, s)
+               if all(len(set(a[g].tolist())) == 1 for g in groups))
+    plan = optimize(district, s)
+    check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+    assert plan.summary["objective"] == pytest.approx(best, abs=1e-7)
+    assert plan.summary["split_neighbourhoods_after"] == 0
+    assert plan.summary["bound"] <= best + 1e-7
+
+
+def test_a_neighbourhood_holding_two_schools_is_named_as_impossible(tmp_path):
+    units, schools, _ = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=4, capacity_slack=1.6)
+    district = District.from_frames(units, schools)
+    hoods = write_hoods({"Midtown": [0, 1, 5]}, units, tmp_path / "h.geojson")
+    s = scenario(tmp_path, hoods=hoods, constraints={"keep_neighbourhoods": True},
+                 solver={"time_limit_s": 5})
+    with pytest.raises(InfeasibleError) as err:
+        optimize(district, s)
+    text = str(err.value)
+    assert "Midtown" in text and "S0" in text and "S2" in text
+
+
+def test_a_neighbourhood_too_big_for_any_school_is_named(tmp_path):
+    units, schools, _ = two_level_frames(3, 3, [0, 2, 6, 8], [1, 7], seed=4, capacity_slack=1.05)
+    district = District.from_frames(units, schools)
+    hoods = write_hoods({"Big Estate": [1, 3, 4, 5, 7]}, units, tmp_path / "h.geojson")
+    s = scenario(tmp_path, hoods=hoods, constraints={"keep_neighbourhoods": True},
+                 solver={"time_limit_s": 5})
+    with pytest.raises(InfeasibleError) as err:
+        optimize(district, s)
+    assert "Big Estate" in str(err.value) and "students" in str(err.value)
+
+
+def test_two_middle_schools_forced_into_one_zone_are_named(tmp_path):
+    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [0, 4], seed=2)
+    units["locked_school"] = [None, None, None, None, "S0", None, None, None]
+    district = District.from_frames(units, schools)
+    mpath = write_middle(middle, tmp_path / "middle.csv")
+    s = scenario(tmp_path, middle=mpath, feeders={"mode": "nested"}, solver={"time_limit_s": 5})
+    with pytest.raises(InfeasibleError) as err:
+        optimize(district, s)
+    assert "M0" in str(err.value) and "M1" in str(err.value) and "S0" in str(err.value)

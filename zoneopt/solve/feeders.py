@@ -1,0 +1,424 @@
+"""The search for two-level plans (``[feeders] mode = "nested"``) and whole neighbourhoods.
+
+1. **Relaxation.** The single-level problem (no second level, neighbourhoods free) is solved by
+   :func:`zoneopt.solve.optimize` on a share of the budget. Every two-level plan is a plan of that
+   problem and the middle dissimilarity is >= 0, so its proven bound is a valid bound here, and its
+   plan a good elementary start.
+2. **Feeder map.** For those elementary zones, a small MIP on the graph of zones picks the middle
+   school each zone feeds (middle zones contiguous, holding their school, within capacity, balanced).
+   When that is impossible (two middle schools in one zone, whole neighbourhoods) the two-level
+   closer-neighbour MIP of the whole district is solved instead.
+3. **Two-level neighbourhood search.** A few adjacent elementary zones at a time are re-optimised
+   together with the feeder choices of those zones (the middle schools they and their neighbours feed);
+   a candidate is kept only when its middle zones stay contiguous and the objective improves.
+4. **Proof.** Where the two-level model is small enough, the exact model (neighbour rows and cut
+   rows on both levels) raises the bound; every bound it reports is valid for the two-level problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from .. import metrics
+from ..district import District
+from ..errors import InfeasibleError, NoSolutionError
+from ..feeders import FeederData, load_feeders, objective_term
+from ..model import Neighbourhood, eligible_pairs, separation_cuts
+from ..model.diagnose import diagnose_before_solving
+from ..model.feeders import build_two_level, middle_cuts, middle_pieces, zone_feeder_model
+from ..neighbourhoods import load_neighbourhoods
+from ..scenario import Scenario
+from ..settings import LNS_NODE_LIMIT
+from .backends import resolve_solver, solve
+from .search import neighbourhood, zone_adjacency
+
+log = logging.getLogger("zoneopt")
+
+#: Share of the budget the single-level relaxation (plan and bound) may use.
+RELAXATION_SHARE = 0.35
+#: Share of the budget the middle-level relaxation (a bound on the middle dissimilarity) may use.
+MIDDLE_RELAXATION_SHARE = 0.1
+#: Share of the budget (from the start) after which the search stops and the proof takes over.
+SEARCH_END_SHARE = 0.8
+#: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
+PROOF_MAX_LINKS = 150_000
+#: Elementary zones re-optimised together in one two-level step.
+ZONES_PER_STEP = 4
+#: Time cap of one two-level step (s); the node cap usually ends it sooner.
+STEP_SECONDS = 3.0
+
+
+def needs_two_level(scenario: Scenario) -> bool:
+    """Whether ``scenario`` asks for this search (nested feeders or whole neighbourhoods)."""
+    return scenario.feeders.mode == "nested" or bool(scenario.constraints.keep_neighbourhoods)
+
+
+class _Best:
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.assign: np.ndarray | None = None
+        self.feeds: np.ndarray | None = None
+        self.value = math.inf
+        self.bound = 0.0
+        self.proven = False
+        self.trace: list[dict[str, Any]] = []
+        self.t0 = time.perf_counter()
+
+    def offer(self, assign, feeds, label) -> bool:
+        v = self.fn(assign, feeds)
+        if v < self.value - 1e-12:
+            self.assign, self.value = assign.copy(), v
+            self.feeds = None if feeds is None else np.asarray(feeds, np.int64).copy()
+            self._record(label)
+            return True
+        return False
+
+    def raise_bound(self, b, label) -> None:
+        if math.isfinite(b) and b > self.bound + 1e-12:
+            self.bound = b
+            self._record(label)
+
+    def _record(self, label) -> None:
+        entry = {"seconds": time.perf_counter() - self.t0,
+                 "objective": None if self.assign is None else self.value,
+                 "bound": self.bound, "source": label}
+        self.trace.append(entry)
+        log.info("%.1fs %s: objective %s, bound %.6f", entry["seconds"], label,
+                 entry["objective"], self.bound)
+
+
+def optimize_two_level(district: District, scenario: Scenario, *, start: Any = None,
+                       log_solver: bool = False) -> Any:
+    """Find a two-level plan (see the module docstring); called by :func:`zoneopt.solve.optimize`.
+
+    Returns
+    -------
+    zoneopt.plan.Plan
+        With ``feeds`` (the feeder map) in nested mode; ``status`` optimal only when the gap to a bound
+        valid for the two-level problem is within ``solver.mip_gap``.
+    """
+    from ..check import check_plan
+    from ..plan import Plan
+    from . import optimize
+
+    t0 = time.perf_counter()
+    budget = scenario.solver.time_limit_s
+    deadline = t0 + budget
+    solver_name, _ = resolve_solver(scenario.solver.name)
+    nested = scenario.feeders.mode == "nested"
+    data = load_feeders(district, scenario) if nested else None
+    hoods = load_neighbourhoods(district, scenario) if scenario.constraints.keep_neighbourhoods else None
+    groups = [g for g in hoods.groups() if len(g) > 1] if hoods is not None else None
+    plain = eligible_pairs(district, scenario)
+    eligible = _whole_eligibility(plain, groups) if groups else plain
+    o = scenario.objective
+
+    def fn(assign, feeds):
+        return metrics.objective_value(
+            assign, district.students, district.low_income, district.dist_km, district.status_quo,
+            district.n_schools, balance=o.balance == "dissimilarity",
+            distance_weight=o.distance_weight, moved_weight=o.moved_weight,
+        ) + objective_term(district, scenario, assign, feeds)
+
+    from ..model.diagnose_two_level import two_level_findings
+
+    findings = two_level_findings(district, scenario, eligible, data, hoods, plain)
+    findings = findings or diagnose_before_solving(district, scenario, plain)
+    if findings:
+        plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
+                           solver_name)
+        raise InfeasibleError(findings, plan=plan)
+    best = _Best(fn)
+    best.t0 = t0
+
+    def feasible(assign, feeds) -> bool:
+        return _two_level_ok(district, scenario, data, groups, eligible, assign, feeds)
+
+    # 1. the relaxation
+    relaxed = scenario.with_values({
+        "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
+        "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
+    })
+    rel_assign = None
+    try:
+        rel = optimize(district, relaxed, start=start)
+        rel_assign = rel.positions
+        best.raise_bound(float(rel.summary["bound"]), "bound (single-level relaxation)")
+    except InfeasibleError as exc:
+        plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
+                           time.perf_counter() - t0, solver_name)
+        raise InfeasibleError(exc.diagnosis, plan=plan) from None
+    except NoSolutionError:
+        pass
+    if nested and rel_assign is not None:
+        try:
+            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+        except InfeasibleError as exc:
+            plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
+                               time.perf_counter() - t0, solver_name)
+            raise InfeasibleError(exc.diagnosis, plan=plan) from None
+        best.raise_bound(best.bound + scenario.feeders.balance_weight * mid_bound,
+                         "bound (+ middle relaxation)")
+    # 2. a two-level start
+    if rel_assign is not None:
+        if nested:
+            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline)
+            if feeds is not None and feasible(rel_assign, feeds):
+                best.offer(rel_assign, feeds, "single-level plan + feeder map")
+        elif feasible(rel_assign, None):
+            best.offer(rel_assign, None, "single-level plan")
+        if groups and best.assign is None:
+            whole = _whole_by_majority(district, rel_assign, groups)
+            feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
+                     else None)
+            if (feeds is not None or not nested) and feasible(whole, feeds):
+                best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
+    if best.assign is None:
+        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer")
+        res = solve(tl.model, solver_name,
+                    time_limit=max(0.5, 0.5 * (t0 + SEARCH_END_SHARE * budget - time.perf_counter())),
+                    mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
+                    threads=scenario.solver.threads, log=log_solver)
+        if res.values is not None:
+            a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
+                                np.zeros(district.n_schools, np.int64) if nested else None)
+            if feasible(a, f):
+                best.offer(a, f, "two-level closer-neighbour MIP")
+    # 3. search
+    if best.assign is not None:
+        _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
+                          t0 + SEARCH_END_SHARE * budget, feasible)
+    # 4. proof (without a plan it may still prove that none exists)
+    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline,
+                        log_solver, feasible)
+    seconds = time.perf_counter() - t0
+    if best.assign is None and infeasible:
+        what = "nested feeders" if nested else "whole neighbourhoods"
+        findings = [f"no plan with {what} exists: the exact two-level model is infeasible (every "
+                    "rule of the scenario together); relax middle_max_utilization, the capacities "
+                    "or the distance limits" + (", or set keep_neighbourhoods = false" if groups
+                                                 else "")]
+        plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
+        raise InfeasibleError(findings, plan=plan)
+    if best.assign is None:
+        msg = (f"no plan with {'nested feeders' if nested else 'whole neighbourhoods'} was found "
+               f"within {budget:g} s; allow more time (--time-limit) or relax the constraints")
+        plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
+        raise NoSolutionError(msg, plan=plan)
+    # One rule for the status (CONTRACT.md): Plan derives it from the gap to the proven bound.
+    plan = Plan.from_assignment(district, scenario, best.assign, status="search",
+                                bound=min(best.bound, best.value), solver=solver_name,
+                                seconds=seconds, trace=best.trace, feeds=best.feeds,
+                                stopped_by="time_limit" if time.perf_counter() >= deadline
+                                else "work_budget")
+    report = check_plan(district, scenario, best.assign, summary=plan.summary)
+    if not report.ok:
+        raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
+    return plan
+
+
+def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float) -> float:
+    """A proven lower bound on the middle dissimilarity of any nested plan.
+
+    The middle zones of a nested plan are a plan of the single-level problem whose units carry the
+    middle counts and whose schools are the middle schools (contiguous zones holding their school,
+    within middle capacity), so that problem's proven bound holds; with the elementary bound, the
+    sum bounds the two-level objective (min of a sum >= sum of the minima).
+    """
+    from . import optimize
+
+    if middle_scale_of(data) == 0 or scenario.feeders.balance_weight == 0:
+        return 0.0
+    units = district.units[["unit_id", "geometry"]].copy()
+    units["students"] = data.students
+    units["low_income"] = data.low_income
+    try:
+        middle = District.from_frames(units, data.schools, sources={"units": "middle counts",
+                                                                     "schools": data.source})
+        scen = Scenario.from_dict({
+            "constraints": {"max_utilization": scenario.feeders.middle_max_utilization,
+                            "contiguity": scenario.constraints.contiguity},
+            "solver": {"time_limit_s": max(1.0, seconds), "mip_gap": scenario.solver.mip_gap,
+                       "name": scenario.solver.name, "seed": scenario.solver.seed,
+                       "threads": scenario.solver.threads},
+        })
+        plan = optimize(middle, scen)
+    except NoSolutionError:
+        return 0.0  # nothing proven cheaply; the two-level search settles it
+    except InfeasibleError as exc:
+        # No middle zoning at all exists, so no nested plan does either.
+        raise InfeasibleError([f"the middle schools alone: {d}" for d in exc.diagnosis]) from None
+    return max(0.0, float(plan.summary["bound"]))
+
+
+def middle_scale_of(data: FeederData) -> float:
+    """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
+    low = float(data.low_income.sum())
+    return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
+
+
+def _whole_by_majority(district: District, assign: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Each neighbourhood moved whole to the school holding most of its students (a quick repair)."""
+    out = assign.copy()
+    s = district.students.astype(float)
+    for g in groups:
+        weights = np.bincount(assign[g], weights=s[g] + 1e-9, minlength=district.n_schools)
+        home = [j for j in set(assign[g].tolist()) if district.home_unit[j] in set(g.tolist())]
+        out[g] = home[0] if home else int(np.argmax(weights))
+    return out
+
+
+def _whole_eligibility(eligible: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """A neighbourhood goes whole to one school: only schools every unit of it may go to."""
+    out = eligible.copy()
+    for g in groups:
+        both = out[g].all(axis=0)
+        out[g] = both[None, :]
+    return out
+
+
+def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> bool:
+    """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
+    from ..check import check_plan
+
+    single = scenario.with_values({"feeders.mode": "none", "constraints.keep_neighbourhoods": False,
+                                   "constraints.neighbourhoods": ""})
+    if not check_plan(district, single, assign).ok:
+        return False
+    if groups:
+        for g in groups:
+            if len(set(assign[g].tolist())) > 1:
+                return False
+    if data is None:
+        return True
+    mid = np.asarray(feeds)[assign]
+    for k in range(data.n_schools):
+        if int(data.home_owner[k]) == k and mid[data.home_unit[k]] != k:
+            return False
+    enr = np.bincount(mid, weights=data.students.astype(float), minlength=data.n_schools)
+    if (enr > data.capacity * scenario.feeders.middle_max_utilization + 1e-6).any():
+        return False
+    return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
+
+
+def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline):
+    built = zone_feeder_model(district, scenario, data, assign)
+    if built is None:
+        return None
+    model, y = built
+    res = solve(model, solver_name, time_limit=max(0.5, min(30.0, 0.1 * (deadline - time.perf_counter()))),
+                mip_gap=1e-4, seed=scenario.solver.seed, threads=scenario.solver.threads)
+    if res.values is None:
+        return None
+    return np.argmax(res.values[y], axis=1).astype(np.int64)
+
+
+def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible):
+    m = district.n_schools
+    if m < 2:
+        return
+    rng = np.random.default_rng(scenario.solver.seed)
+    size = min(ZONES_PER_STEP, m)
+    stale = 0
+    while time.perf_counter() < end:
+        improved = False
+        order = rng.permutation(m)
+        for j in order.tolist():
+            if time.perf_counter() >= end:
+                return
+            cur, feeds = best.assign, best.feeds
+            adj = zone_adjacency(district, cur)
+            group = neighbourhood(int(j), adj, size, rng)
+            if len(group) < 2:
+                continue
+            free = np.flatnonzero(np.isin(cur, group))
+            cands = None
+            if data is not None:
+                near = set(group)
+                for g in group:
+                    near |= adj[g]
+                cands = sorted({int(feeds[g]) for g in near})
+            tl = build_two_level(
+                district, scenario, eligible, data, groups, contiguity="closer",
+                part=Neighbourhood(units=free, schools=np.asarray(group), base=cur),
+                feeds=feeds, cands=cands,
+            )
+            res = solve(tl.model, solver_name, time_limit=min(STEP_SECONDS, end - time.perf_counter()),
+                        mip_gap=1e-4, start=tl.start_vector(district, scenario, data, cur, feeds),
+                        node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed,
+                        threads=scenario.solver.threads)
+            if res.values is None:
+                continue
+            a, f = tl.plan_from(res.values, cur, feeds)
+            if fn_better(best, a, f) and feasible(a, f):
+                improved |= best.offer(a, f, f"two-level lns({len(group)} zones)")
+        if improved:
+            stale = 0
+            continue
+        stale += 1
+        if size >= m or stale > 1:
+            return
+        size = min(m, size * 2)
+
+
+def fn_better(best, a, f) -> bool:
+    """Whether a candidate improves the objective (checked before its feasibility, which costs more)."""
+    return best.fn(a, f) < best.value - 1e-12
+
+
+def _proof(district, scenario, eligible, data, groups, best, solver_name, deadline, log_solver,
+           feasible) -> bool:
+    """Raise the bound with the exact two-level model; True when it proves that no plan exists."""
+    contiguity = scenario.constraints.contiguity
+    tl = build_two_level(district, scenario, eligible, data, groups,
+                         contiguity="neighbour" if contiguity else "none")
+    links = len(tl.base.pair_unit) * (len(tl.cands) if data is not None else 0)
+    if links > PROOF_MAX_LINKS:
+        log.info("two-level proof skipped (%d nesting rows); the bound is the relaxation's", links)
+        return False
+    zeros_f = np.zeros(district.n_schools, np.int64) if data is not None else None
+    share = 0.3
+    for round_ in range(200):
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.1:
+            return False
+        start = (tl.start_vector(district, scenario, data, best.assign, best.feeds)
+                 if best.assign is not None else None)
+        slice_s = min(remaining, max(2.0, share * remaining))
+        res = solve(tl.model, solver_name, time_limit=slice_s, mip_gap=scenario.solver.mip_gap,
+                    start=start, seed=scenario.solver.seed, threads=scenario.solver.threads,
+                    log=log_solver)
+        if res.status == "infeasible":
+            return best.assign is None
+        best.raise_bound(max(res.bound, 0.0), f"bound (two-level cut round {round_})")
+        if res.values is None:
+            share = 1.0
+            continue
+        base = best.assign if best.assign is not None else np.zeros(district.n_units, np.int64)
+        a, f = tl.plan_from(res.values, base, zeros_f if data is not None else None)
+        cuts, lo, hi, pieces = separation_cuts(district, tl.model, a) if contiguity else (None, 0, 0, 0)
+        mpieces = 0
+        if data is not None and contiguity:
+            mcuts, mlo, mhi, mpieces = middle_cuts(district, data, tl, f[a])
+        if pieces == 0 and mpieces == 0:
+            if feasible(a, f):
+                best.offer(a, f, "exact two-level MIP")
+            if res.status == "optimal":
+                best.proven = best.value <= res.objective + 1e-9
+                best.raise_bound(res.bound, "proven")
+                return False
+            share = min(1.0, 2 * share)
+            continue
+        if pieces:
+            tl.model.add_rows(cuts, lo, hi)
+        if mpieces:
+            tl.model.add_rows(mcuts, mlo, mhi)
+    return False
+
+
+__all__ = ["needs_two_level", "optimize_two_level"]

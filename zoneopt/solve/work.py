@@ -1,0 +1,61 @@
+"""The work budget: how much the search may do, counted in solver nodes and search steps.
+
+Counting work instead of seconds is what makes a plan reproducible: HiGHS with a node cap (and its
+own deterministic, work-based heuristics) takes the same path at any machine load, and the search's
+steps are taken in a fixed order from a seeded generator. The wall-clock limit stays as a safety
+stop, reported as ``stopped_by = "time_limit"`` when it ends the search before the budget is spent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Counted work of one search (each scaled by ``solver.work_budget``).
+
+    Attributes
+    ----------
+    start_nodes : int
+        Node cap of the feasibility MIP that finds a first plan when today's plan breaks a rule.
+    full_mip_nodes : int
+        Node cap of the whole-district closer-neighbour MIP (0: not run, the district is too big).
+    lns_steps : int
+        Large-neighbourhood steps (one node-capped sub-MIP each).
+    round_nodes : int
+        Node cap of the first exact cut round (doubled after a round that adds no cut).
+    exact_nodes : int
+        Nodes over all exact cut rounds.
+    cut_rounds : int
+        Exact cut rounds.
+    """
+
+    start_nodes: int
+    full_mip_nodes: int
+    lns_steps: int
+    round_nodes: int
+    exact_nodes: int
+    cut_rounds: int
+
+    @classmethod
+    def for_problem(cls, district, scenario, eligible) -> Budget:
+        """The default budget for this district and scenario (settings read at call time)."""
+        from .. import settings
+
+        k = float(scenario.solver.work_budget)
+        pairs = int(eligible.sum())
+        m = district.n_schools
+
+        def scaled(x: float) -> int:
+            return max(1, round(k * x))
+
+        return cls(
+            start_nodes=scaled(settings.START_NODES),
+            full_mip_nodes=scaled(settings.FULL_MIP_NODES) if pairs <= settings.FULL_MIP_MAX_PAIRS
+            else 0,
+            lns_steps=scaled(settings.LNS_STEPS_PER_SCHOOL * m + settings.LNS_STEPS_BASE),
+            round_nodes=scaled(settings.EXACT_ROUND_NODES),
+            exact_nodes=scaled(settings.EXACT_NODES),
+            cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
+        )

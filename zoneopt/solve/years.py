@@ -1,0 +1,79 @@
+"""Incremental multi-year figures for the local search: does a move fit every year, what does it gain.
+
+The local search moves one unit at a time; with ``[years] plan`` a move must keep every school within
+its limits in every plan year and listed series (grandfathered students stay where they are), and its
+gain in balance is the change of the mean dissimilarity over the balance years. This object keeps the
+per-school loads of all (year, series) pairs and updates them in O(years x series) per move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..years import YearsData, years_active, years_data
+
+
+class YearLoads:
+    """Per-school enrollment of every plan year and series, kept in step with a plan.
+
+    Parameters
+    ----------
+    data
+        The plan years' arrays.
+    assign
+        The current plan (school position per unit).
+    balance
+        Whether the objective's balance term is the dissimilarity index.
+    """
+
+    def __init__(self, data: YearsData, assign: np.ndarray, *, balance: bool) -> None:
+        ny, ns, n = data.movable.shape
+        m = data.n_schools
+        # Units by rows, (year, series) pairs by columns: one contiguous row per unit and school.
+        self.w = np.ascontiguousarray(data.movable.reshape(ny * ns, n).T)
+        self.enr = np.zeros((m, ny * ns))
+        for j in range(m):
+            self.enr[j] = self.w[assign == j].sum(axis=0)
+        self.enr += data.fixed.reshape(ny * ns, m).T
+        hi, lo = data.limits()
+        self.hi = np.repeat(hi.T, ns, axis=1) + 1e-6  # (m, Y*S): year-major like the columns
+        self.lo = np.repeat(lo.T, ns, axis=1) - 1e-6
+        scale, a, g = data.balance_weights()
+        self.balances = balance and bool(np.any(scale > 0))
+        self.scale = scale
+        self.a = np.ascontiguousarray(a.T)  # (n, B)
+        self.dev = np.zeros((m, len(scale)))
+        for j in range(m):
+            self.dev[j] = self.a[assign == j].sum(axis=0)
+        self.dev += g.T
+
+    def fits(self, i: int, a: int, b: int) -> bool:
+        """True when moving unit i from school a to school b keeps both within every year's limits."""
+        w = self.w[i]
+        return bool(np.all(self.enr[b] + w <= self.hi[b]) and np.all(self.enr[a] - w >= self.lo[a]))
+
+    def gain(self, i: int, a: int, b: int) -> float:
+        """Decrease of the balance term (mean D over the balance years) when unit i moves a -> b."""
+        if not self.balances:
+            return 0.0
+        ai = self.a[i]
+        da, db = self.dev[a], self.dev[b]
+        return float(self.scale @ (np.abs(da) + np.abs(db) - np.abs(da - ai) - np.abs(db + ai)))
+
+    def move(self, i: int, a: int, b: int) -> None:
+        """Record that unit i moved from school a to school b."""
+        self.enr[a] -= self.w[i]
+        self.enr[b] += self.w[i]
+        self.dev[a] -= self.a[i]
+        self.dev[b] += self.a[i]
+
+
+def year_loads(district, scenario, assign: np.ndarray) -> YearLoads | None:
+    """The local search's multi-year loads, or None when the scenario plans one year only."""
+    if not years_active(scenario):
+        return None
+    return YearLoads(years_data(district, scenario), assign,
+                     balance=scenario.objective.balance == "dissimilarity")
+
+
+__all__ = ["YearLoads", "year_loads"]

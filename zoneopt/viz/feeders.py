@@ -1,0 +1,111 @@
+"""The second level in the report and on the map: middle schools, feeder patterns, neighbourhoods.
+
+:func:`feeders_section` renders the report's section (template ``feeders.html``);
+:func:`add_middle_zones_layer` adds the middle zones to a plan's folium map.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import markupsafe
+import numpy as np
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * float(x):.1f}%"
+
+
+def _pattern(rows, label: str) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    for r in rows[rows["plan"] == label].itertuples():
+        if r.students > 0:
+            out.setdefault(str(r.school_id), []).append(f"{r.middle_school_id} ({r.students})")
+    return {k: ", ".join(v) for k, v in out.items()}
+
+
+def _uses_second_level(plan: Any) -> bool:
+    """A real plan (not a plan-like object of a caller) with an assignment and a scenario."""
+    return getattr(plan, "positions", None) is not None and getattr(plan, "scenario", None) is not None
+
+
+def feeders_section(plan: Any) -> markupsafe.Markup:
+    """The report's section on middle schools, feeders and neighbourhoods (empty when unused)."""
+    from ._templates import env
+
+    if not _uses_second_level(plan):
+        return markupsafe.Markup("")
+    s, sc = plan.summary, plan.scenario
+    feeders = hoods = None
+    if sc.feeders.mode != "none":
+        from ..feeders import feeders_table, middle_schools_table, middle_zones
+
+        feeds = getattr(plan, "feeds", None)
+        table = middle_schools_table(plan.district, sc, plan.positions, feeds)
+        zones = middle_zones(plan.district, sc, plan.positions, feeds).set_index("school_id")
+        pattern = feeders_table(plan.district, sc, plan.positions, feeds)
+        today, proposed = _pattern(pattern, "today"), _pattern(pattern, "proposed")
+        nested = sc.feeders.mode == "nested"
+        feeders = {
+            "lede": (
+                f"{'The middle zones were chosen with the elementary zones: each elementary zone feeds one middle school. ' if nested else 'The middle zones stay as they are today. '}"
+                f"Split feeders (elementary schools whose students go to more than one middle "
+                f"school): {s.get('split_feeders_before')} today, {s.get('split_feeders_after')} "
+                f"proposed. Middle schools' dissimilarity index: "
+                f"{s.get('middle_dissimilarity_before', 0):.3f} today, "
+                f"{s.get('middle_dissimilarity_after', 0):.3f} proposed."
+            ),
+            "middle": [
+                {"name": r.name, "capacity": int(r.capacity), "enr_b": int(r.enrollment_before),
+                 "enr_a": int(r.enrollment_after), "util_a": _pct(r.utilization_after),
+                 "share_b": _pct(r.low_income_share_before), "share_a": _pct(r.low_income_share_after),
+                 "fed_by": zones["feeders"].get(r.school_id, "")}
+                for r in table.itertuples()
+            ],
+            "pattern": [{"school": str(j), "today": today.get(str(j), "–"),
+                         "proposed": proposed.get(str(j), "–")} for j in plan.district.school_ids],
+        }
+    if sc.constraints.neighbourhoods:
+        from ..neighbourhoods import neighbourhood_table
+
+        t = neighbourhood_table(plan.district, sc, plan.positions)
+        hoods = {
+            "lede": (f"{len(t)} neighbourhoods; split between schools: "
+                     f"{s.get('split_neighbourhoods_before')} today, "
+                     f"{s.get('split_neighbourhoods_after')} proposed"
+                     + (" (kept whole by the rules)." if sc.constraints.keep_neighbourhoods else ".")),
+            "split": [{"name": r.name, "students": int(r.students), "today": r.schools_today,
+                       "proposed": r.schools_proposed} for r in t[t["split_proposed"]].itertuples()],
+        }
+    if feeders is None and hoods is None:
+        return markupsafe.Markup("")
+    return markupsafe.Markup(env().get_template("feeders.html").render(feeders=feeders, hoods=hoods))
+
+
+def add_middle_zones_layer(m: Any, plan: Any) -> Any:
+    """Add the plan's middle zones (dashed outlines, tooltips) to a folium map, when feeders are used."""
+    import folium
+
+    if not _uses_second_level(plan) or plan.scenario.feeders.mode == "none":
+        return m
+    from ..feeders import middle_zones
+
+    zones = middle_zones(plan.district, plan.scenario, plan.positions, getattr(plan, "feeds", None))
+    zones = zones.assign(
+        geometry=zones.geometry.simplify(0.0002),
+        utilization=[_pct(u) for u in zones["utilization"]],
+        low_income_share=[_pct(u) for u in zones["low_income_share"]],
+        enrollment=zones["enrollment"].astype(np.int64),
+        capacity=zones["capacity"].astype(np.int64),
+    )
+    folium.GeoJson(
+        zones.__geo_interface__, name="Middle-school zones (proposed)",
+        style_function=lambda f: {"color": "#222222", "weight": 3, "dashArray": "8 6",
+                                  "fill": False},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "enrollment", "capacity", "utilization", "low_income_share", "feeders"],
+            aliases=["Middle school", "Enrollment", "Capacity", "Utilization", "Low-income",
+                     "Fed by"]),
+    ).add_to(m)
+    return m
