@@ -124,13 +124,20 @@ def mask_schools_table(table: pd.DataFrame, below: int, *, complementary: bool =
     pandas.DataFrame
         A copy; suppressed cells hold the strings ``"<N"``, :data:`SECONDARY` or :data:`HIDDEN`
         (object columns), every other cell its exact value. Utilization and mean distance of a
-        school whose enrollment is withheld are hidden too (both are derived from it).
+        school whose enrollment is withheld are hidden too (both are derived from it); so is every
+        share ``X_share_*`` (low-income, SES tiers, report groups) whose count ``X_*``, the rest of
+        the school or the enrollment is withheld.
     """
     out = table.copy()
     if not below:
         return out
+    # Counts: the contract's, and any X_before/X_after that a share X_share_* is computed from
+    # (SES tiers, report_<group> columns).
+    shares = [c for c in table.columns if str(c).endswith(("_share_before", "_share_after"))]
+    derived = [c.replace("_share_", "_") for c in shares]
+    counts = list(dict.fromkeys([c for c in (*COUNT_COLUMNS, *derived) if c in table.columns]))
     withheld: dict[str, np.ndarray] = {}
-    for col in (c for c in COUNT_COLUMNS if c in out.columns):
+    for col in counts:
         values = table[col].to_numpy(dtype=object)
         small = np.array([is_small(v, below) for v in values], dtype=bool)
         second = np.zeros(len(values), dtype=bool)
@@ -147,20 +154,20 @@ def mask_schools_table(table: pd.DataFrame, below: int, *, complementary: bool =
         enr = table.get(f"enrollment_{when}")
         if enr is None:
             continue
-        low = table.get(f"low_income_{when}")
         enr_out = withheld.get(f"enrollment_{when}", none)
-        low_out = withheld.get(f"low_income_{when}", none)
         for col in (f"utilization_{when}", f"mean_distance_km_{when}"):
             if col in out.columns:
                 out[col] = [HIDDEN if w else v
                             for w, v in zip(enr_out, out[col].astype(object), strict=True)]
-        col = f"low_income_share_{when}"
-        if col in out.columns:
-            lows = low if low is not None else pd.Series([None] * len(table), index=table.index)
+        for col in (c for c in shares if c.endswith(f"_share_{when}")):
+            part_col = col.replace("_share_", "_")
+            parts = table[part_col] if part_col in table.columns else pd.Series(
+                [None] * len(table), index=table.index)
+            part_out = withheld.get(part_col, none)
             out[col] = [
-                HIDDEN if (share_hidden(lo, e, below) or we or wl) else v
-                for lo, e, we, wl, v in zip(lows, enr, enr_out, low_out, out[col].astype(object),
-                                            strict=True)
+                HIDDEN if (share_hidden(p, e, below) or we or wp) else v
+                for p, e, we, wp, v in zip(parts, enr, enr_out, part_out,
+                                           out[col].astype(object), strict=True)
             ]
     return out
 
