@@ -59,3 +59,39 @@ def test_a_school_on_a_shared_boundary_gets_the_lowest_unit_as_home():
     assert geo.home_unit[0] == 0 and list(geo.home[0]) == [0, 1]
     plan = Plan.from_assignment(d, Scenario(), d.status_quo)
     assert check_plan(d, Scenario(), plan.positions, summary=plan.summary).figures["n_units"] == 2
+
+
+def _pieces_one_zone_at_a_time(geo, pos):
+    """The per-school flood fill that zone_pieces replaces (the reference)."""
+    from scipy.sparse.csgraph import connected_components
+
+    out = {}
+    for j in range(len(geo.school_ids)):
+        members = np.flatnonzero((pos == j) & ~geo.islands)
+        h = int(geo.home_unit[j])
+        if not len(members) or h < 0:
+            continue
+        nodes = np.union1d(members, [h])
+        _, label = connected_components(geo.adjacency[nodes][:, nodes], directed=False)
+        stray = nodes[label != label[np.searchsorted(nodes, h)]]
+        if len(stray):
+            out[j] = stray
+    return out
+
+
+def test_zone_pieces_in_one_pass_equal_a_flood_fill_per_zone():
+    # (Used by the editor after every move.) Random plans on a grid with a hole (islands) and two
+    # schools sharing one home unit.
+    from zoneopt.check.geometry import zone_pieces
+
+    units, schools = grid_frames(5, 6, [0, 7, 7, 22, 29], seed=3)
+    units = units.drop(index=[4, 11]).reset_index(drop=True)  # cell 5 becomes an island
+    geo = derive(District.from_frames(units, schools))
+    assert geo.islands.sum() == 1 and geo.home_unit[1] == geo.home_unit[2]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        pos = rng.integers(0, len(geo.school_ids), size=len(geo.unit_ids))
+        mine, ref = zone_pieces(geo, pos), _pieces_one_zone_at_a_time(geo, pos)
+        assert mine.keys() == ref.keys()
+        for j in ref:
+            assert np.array_equal(mine[j], ref[j])

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from desk_helpers import checked
 
 from zoneopt import Plan
 from zoneopt.cli import main
@@ -21,7 +22,7 @@ def test_save_writes_public_page_pdf_and_the_registrars_addresses(grid_plan, tmp
     path = tmp_path / "addresses.csv"
     addresses.to_csv(path, index=False)
     scenario = grid_plan.scenario.with_values({"report.addresses": str(path)})
-    plan = Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    plan = checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
     out = plan.save(tmp_path / "out")
     assert (out / "public.html").stat().st_size > 0
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
@@ -37,7 +38,7 @@ def test_save_writes_public_page_pdf_and_the_registrars_addresses(grid_plan, tmp
 
 def test_pdf_false_writes_no_pdf_and_no_addresses_writes_no_csv(grid_plan, tmp_path):
     scenario = grid_plan.scenario.with_values({"report.pdf": False})
-    plan = Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    plan = checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
     out = plan.save(tmp_path / "out")
     assert (out / "public.html").exists()
     assert not (out / "report.pdf").exists() and not (out / "addresses.csv").exists()
@@ -65,7 +66,7 @@ def unit_data(page: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def suppressed(grid_plan):
     scenario = grid_plan.scenario.with_values({"report.suppress_below": 100})
-    return Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions)
+    return checked(Plan.from_assignment(grid_plan.district, scenario, grid_plan.positions))
 
 
 def test_map_embeds_no_unit_count_or_share_below_the_threshold(suppressed):
@@ -96,3 +97,26 @@ def test_report_table_shows_less_than_n_and_hides_derived_shares(suppressed):
         if min(r["low_income_after"], r["enrollment_after"] - r["low_income_after"]) < 100:
             assert cells["low_income_share_after"] == "hidden"
     assert "counts below 100 are shown as" in page
+
+
+def test_per_year_figures_and_years_csv_go_into_the_pdf(grid_plan, tmp_path):
+    import shutil
+    import subprocess
+
+    from zoneopt.desk.outputs import write_desk_outputs
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is absent (apt-get install -y poppler-utils)")
+    plan = checked(Plan.from_assignment(grid_plan.district, grid_plan.scenario,
+                                        grid_plan.positions))
+    plan.summary["years"] = {"2027": {"max_utilization": 0.97, "dissimilarity": 0.031},
+                             "2028": {"max_utilization": 0.99, "dissimilarity": 0.034}}
+    pd.DataFrame({"school_id": ["S0"], "year": [2027], "series": ["mid"], "enrollment": [900],
+                  "capacity": [1057], "utilization": [0.851], "low_income_share": [0.4],
+                  "plan": ["proposed"]}).to_csv(tmp_path / "years.csv", index=False)
+    write_desk_outputs(plan, tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Enrollment and capacity use by year, proposed zones (series mid)" in text
+    assert re.search(r"School 0\s+900\s+85%", text)
+    assert "The district year by year" in text and re.search(r"2028\s+0\.990\s+0\.034", text)

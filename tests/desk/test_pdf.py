@@ -9,6 +9,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+from desk_helpers import checked
 
 from zoneopt import Plan, Scenario
 from zoneopt.desk.pdf import ROWS_PER_PAGE, report_pdf
@@ -88,8 +89,8 @@ def test_pages_render_to_images_that_are_not_blank(printed, tmp_path):
 
 
 def test_counts_below_the_threshold_are_suppressed_in_print(grid, tmp_path):
-    plan = Plan.from_assignment(grid, Scenario.from_dict({"report": {"suppress_below": 1000}}),
-                                grid.status_quo)
+    plan = checked(Plan.from_assignment(
+        grid, Scenario.from_dict({"report": {"suppress_below": 1000}}), grid.status_quo))
     path = tmp_path / "r.pdf"
     path.write_bytes(report_pdf(plan))
     text = "\n".join(pdf_text(path))
@@ -107,7 +108,7 @@ def test_long_school_lists_continue_over_pages(tmp_path):
     from zoneopt.synthetic import synthetic_district
 
     district = District.from_frames(*synthetic_district(150, 45, seed=3))
-    plan = Plan.from_assignment(district, Scenario(), district.status_quo)
+    plan = checked(Plan.from_assignment(district, Scenario(), district.status_quo))
     path = tmp_path / "long.pdf"
     path.write_bytes(report_pdf(plan))
     pages = pdf_text(path)

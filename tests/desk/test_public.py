@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from desk_helpers import checked
 
 from zoneopt import District, Plan, Scenario
 from zoneopt.desk.addresses import normalize_address, synthetic_addresses
@@ -34,7 +35,7 @@ def unseen():
         other = [pos[v] for v in district.neighbors[i] if pos[v] != pos[i]]
         if other and i not in set(district.home_unit.tolist()):
             pos[i] = other[0]
-    plan = Plan.from_assignment(district, Scenario(), pos)
+    plan = checked(Plan.from_assignment(district, Scenario(), pos))
     return plan, synthetic_addresses(district, 3000, seed=11)
 
 
@@ -208,7 +209,7 @@ def test_hostile_school_names_and_addresses_run_no_script(browser, open_page, gr
     schools["name"] = [HOSTILE[0], HOSTILE[1], "Birch & <b>Co</b>", "Plain School"]
     district = District(grid.units, schools, grid.dist_km, grid.adjacency, grid.home_unit,
                         grid.home_owner)
-    plan = Plan.from_assignment(district, Scenario(), district.status_quo)
+    plan = checked(Plan.from_assignment(district, Scenario(), district.status_quo))
     u = district.units.to_crs(4326).geometry.iat[int(district.home_unit[0])].centroid
     addresses = pd.DataFrame({
         "address": [f"1 {HOSTILE[0]} St", f"2 {HOSTILE[1]} Ave", "3 Main St"],

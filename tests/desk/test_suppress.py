@@ -52,3 +52,23 @@ def test_unit_display_marks_small_units_and_their_shares():
     shown, hidden = suppress.unit_display([5, 50, 50], [1, 25, 48], 10)
     assert shown == ["<10", 50, 50]
     assert hidden == [True, False, True]
+
+
+def test_a_single_small_count_in_a_column_withholds_the_next_smallest_too():
+    table = pd.DataFrame({
+        "school_id": list("ABCD"), "enrollment_after": [7, 400, 300, 500],
+        "low_income_after": [3, 200, 120, 250],
+        "low_income_share_after": [3 / 7, 0.5, 0.4, 0.5],
+        "utilization_after": [0.01, 0.8, 0.6, 1.0],
+        "students_gained": [4, 0, 50, 60], "students_lost": [20, 30, 40, 50],
+    })
+    out = suppress.mask_schools_table(table, 10)
+    # C's 300 would be the district total minus A's 7 and the others: withheld, and what it gives
+    assert out["enrollment_after"].tolist() == ["<10", 400, suppress.SECONDARY, 500]
+    assert out["utilization_after"].tolist()[2] == suppress.HIDDEN
+    assert out["low_income_share_after"].tolist() == [suppress.HIDDEN, 0.5, suppress.HIDDEN, 0.5]
+    # two small cells in a column already hide each other; a column with none is left alone
+    assert out["students_gained"].tolist() == ["<10", "<10", 50, 60]
+    assert out["students_lost"].tolist() == [20, 30, 40, 50]
+    assert suppress.mask_schools_table(table, 10, complementary=False)[
+        "enrollment_after"].tolist() == ["<10", 400, 300, 500]

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from desk_helpers import checked
 
 from zoneopt import Editor, check_plan
 from zoneopt.desk.geometry import js_json
@@ -113,6 +114,11 @@ def test_clicking_a_unit_and_a_neighbouring_zone_moves_it_and_the_panel_follows(
     assert violations == ("\n".join(ed.violations) or "none: every rule holds")
     enrolled = browser.find_elements("css selector", ".zoneopt-editor-schools tbody td:nth-child(2)")
     assert [c.text for c in enrolled] == [str(n) for n in ed.schools["enrollment"]]
+    # With the unit selected, a click into a neighbouring zone moves it there.
+    k = next(int(v) for v in d.neighbors[i] if ed.positions[v] != ed.positions[i])
+    browser.find_element("css selector", f"path.zoneopt-u{k}").click()
+    assert browser.execute_script("return window.sent[window.sent.length - 1]") == {
+        "type": "move", "unit": i, "school": int(ed.positions[k])}
     browser.find_element("css selector", ".zoneopt-editor-undo").click()
     assert browser.execute_script("return window.sent[window.sent.length - 1]") == {"type": "undo"}
     browser.find_element("css selector", ".zoneopt-editor-reoptimize").click()
@@ -132,7 +138,7 @@ def test_hostile_school_names_in_the_editor_run_no_script(browser, open_page, gr
                        "</script><script>window.__zoneoptPwned=2</script>", "B", "C"]
     district = District(grid.units, schools, grid.dist_km, grid.adjacency, grid.home_unit,
                         grid.home_owner)
-    ed = Editor(Plan.from_assignment(district, Scenario(), district.status_quo))
+    ed = Editor(checked(Plan.from_assignment(district, Scenario(), district.status_quo)))
     open_page(harness(ed.widget), "editor.html")
     from selenium.webdriver.support.ui import WebDriverWait
 

@@ -230,18 +230,30 @@ def zone_pieces(geo: Geometry, pos: np.ndarray) -> dict[int, np.ndarray]:
 
     Where several schools share one home unit, that unit (held by one of them) counts as part of
     each sharing school's zone: every zone must touch it (CONTRACT.md).
+
+    One connected-components pass over the edges that join two units of the same zone answers
+    every school whose zone holds its home unit (the what-if editor asks after every move); a
+    school whose home unit another school holds is flood-filled on its own, with that unit added.
     """
     out: dict[int, np.ndarray] = {}
-    adj = geo.adjacency
+    adj = geo.adjacency.tocoo()
+    n = adj.shape[0]
+    same = pos[adj.row] == pos[adj.col]
+    graph = sp.csr_matrix((np.ones(int(same.sum()), dtype=np.int8),
+                           (adj.row[same], adj.col[same])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    inside = ~geo.islands
     for j in range(len(geo.school_ids)):
-        members = np.flatnonzero((pos == j) & ~geo.islands)
+        members = (pos == j) & inside
         h = int(geo.home_unit[j])
-        if not len(members) or h < 0:
+        if h < 0 or not members.any():
             continue
-        nodes = np.union1d(members, [h])
-        _, label = connected_components(adj[nodes][:, nodes], directed=False)
-        root = label[np.searchsorted(nodes, h)]
-        stray = nodes[label != root]
+        if pos[h] == j:
+            stray = np.flatnonzero(members & (label != label[h]))
+        else:
+            nodes = np.union1d(np.flatnonzero(members), [h])
+            _, part = connected_components(geo.adjacency[nodes][:, nodes], directed=False)
+            stray = nodes[part != part[np.searchsorted(nodes, h)]]
         if len(stray):
             out[j] = stray
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import weakref
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,29 @@ def _matrix_path(district: Any, scenario: Any) -> str:
     return str(district.sources.get("travel_matrix") or scenario.travel.matrix or "")
 
 
+_DISTANCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def own_distances(district: Any, scenario: Any) -> tuple[np.ndarray, str]:
-    """Unit x school km from the travel matrix file (inf where absent), or straight lines."""
+    """Unit x school km from the travel matrix file (inf where absent), or straight lines.
+
+    Kept per district object and file (path and modification time), read-only: the what-if editor
+    checks a plan after every move.
+    """
     path = _matrix_path(district, scenario)
+    key = (path, Path(path).stat().st_mtime_ns if path and Path(path).exists() else None)
+    try:
+        cached = _DISTANCES.setdefault(district, {})
+    except TypeError:  # not weakly referenceable: no cache
+        cached = {}
+    if key not in cached:
+        d, source = _own_distances(district, path)
+        d.setflags(write=False)
+        cached[key] = (d, source)
+    return cached[key]
+
+
+def _own_distances(district: Any, path: str) -> tuple[np.ndarray, str]:
     uids = [str(u) for u in district.units["unit_id"]]
     sids = [str(s) for s in district.schools["school_id"]]
     if path:

@@ -4,17 +4,16 @@
 ``reoptimize``, ``plan``) and, when displayed in a notebook, a map widget (:mod:`.widget`) that
 calls the same methods.
 
-Figures are kept incrementally: a move changes the per-school sums of two schools (students,
-low-income students, student-kilometres) and the moved count by one unit's numbers, and only the
-two zones it touches are flood-filled again for contiguity; every figure is then a sum over the
-schools (100 numbers, not 2,000 units). Violations are the sentences of the independent checker
+Figures are kept incrementally (:class:`~zoneopt.desk.figures.ZoneSums`): a move changes the
+per-school sums of two schools and the moved count by one unit's numbers, and only the two zones it
+touches are flood-filled again; every figure is then a sum over the schools (100 numbers, not 2,000
+units). Violations are the sentences of the independent checker
 (:func:`zoneopt.check.check_plan`), run on the edited assignment when asked for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +23,9 @@ import pandas as pd
 from ..check import check_plan
 from ..district import District, _home_owners
 from ..errors import ZoneoptInputError
-from ..plan import Plan, _objective
+from ..plan import Plan
 from ..scenario import Scenario
+from .figures import ZoneSums
 
 __all__ = ["Editor", "Move"]
 
@@ -64,84 +64,12 @@ class Editor:
         self.district: District = plan.district
         self.scenario: Scenario = plan.scenario
         self.start_plan = plan
-        d = self.district
-        self._pos = np.array(plan.positions, dtype=np.int64, copy=True)
-        self._s = d.students.astype(np.int64)
-        self._low = d.low_income.astype(np.int64)
-        self._sq = np.asarray(d.status_quo, dtype=np.int64)
-        self._m = d.n_schools
-        self._total = int(self._s.sum())
-        self._big_l = int(self._low.sum())
-        self._big_n = self._total - self._big_l
-        self._cap = d.capacity.astype(float)
-        # Student-kilometres of each unit to each school; inf where a travel matrix has no pair.
-        self._skm = d.dist_km * self._s[:, None]
-        self._islands = np.asarray(d.islands, dtype=bool)
-        self._neighbors = d.neighbors
+        self._sums = ZoneSums(self.district, self.scenario, plan.positions)
         self._history: list[Move] = []
         self._version = 0
         self._checked: tuple[int, list[str]] | None = None
         self._optimized: tuple[int, Plan] | None = None
         self._widget = None
-        base = Plan.from_assignment(d, self.scenario, self._sq) if (self._sq >= 0).all() else None
-        self._before = {
-            k: (base.summary[k] if base is not None else None)
-            for k in ("dissimilarity_before", "max_share_gap_before", "mean_distance_km_before")
-        }
-        self._recount()
-
-    # ------------------------------------------------------------------------------ state
-    def _recount(self) -> None:
-        """Every per-school sum and zone piece from scratch (at start and after re-optimising)."""
-        pos, m = self._pos, self._m
-        self._enr = np.bincount(pos, weights=self._s, minlength=m).astype(np.int64)
-        self._lowj = np.bincount(pos, weights=self._low, minlength=m).astype(np.int64)
-        self._kmj = np.array([self._skm[pos == j, j].sum() for j in range(m)])
-        self._moved = int(self._s[pos != self._sq].sum())
-        self._zone = [set(np.flatnonzero(pos == j).tolist()) for j in range(m)]
-        self._stray = {j: self._strays(j) for j in range(m)}
-
-    def _strays(self, j: int) -> list[int]:
-        """Units of zone ``j`` (islands aside) not connected inside the zone to its home unit."""
-        zone = {u for u in self._zone[j] if not self._islands[u]}
-        if not zone:
-            return []
-        root = int(self.district.home_unit[j])
-        seen = {root}
-        queue = deque([root])
-        while queue:
-            u = queue.popleft()
-            for v in self._neighbors[u].tolist():
-                if v in zone and v not in seen:
-                    seen.add(v)
-                    queue.append(v)
-        return sorted(zone - seen)
-
-    def _apply(self, units: np.ndarray, new: np.ndarray) -> None:
-        touched: set[int] = set()
-        for i, b in zip(units.tolist(), new.tolist(), strict=True):
-            a = int(self._pos[i])
-            if a == b:
-                continue
-            s, lo = int(self._s[i]), int(self._low[i])
-            self._enr[a] -= s
-            self._enr[b] += s
-            self._lowj[a] -= lo
-            self._lowj[b] += lo
-            self._zone[a].discard(i)
-            self._zone[b].add(i)
-            if self._sq[i] == a:
-                self._moved += s
-            if self._sq[i] == b:
-                self._moved -= s
-            self._pos[i] = b
-            touched.update((a, b))
-        for j in touched:
-            # Re-summed over the zone rather than updated by +/-: no rounding drift over many moves.
-            members = np.fromiter(self._zone[j], dtype=np.int64, count=len(self._zone[j]))
-            self._kmj[j] = self._skm[np.sort(members), j].sum() if len(members) else 0.0
-            self._stray[j] = self._strays(j)
-        self._version += 1
 
     # ------------------------------------------------------------------------------ editing
     def move(self, unit_id: str, school_id: str) -> dict[str, Any]:
@@ -169,10 +97,10 @@ class Editor:
         return self._move_positions(i, j)
 
     def _move_positions(self, i: int, j: int) -> dict[str, Any]:
-        old = int(self._pos[i])
+        old = int(self._sums.pos[i])
         if old != j:
             step = Move("move", np.array([i]), np.array([old]), np.array([j]))
-            self._apply(step.units, step.new)
+            self._sums.apply(step.units, step.new)
             self._history.append(step)
             self._changed()
         return self.figures
@@ -182,7 +110,7 @@ class Editor:
         if not self._history:
             return False
         step = self._history.pop()
-        self._apply(step.units, step.old)
+        self._sums.apply(step.units, step.old)
         self._changed()
         return True
 
@@ -204,12 +132,12 @@ class Editor:
     @property
     def assignment(self) -> pd.Series:
         """``unit_id -> school_id`` of the edited plan."""
-        return self.district.assignment_series(self._pos)
+        return self.district.assignment_series(self._sums.pos)
 
     @property
     def positions(self) -> np.ndarray:
         """School position of each unit in the edited plan (a copy)."""
-        return self._pos.copy()
+        return self._sums.pos.copy()
 
     # ------------------------------------------------------------------------------ figures
     @property
@@ -221,69 +149,18 @@ class Editor:
         ``max_utilization_after``, ``contiguous``, ``islands``, ``n_units``, ``n_schools`` and
         ``district_share``, with the meanings of CONTRACT.md.
         """
-        enr, low, total = self._enr, self._lowj, self._total
-        other = enr - low
-        if self._big_l == 0 or self._big_n == 0:
-            diss = 0.0
-        else:
-            diss = float(0.5 * np.abs(low / self._big_l - other / self._big_n).sum())
-        share_all = self._big_l / total if total else 0.0
-        has = enr > 0
-        gap = float(np.max(np.abs(low[has] / enr[has] - share_all))) if has.any() else 0.0
-        mean_km = float(self._kmj.sum() / total) if total else 0.0
-        moved_share = self._moved / total if total else 0.0
-        o = self.scenario.objective
-        if o.balance in ("dissimilarity", "none"):
-            objective = (diss if o.balance == "dissimilarity" else 0.0)
-            if o.distance_weight:
-                objective += o.distance_weight * mean_km
-            if o.moved_weight and total:
-                objective += o.moved_weight * moved_share
-        else:  # another balance measure (e.g. SES tiers): its own objective function
-            objective = _objective(self.district, self.scenario, self._pos)
-        return {
-            "objective": objective,
-            "dissimilarity_before": self._before["dissimilarity_before"],
-            "dissimilarity_after": diss,
-            "max_share_gap_before": self._before["max_share_gap_before"],
-            "max_share_gap_after": gap,
-            "students_moved": int(self._moved),
-            "moved_share": moved_share,
-            "mean_distance_km_before": self._before["mean_distance_km_before"],
-            "mean_distance_km_after": mean_km,
-            "max_utilization_after": float(np.max(enr / self._cap)),
-            "contiguous": not any(self._stray.values()),
-            "islands": int(self._islands.sum()),
-            "n_units": self.district.n_units,
-            "n_schools": self._m,
-            "district_share": share_all,
-        }
+        return self._sums.figures
 
     @property
     def schools(self) -> pd.DataFrame:
         """Per school: name, capacity, enrollment, utilization, low-income share, mean km (edited)."""
-        enr = self._enr.astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(enr > 0, self._lowj / np.where(enr > 0, enr, 1), np.nan)
-            km = np.where(enr > 0, self._kmj / np.where(enr > 0, enr, 1), np.nan)
-        d = self.district
-        return pd.DataFrame({
-            "school_id": d.school_ids,
-            "name": d.schools["name"].to_numpy(dtype=object),
-            "capacity": d.capacity,
-            "enrollment": self._enr.copy(),
-            "utilization": enr / self._cap,
-            "low_income": self._lowj.copy(),
-            "low_income_share": share,
-            "mean_distance_km": km,
-            "units_cut_off": [len(self._stray[j]) for j in range(self._m)],
-        })
+        return self._sums.schools
 
     @property
     def violations(self) -> list[str]:
         """The checker's sentences for the edited plan, one per broken rule (empty: all hold)."""
         if self._checked is None or self._checked[0] != self._version:
-            report = check_plan(self.district, self.scenario, self._pos)
+            report = check_plan(self.district, self.scenario, self._sums.pos)
             self._checked = (self._version, list(report.violations))
         return list(self._checked[1])
 
@@ -298,9 +175,9 @@ class Editor:
         """
         if self._optimized is not None and self._optimized[0] == self._version:
             return self._optimized[1]
-        plan = _evaluate(self.district, self.scenario, self._pos)
+        plan = _evaluate(self.district, self.scenario, self._sums.pos)
         if plan is None:
-            plan = Plan.from_assignment(self.district, self.scenario, self._pos, status="given")
+            plan = Plan.from_assignment(self.district, self.scenario, self._sums.pos, status="given")
             plan.summary["violations"] = self.violations
         report = check_plan(self.district, self.scenario, plan.positions, summary=plan.summary)
         mismatched = [v for v in report.violations if v not in set(self.violations)]
@@ -315,7 +192,7 @@ class Editor:
         locked = units["locked_school"].astype(object).to_numpy(copy=True)
         for uid in self.edited_units:
             i = self._unit_position(uid)
-            locked[i] = str(d.school_ids[self._pos[i]])
+            locked[i] = str(d.school_ids[self._sums.pos[i]])
         units["locked_school"] = pd.Series(locked, index=units.index, dtype=object)
         return dataclasses.replace(
             d, units=units, home_owner=_home_owners(d.home_unit, units, d.schools)
@@ -345,15 +222,14 @@ class Editor:
         from ..solve import optimize
 
         district = self.locked_district()
-        plan = optimize(district, self.scenario, time_limit=time_limit, start=self._pos.copy(),
+        plan = optimize(district, self.scenario, time_limit=time_limit, start=self._sums.pos.copy(),
                         **kwargs)
         new = np.asarray(plan.positions, dtype=np.int64)
-        changed = np.flatnonzero(new != self._pos)
-        step = Move("reoptimize", changed, self._pos[changed].copy(), new[changed])
-        self._apply(step.units, step.new)
+        changed = np.flatnonzero(new != self._sums.pos)
+        step = Move("reoptimize", changed, self._sums.pos[changed].copy(), new[changed])
+        self._sums.apply(step.units, step.new)
         self._history.append(step)
-        self._optimized = (self._version, plan)
-        self._changed()
+        self._changed(optimized=plan)
         return plan
 
     # ------------------------------------------------------------------------------ helpers
@@ -378,7 +254,10 @@ class Editor:
                                     column="school_id")
         return self.district.school_index[sid]
 
-    def _changed(self) -> None:
+    def _changed(self, optimized: Plan | None = None) -> None:
+        self._version += 1
+        if optimized is not None:
+            self._optimized = (self._version, optimized)
         if self._widget is not None:
             self._widget.refresh()
 

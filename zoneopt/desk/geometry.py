@@ -22,16 +22,10 @@ __all__ = ["encode_ring", "encode_geometry", "js_json", "leaflet_css", "leaflet_
 
 def encode_ring(coords: np.ndarray, scale: int) -> str:
     """One ring as an encoded polyline with ``scale`` steps per degree."""
+    from .addresses import zigzag_encode
+
     ints = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
-    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    out = []
-    for v in deltas.tolist():
-        v = ~(v << 1) if v < 0 else v << 1
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
+    return zigzag_encode(np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)))
 
 
 def encode_geometry(geom: Any, scale: int) -> list[list[str]]:

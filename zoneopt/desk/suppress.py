@@ -8,9 +8,10 @@ tells that 6 are not low-income as surely as the count would).
 map.html, report.html, report.pdf and public.html use these functions; the files for the district's
 own use (assignment.csv, schools.csv, summary.json) keep exact counts.
 
-Not done here: complementary (secondary) suppression. A column total shown next to exactly one
-suppressed cell lets a reader subtract; the report shows district totals, which are public figures
-anyway, and says so in its note.
+Complementary suppression: where a column has exactly one small count, the next smallest count of
+that column is withheld too (shown as "withheld"), so that a total cannot give the small one back.
+Only within one column of the per-school table; cross-table inferences (a year table against the
+school table, say) are not searched for.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 
 __all__ = [
     "HIDDEN",
+    "SECONDARY",
     "is_small",
     "count_text",
     "share_hidden",
@@ -34,6 +36,8 @@ __all__ = [
 
 #: What a hidden share reads as.
 HIDDEN = "hidden"
+#: What a count withheld by complementary suppression reads as (it is not below N).
+SECONDARY = "withheld"
 
 #: Columns of schools.csv that are counts of students.
 COUNT_COLUMNS = (
@@ -100,7 +104,7 @@ def share_hidden(part: Any, whole: Any, below: int) -> bool:
     return is_small(p, below) or is_small(w, below) or is_small(w - p, below)
 
 
-def mask_schools_table(table: pd.DataFrame, below: int) -> pd.DataFrame:
+def mask_schools_table(table: pd.DataFrame, below: int, *, complementary: bool = True) -> pd.DataFrame:
     """schools.csv made fit for the public: small counts as ``"<N"``, shares from them hidden.
 
     Parameters
@@ -109,35 +113,61 @@ def mask_schools_table(table: pd.DataFrame, below: int) -> pd.DataFrame:
         Per-school figures with the columns of schools.csv (any subset of them).
     below
         ``[report] suppress_below``; 0 returns an unchanged copy.
+    complementary
+        Where exactly one school's count in a column is small, also withhold the next smallest
+        count of that column (shown as :data:`SECONDARY`): the district total minus the others
+        would give the small one back (the report prints totals; students moved is the total of
+        the gained and lost columns).
 
     Returns
     -------
     pandas.DataFrame
-        A copy; suppressed cells hold the strings ``"<N"`` or :data:`HIDDEN` (object columns),
-        every other cell its exact value. Utilization and mean distance of a school whose
-        enrollment is suppressed are hidden too (both are derived from the enrollment).
+        A copy; suppressed cells hold the strings ``"<N"``, :data:`SECONDARY` or :data:`HIDDEN`
+        (object columns), every other cell its exact value. Utilization and mean distance of a
+        school whose enrollment is withheld are hidden too (both are derived from it); so is every
+        share ``X_share_*`` (low-income, SES tiers, report groups) whose count ``X_*``, the rest of
+        the school or the enrollment is withheld.
     """
     out = table.copy()
     if not below:
         return out
-    for col in (c for c in COUNT_COLUMNS if c in out.columns):
-        values = out[col].astype(object)
-        out[col] = [f"<{int(below)}" if is_small(v, below) else v for v in values]
+    # Counts: the contract's, and any X_before/X_after that a share X_share_* is computed from
+    # (SES tiers, report_<group> columns).
+    shares = [c for c in table.columns if str(c).endswith(("_share_before", "_share_after"))]
+    derived = [c.replace("_share_", "_") for c in shares]
+    counts = list(dict.fromkeys([c for c in (*COUNT_COLUMNS, *derived) if c in table.columns]))
+    withheld: dict[str, np.ndarray] = {}
+    for col in counts:
+        values = table[col].to_numpy(dtype=object)
+        small = np.array([is_small(v, below) for v in values], dtype=bool)
+        second = np.zeros(len(values), dtype=bool)
+        if complementary and small.sum() == 1 and len(values) > 2:
+            others = [(float(v), k) for k, v in enumerate(values)
+                      if not small[k] and _value(v) is not None]
+            if others:
+                second[min(others)[1]] = True
+        withheld[col] = small | second
+        out[col] = [f"<{int(below)}" if a else (SECONDARY if b else v)
+                    for a, b, v in zip(small, second, values, strict=True)]
+    none = np.zeros(len(table), dtype=bool)
     for when in ("before", "after"):
         enr = table.get(f"enrollment_{when}")
-        low = table.get(f"low_income_{when}")
         if enr is None:
             continue
+        enr_out = withheld.get(f"enrollment_{when}", none)
         for col in (f"utilization_{when}", f"mean_distance_km_{when}"):
             if col in out.columns:
-                out[col] = [HIDDEN if is_small(e, below) else v
-                            for e, v in zip(enr, out[col].astype(object), strict=True)]
-        col = f"low_income_share_{when}"
-        if col in out.columns:
-            lows = low if low is not None else pd.Series([None] * len(table), index=table.index)
+                out[col] = [HIDDEN if w else v
+                            for w, v in zip(enr_out, out[col].astype(object), strict=True)]
+        for col in (c for c in shares if c.endswith(f"_share_{when}")):
+            part_col = col.replace("_share_", "_")
+            parts = table[part_col] if part_col in table.columns else pd.Series(
+                [None] * len(table), index=table.index)
+            part_out = withheld.get(part_col, none)
             out[col] = [
-                HIDDEN if share_hidden(lo, e, below) else v
-                for lo, e, v in zip(lows, enr, out[col].astype(object), strict=True)
+                HIDDEN if (share_hidden(p, e, below) or we or wp) else v
+                for p, e, we, wp, v in zip(parts, enr, enr_out, part_out,
+                                           out[col].astype(object), strict=True)
             ]
     return out
 
@@ -170,5 +200,6 @@ def suppression_note(below: int) -> str:
         return ""
     return (
         f"To protect students' privacy, counts below {int(below)} are shown as \"<{int(below)}\", "
-        "and shares computed from them are hidden."
+        "and shares computed from them are hidden; where a column has a single such count, the "
+        "next smallest is withheld too, so that totals cannot reveal it."
     )

@@ -1,11 +1,15 @@
 """The editor's notebook widget: anywidget over Leaflet 1.9.4 (inlined, nothing fetched).
 
-Why anywidget rather than ipyleaflet: ipyleaflet needs the jupyter-leaflet front-end extension
-installed in the Jupyter server and loads its own Leaflet build; a unit's style change there is a
-trait sync of a whole GeoJSON layer. An anywidget module is plain JavaScript shipped inside the
-Python package (``assets/editor.js``), runs in JupyterLab, Notebook 7, VS Code and Colab with no
-extension, embeds the same vendored Leaflet as map.html, restyles only the units that changed, and
-can be tested in headless Chromium on its own (tests/desk/test_editor_browser.py).
+Why anywidget rather than ipyleaflet: in ipyleaflet each layer is a widget of its own, so a map
+where any of 2,000 units can change colour is either one GeoJSON layer re-sent whole after every
+move, or 2,000 polygon widgets (2,000 comms to open); the selection, the neighbouring-zone buttons
+and the side panel would be more widgets around it. An anywidget module is one plain JavaScript
+file shipped in the Python package (``assets/editor.js``): it keeps the unit layers in the page and
+restyles only the units a move changed, uses the same vendored Leaflet as map.html (nothing from a
+CDN), runs wherever anywidget does (JupyterLab, Notebook 7, VS Code, Colab; its front end comes with
+``pip install``), and its JavaScript is tested on its own in headless Chromium with a stand-in for
+the widget model (tests/desk/test_widget.py), which ipyleaflet's front end does not allow without a
+Jupyter server.
 """
 
 from __future__ import annotations

@@ -30,6 +30,15 @@ LAYER_UNIT_TIERS = "SES tier of each area"
 LAYER_SCHOOL_TIERS = "Tier mix of each school"
 
 
+def _public_table(plan: Any) -> pd.DataFrame:
+    """schools.csv with counts below ``[report] suppress_below`` withheld (and shares from them)."""
+    from ..desk import suppress
+
+    scenario = getattr(plan, "scenario", None)
+    below = scenario.report.suppress_below if scenario is not None else 0
+    return suppress.mask_schools_table(plan.schools_table.reset_index(drop=True), below)
+
+
 def tier_colors(k: int) -> list[str]:
     """``k`` colours from darkest (tier 1) to lightest (tier k)."""
     if k <= 1:
@@ -53,6 +62,8 @@ def _groups_in(table: pd.DataFrame) -> list[str]:
 
 
 def _pct(x: Any, digits: int = 1) -> str:
+    if isinstance(x, str):  # withheld by small-count suppression (zoneopt.desk.suppress)
+        return x
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -107,7 +118,7 @@ def tier_bars_svg(table: pd.DataFrame) -> str:
 
 def ses_section_html(plan: Any) -> markupsafe.Markup:
     """The report's section on SES tiers and monitored groups ('' when the units carry neither)."""
-    table = plan.schools_table.reset_index(drop=True)
+    table = _public_table(plan)
     tiers, groups = _tiers_in(table), _groups_in(table)
     if not tiers and not groups:
         return markupsafe.Markup("")
@@ -239,7 +250,7 @@ def add_ses_layers(m: folium.Map, plan: Any) -> folium.Map:
     folium.Map
         ``m`` itself.
     """
-    table = plan.schools_table.reset_index(drop=True)
+    table = _public_table(plan)
     tiers, groups = _tiers_in(table), _groups_in(table)
     if not tiers and not groups:
         return m

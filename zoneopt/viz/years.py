@@ -138,6 +138,13 @@ def years_section_html(plan: Any) -> markupsafe.Markup:
     y = plan.scenario.years
     limit = plan.scenario.constraints.max_utilization
     years = sorted(table["year"].unique().tolist())
+    from ..desk.suppress import HIDDEN, is_small
+
+    below = scenario.report.suppress_below  # a use derived from fewer students is hidden
+
+    def use(grp: pd.DataFrame, yr: int, col: str, count: str) -> str:
+        return HIDDEN if is_small(grp.loc[yr, count], below) else _pct(grp.loc[yr, col])
+
     rows = []
     for sid, grp in table.groupby("school_id", sort=False):
         grp = grp.set_index("year")
@@ -145,10 +152,10 @@ def years_section_html(plan: Any) -> markupsafe.Markup:
             "school_id": sid, "name": grp["name"].iloc[0],
             "cells": [{
                 "year": yr,
-                "text": _pct(grp.loc[yr, "utilization_proposed"]),
+                "text": use(grp, yr, "utilization_proposed", "enrollment_proposed"),
                 "max": (f"{_pct(grp.loc[yr, 'utilization_max'])} {grp.loc[yr, 'series_max']}"
                         if len(y.series) > 1 else ""),
-                "today": _pct(grp.loc[yr, "utilization_today"]),
+                "today": use(grp, yr, "utilization_today", "enrollment_today"),
                 "over": bool(grp.loc[yr, "utilization_max"] > 1.0 + 1e-9),
                 "seats": int(grp.loc[yr, "capacity"]),
             } for yr in years],

@@ -27,7 +27,7 @@ function render({ model, el: root }) {
     // ---- side panel
     const figs = el("table", "zoneopt-editor-figures");
     const selBox = el("div", "zoneopt-editor-selected");
-    const selText = el("p", "zoneopt-editor-selected-text", "Click a unit to move it.");
+    const selText = el("p", "zoneopt-editor-selected-text", "Click a unit to move it (click it again to let go).");
     const picker = el("select", "zoneopt-editor-picker");
     const moveBtn = el("button", "zoneopt-editor-move", "Move");
     const nearBtns = el("div", "zoneopt-editor-neighbours");
@@ -88,6 +88,13 @@ function render({ model, el: root }) {
     function restyle(i) { if (layers[i]) layers[i].setStyle(style(i)); }
 
     function onUnitClick(i) {
+        // With a unit selected, a click into a neighbouring zone moves it there.
+        if (selected >= 0 && i !== selected && assignment[i] !== assignment[selected]
+            && neighbours[selected].indexOf(i) >= 0) {
+            send({ type: "move", unit: selected, school: assignment[i] });
+            return;
+        }
+        if (i === selected) { selected = -1; restyle(i); showSelected(); return; }
         const old = selected;
         selected = i;
         if (old >= 0) restyle(old);
@@ -98,9 +105,10 @@ function render({ model, el: root }) {
     function showSelected() {
         picker.replaceChildren();
         nearBtns.replaceChildren();
-        if (selected < 0) { selText.textContent = "Click a unit to move it."; return; }
+        if (selected < 0) { selText.textContent = "Click a unit to move it (click it again to let go)."; return; }
         const i = selected, j = assignment[i];
-        selText.textContent = "Unit " + unitIds[i] + ": " + (j < 0 ? "none" : schools[j].name);
+        selText.textContent = "Unit " + unitIds[i] + ": " + (j < 0 ? "none" : schools[j].name)
+            + ". Click a neighbouring zone to move it there, or pick a school:";
         const near = [];
         neighbours[i].forEach((v) => {
             const k = assignment[v];
@@ -167,7 +175,7 @@ function render({ model, el: root }) {
             const tr = body.insertRow();
             if (r.utilization > 1) tr.className = "zoneopt-editor-over";
             [r.name, String(r.enrollment), String(r.capacity), fmtPct(r.utilization, 0),
-             fmtPct(r.low_income_share, 1), fmtKm(r.mean_distance_km)].forEach((t) => { tr.insertCell().textContent = t; });
+             fmtPct(r.low_income_share, 1), Number.isFinite(r.mean_distance_km) ? r.mean_distance_km.toFixed(2) : "–"].forEach((t) => { tr.insertCell().textContent = t; });
         });
     }
     function onAssignment() {

@@ -75,6 +75,11 @@
         { style: { color: "#111111", weight: 2.5, fill: false }, interactive: false });
     var todayLines = L.geoJSON(zoneoptDecode(D.today_zones, D.scale),
         { style: { color: "#111111", weight: 2, dashArray: "6 5", fill: false }, interactive: false });
+    function zoneLayer(j) {
+        var found = null;
+        proposedLines.eachLayer(function (layer) { if (layer.feature.properties.n === j) found = layer; });
+        return found;
+    }
     var proposedGroup = L.layerGroup([proposed, proposedLines]).addTo(map);
     var todayGroup = L.layerGroup([today, todayLines]);
     var markers = L.layerGroup().addTo(map);
@@ -193,7 +198,10 @@
         current = [];
         active = -1;
         say(a.unit, a.lon, a.lat, a.text);
-        map.setView([a.lat, a.lon], Math.max(map.getZoom(), 15));
+        // Show the proposed zone around the pin (there is no basemap to give context closer in).
+        var zone = a.unit >= 0 ? zoneLayer(units.features[a.unit].properties.n) : null;
+        if (zone) map.fitBounds(zone.getBounds().extend([a.lat, a.lon]), { maxZoom: 15, padding: [20, 20] });
+        else map.setView([a.lat, a.lon], Math.max(map.getZoom(), 13));
     }
     function showSuggestions() {
         current = matches(input.value);
