@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import metrics
+from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..district import District
 from ..errors import InfeasibleError, NoSolutionError
@@ -203,10 +204,12 @@ def optimize(
                                              time_limit=max(5.0, 0.2 * budget))
             plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
             raise InfeasibleError(findings, plan=plan)
+        from .repair import binding_rules
+
         msg = (
             f"no plan satisfying the scenario was found within {budget:g} s"
             + (" (interrupted)" if state.interrupted else "")
-            + "; allow more time (--time-limit) or relax the constraints"
+            + "; what binds: " + "; ".join(binding_rules(district, scenario, eligible))
         )
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
         raise NoSolutionError(msg, plan=plan)
@@ -220,6 +223,7 @@ def optimize(
     )
     if solver_note:
         plan.summary["solver_note"] = solver_note
+    plan.summary["bounds"] = bounds_by_source(state.trace)
     report = check_plan(district, scenario, state.assign, summary=plan.summary)
     if not report.ok:  # a bug, never a user error: refuse to hand out an unchecked plan
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
@@ -245,6 +249,8 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
     if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
         state.offer(sq, "status quo")
     elif state.assign is None:
+        _repair_start(district, scenario, eligible, state, solver_name, search_deadline)
+    if state.assign is None:
         model = build_model(district, scenario, eligible,
                             contiguity="closer" if contiguity else "none", objective="none")
         res = solve(model, solver_name, time_limit=max(0.05, search_deadline - time.perf_counter()),
@@ -256,6 +262,7 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
         elif res.status == "infeasible" and not contiguity:
             return True
     tick("start")
+    _quick_bounds(district, scenario, eligible, state, deadline)
     if state.interrupted:
         return False
     # 2. Search, and 3. proof on the exact problem (cut-based contiguity: every bound it reports holds
@@ -307,6 +314,24 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
     if state.interrupted:
         return False
     return _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick)
+
+
+def _repair_start(district, scenario, eligible, state, solver_name, deadline) -> None:
+    """Today's zones break the scenario: repair them (zoneopt.solve.repair) before any big MIP."""
+    from .repair import repair_status_quo
+
+    repaired = repair_status_quo(district, scenario, eligible, deadline=deadline, solver=solver_name)
+    if repaired is not None and check_plan(district, scenario, repaired).ok:
+        state.offer(repaired, "repair")
+
+
+def _quick_bounds(district, scenario, eligible, state, deadline) -> None:
+    """Bounds that need no search (zoneopt.bounds): the root LP without contiguity rows."""
+    from ..bounds.lp import root_lp_bound
+
+    res = root_lp_bound(district, scenario, eligible, deadline=deadline)
+    if res.useful:
+        state.raise_bound(res.value, f"bound ({res.source})")
 
 
 #: Problems smaller than this many eligible pairs are proven faster inline than a worker starts.
