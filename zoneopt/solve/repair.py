@@ -18,7 +18,8 @@ module gets one in a fraction of a second in most cases, in three deterministic 
 
 4. **Local MIPs** (only when 3 gets stuck): for each school still over capacity, the zones around it
    are re-solved together by a small feasibility MIP (closer-neighbour contiguity, the rest of the
-   district fixed), growing the group until it holds enough seats.
+   district fixed), growing the group until it holds enough spare seats.
+5. **Restore**: every unit that can go back to today's school without breaking a rule does.
 
 The result goes through :func:`zoneopt.check.check_plan` before it is used; when some rule is still
 broken (e.g. a low-income band, which the chains do not target), the caller falls back to the
@@ -81,6 +82,8 @@ def repair_status_quo(
     r.eject(deadline)
     if r.violation() > 0 and scenario.constraints.contiguity:
         r.local_mips(deadline, solver)
+    if r.violation() == 0 and (r.assign >= 0).all():
+        r.restore()
     return r.assign.copy() if r.violation() == 0 and (r.assign >= 0).all() else None
 
 
@@ -405,6 +408,31 @@ class _Repair:
         if not keep:
             return True
         return len(self._connected_part(j, keep)) == len(keep)
+
+    def restore(self, passes: int = 5) -> None:
+        """Move units back to today's school where that keeps every rule the repair targets.
+
+        The local MIPs care only about feasibility and may move more units than needed; this pass
+        takes back every move it can (room at today's school, the unit touching its zone, the zone it
+        leaves staying connected).
+        """
+        sq = self.d.status_quo
+        self.members = [set(np.flatnonzero(self.assign == j).tolist())
+                        for j in range(self.d.n_schools)]
+        enr = self._enrolment()
+        for _ in range(passes):
+            changed = False
+            for u in np.flatnonzero((self.assign != sq) & ~self.fixed & (sq >= 0)).tolist():
+                src, t = int(self.assign[u]), int(sq[u])
+                if not self.el[u, t] or enr[t] + self.s[u] > self.hi[t] or (
+                        enr[src] - self.s[u] < self.lo[src]):
+                    continue
+                if t not in self._targets(u, src) or not self._can_leave(src, u):
+                    continue
+                self._move(u, src, t, enr)
+                changed = True
+            if not changed:
+                return
 
     # ------------------------------------------------------------------ step 4
     def local_mips(self, deadline: float | None, solver: str) -> None:
