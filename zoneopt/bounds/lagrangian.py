@@ -113,6 +113,9 @@ def lagrangian_bound(
         moved_hat = 0.0
         safety = SAFETY * (1.0 + float(np.abs(lam).sum()))
         for p in schools:
+            if deadline is not None and time.perf_counter() >= deadline:
+                value = -math.inf  # an iteration cut short proves nothing; the best so far stands
+                break
             moved_w = s * (p.j != sq) if use_moved_row else moved_w
             lb, chosen = p.solve(lam, mu * moved_w if use_moved_row else None)
             solves += p.last_solves
@@ -122,6 +125,8 @@ def lagrangian_bound(
                 if use_moved_row:
                     moved_hat += float(moved_w[chosen].sum())
         value -= safety * m
+        if value == -math.inf and deadline is not None and time.perf_counter() >= deadline:
+            break
         if not math.isfinite(value):
             if value == math.inf:  # a school has no allowed zone at all: the scenario is infeasible
                 return BoundResult(math.inf, "lagrangian", {"iterations": iterations,

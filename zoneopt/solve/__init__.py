@@ -209,7 +209,8 @@ def optimize(
         msg = (
             f"no plan satisfying the scenario was found within {budget:g} s"
             + (" (interrupted)" if state.interrupted else "")
-            + "; what binds: " + "; ".join(binding_rules(district, scenario, eligible))
+            + "; allow more time (--time-limit) or relax the constraints. What binds: "
+            + "; ".join(binding_rules(district, scenario, eligible))
         )
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
         raise NoSolutionError(msg, plan=plan)

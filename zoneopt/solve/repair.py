@@ -129,12 +129,35 @@ def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) 
             f"schools), e.g. " + "; ".join(examples)
             + "; their students must push others out of those schools, along chains of zones"
         )
-    groups = _short_groups(district, eligible, enr, hi)
-    out.extend(groups)
+    out.extend(_short_groups(district, eligible, enr, hi))
+    out.extend(_band_findings(district, scenario, sq))
     if not out:
-        out.append("today's zones break no capacity rule; the binding rules are contiguity, the "
-                   "distance limits or the low-income band")
+        out.append("today's zones break no capacity or band rule; what binds is contiguity with the "
+                   "distance limits, locks and moved budget")
     return out
+
+
+def _band_findings(district: District, scenario: Scenario, sq: np.ndarray) -> list[str]:
+    """Schools whose low-income share today lies outside the band, by how much."""
+    b = scenario.constraints.low_income_band
+    if not math.isfinite(b):
+        return []
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    p = low.sum() / s.sum() if s.sum() else 0.0
+    m = district.n_schools
+    enr = np.bincount(sq, weights=s, minlength=m)
+    lj = np.bincount(sq, weights=low, minlength=m)
+    share = np.divide(lj, enr, out=np.full(m, p), where=enr > 0)
+    off = np.abs(share - p) - b
+    bad = np.flatnonzero(off > 1e-9)
+    if not len(bad):
+        return []
+    worst = bad[np.argsort(-off[bad], kind="stable")][:5]
+    parts = [f"{district.school_ids[j]} {share[j]:.1%}" for j in worst]
+    return [f"under today's zones {len(bad)} school(s) lie outside the low-income band "
+            f"{p:.1%} +/- {b:.1%}: " + "; ".join(parts)
+            + "; a band this narrow leaves few zones that qualify"]
 
 
 def _short_groups(district, eligible, enr, hi) -> list[str]:
