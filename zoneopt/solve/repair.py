@@ -46,7 +46,10 @@ MOVES_PER_UNIT = 4
 LOCAL_MIP_NODES = 100
 #: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
 #: less, closer-neighbour zones within the group are often impossible and HiGHS takes long to say so.
-GROUP_SLACK = 0.02
+GROUP_SLACK = 0.05
+#: Safety stop of one local MIP in seconds (its work is capped in nodes; a group so tight that HiGHS
+#: spends this long at the root is better widened).
+LOCAL_MIP_SAFETY_S = 10.0
 #: Largest group of zones a local MIP re-solves (it doubles from 2 up to this).
 LOCAL_MIP_MAX_ZONES = 32
 
@@ -484,7 +487,8 @@ class _Repair:
                                                        base=self.assign),
                                     objective="none")
                 left = math.inf if deadline is None else deadline - time.perf_counter()
-                res = solve(model, solver, time_limit=max(0.05, min(left, 30.0)), mip_gap=0.5,
+                res = solve(model, solver, time_limit=max(0.05, min(left, LOCAL_MIP_SAFETY_S)),
+                            mip_gap=0.5,
                             node_limit=LOCAL_MIP_NODES, seed=sc.solver.seed,
                             threads=sc.solver.threads)
                 if res.values is not None:
