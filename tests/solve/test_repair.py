@@ -1,8 +1,13 @@
 """The status-quo repair: overfull districts get a verified plan fast, close to today's zones."""
 
+import math
+
 import numpy as np
 import pytest
 from districts import grid_frames
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import districts
 
 from zoneopt import District, Scenario, optimize
 from zoneopt.check import check_plan
@@ -81,3 +86,19 @@ def test_optimize_starts_from_the_repair_and_its_plan_passes_the_checker(monkeyp
     assert plan.check().ok
     assert "root_lp" in plan.summary["bounds"]
     assert plan.summary["bound"] <= plan.summary["objective"]
+
+
+@settings(max_examples=25)
+@given(districts(min_units=6, max_units=40, max_schools=4), st.sampled_from([0.8, 1.0]),
+       st.sampled_from([math.inf, 2.0]), st.sampled_from([0.0, 0.3]), st.booleans())
+def test_a_repaired_plan_keeps_every_rule_the_repair_promises(district, max_util, extra, min_util,
+                                                              contiguity):
+    scenario = Scenario.from_dict({"constraints": {
+        "max_utilization": max_util, "max_extra_distance_km": extra, "min_utilization": min_util,
+        "contiguity": contiguity}})
+    eligible = eligible_pairs(district, scenario)
+    assign = repair_status_quo(district, scenario, eligible)
+    if assign is None:
+        return  # nothing promised: the feasibility MIP takes over
+    # No band or moved budget in these scenarios: the repaired plan must pass the whole check.
+    check_plan(district, scenario, assign).raise_if_failed()

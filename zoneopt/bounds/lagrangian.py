@@ -90,6 +90,9 @@ def lagrangian_bound(
         ``detail``: iterations, pricing solves, seconds, and ``best_multipliers``.
     """
     t0 = time.perf_counter()
+    skipped = _not_modelled(scenario)
+    if skipped:
+        return BoundResult(-math.inf, "lagrangian", {"skipped": skipped})
     n, m = district.n_units, district.n_schools
     s = district.students.astype(float)
     total_students = s.sum()
@@ -155,6 +158,19 @@ def lagrangian_bound(
     detail = {"iterations": iterations, "pricing_solves": solves,
               "seconds": time.perf_counter() - t0, "best_multipliers": best_lam}
     return BoundResult(best if best > -math.inf else -math.inf, "lagrangian", detail)
+
+
+def _not_modelled(scenario: Scenario) -> str:
+    """Why the pricing problems would not price this scenario's objective exactly ('' if they do).
+
+    Leaving out rows keeps the bound valid, and so does leaving out a non-negative objective term
+    (tier balance); but a *different* balance term (the mean over plan years) would not be a bound.
+    """
+    years = getattr(scenario, "years", None)
+    if scenario.objective.balance == "dissimilarity" and years is not None and getattr(
+            years, "plan", ()):
+        return "the balance objective is taken over the plan years, which the pricing omits"
+    return ""
 
 
 class _Pricing:
