@@ -619,7 +619,7 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
             else:
                 zd = _fmt(z.get("d_full"))
             lines.append(
-                f"| {rec['district']} | {best or 'none found a plan'} | {_fmt(bd)} | {zd} | "
+                f"| {rec['district']} | {best or _no_baseline(rec)} | {_fmt(bd)} | {zd} | "
                 f"{_fmt(rec.get('d_ratio'), 2)} | {_fmt(rec.get('t_base_reach'), 1)} | "
                 f"{_fmt(rec.get('t_zoneopt_reach'), 1)} | {_fmt(rec.get('speedup'), 1)} |"
             )
@@ -633,6 +633,11 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         "",
     ]
     return "\n".join(lines)
+
+
+def _no_baseline(rec: dict) -> str:
+    ran = any(m in BASELINES for m in rec["methods"])
+    return "none found a plan" if ran else "not run (--methods)"
 
 
 def _proof_tables(records: list[dict], budget: float) -> list[str]:
