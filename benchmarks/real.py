@@ -8,14 +8,14 @@ school per unit, capacities following each cluster's students times a fixed pseu
 
 - ``georgia``: the 159 counties of Georgia (1990), with their real population ``TotPop90`` and
   poverty rate ``PctPov``. Students: 9% of the population (a K-5 share); low-income students: that
-  times the poverty rate. 12 schools. The shapefile has no ``.prj``: its coordinates are UTM zone 16N
+  times the poverty rate. 10 schools. The shapefile has no ``.prj``: its coordinates are UTM zone 16N
   metres (NAD83, EPSG:26916), as its ``X``/``Y`` columns and ``Latitude``/``Longitud`` agree.
 - ``albuquerque``: the 195 census tracts (2000) of the Albuquerque CBSA (code 10740), lon/lat NAD83
   (EPSG:4269, no ``.prj`` either). One tract is an island: it shares no boundary with the others.
   The file holds geography only, so students are *modelled*: census tracts are drawn for about
   4,000 residents each, so every tract gets 300 to 700 elementary students (a fixed pseudo-random
   draw, seed 10740) and a low-income share rising from the tracts' north-east to south-west (10% to
-  60%, plus noise). 16 schools, all on the main landmass. Real geometry with an island, modelled people: a test of the solver
+  60%, plus noise). 12 schools, all on the main landmass. Real geometry with an island, modelled people: a test of the solver
   on real shapes, not a statement about Albuquerque.
 """
 
@@ -30,8 +30,10 @@ DATA = Path(__file__).resolve().parent / "data"
 
 #: name -> (label, schools, max_extra_distance_km)
 REAL_DISTRICTS = {
-    "georgia": ("Georgia counties 1990 (real population)", 12, 40.0),
-    "albuquerque": ("Albuquerque tracts 2000 (island; modelled students)", 16, 5.0),
+    # Counties and rural tracts are large: tighter limits leave some units only a full school, or
+    # no connected way to an allowed one (the diagnosis proves those scenarios infeasible).
+    "georgia": ("Georgia counties 1990 (real population)", 10, 80.0),
+    "albuquerque": ("Albuquerque tracts 2000 (island; modelled students)", 12, 20.0),
 }
 
 

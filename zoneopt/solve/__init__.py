@@ -263,7 +263,8 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
         elif res.status == "infeasible" and not contiguity:
             return True
     tick("start")
-    _quick_bounds(district, scenario, eligible, state, deadline)
+    if _lp_inline(eligible):
+        _quick_bounds(district, scenario, eligible, state, deadline)
     if state.interrupted:
         return False
     # 2. Search, and 3. proof on the exact problem (cut-based contiguity: every bound it reports holds
@@ -314,6 +315,8 @@ def _run(district, scenario, eligible, state, solver_name, deadline, log_solver,
         return False
     if state.interrupted:
         return False
+    if not _lp_inline(eligible):
+        _quick_bounds(district, scenario, eligible, state, deadline)
     return _exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, tick)
 
 
@@ -324,6 +327,15 @@ def _repair_start(district, scenario, eligible, state, solver_name, deadline) ->
     repaired = repair_status_quo(district, scenario, eligible, deadline=deadline, solver=solver_name)
     if repaired is not None and check_plan(district, scenario, repaired).ok:
         state.offer(repaired, "repair")
+
+
+#: Above this many eligible pairs the root LP takes seconds (about 65,000 pairs at 5,000 units): it
+#: then runs in the proof worker, or after the search, instead of delaying the first search steps.
+INLINE_LP_MAX_PAIRS = 30_000
+
+
+def _lp_inline(eligible) -> bool:
+    return int(eligible.sum()) <= INLINE_LP_MAX_PAIRS
 
 
 def _quick_bounds(district, scenario, eligible, state, deadline) -> None:
@@ -407,6 +419,8 @@ class _Prover:
         result = self.result or {}
         if result.get("assign") is not None:
             state.offer(np.asarray(result["assign"], dtype=np.int64), "exact MIP (worker)")
+        for source, value in sorted((result.get("bounds") or {}).items()):
+            state.raise_bound(float(value), f"bound ({source})")
         if result.get("bound") is not None:
             state.raise_bound(float(result["bound"]), "bound (worker)")
         if result.get("error"):
@@ -429,10 +443,13 @@ def _prover_main(conn) -> None:
         state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
         state.offer(np.asarray(assign, dtype=np.int64), "start")
         start_value = state.value
+        if not _lp_inline(eligible):
+            _quick_bounds(district, scenario, eligible, state, t0 + seconds)
         _exact_phase(district, scenario, eligible, state, solver_name, t0 + seconds, False,
                      lambda label: None)
         improved = state.value < start_value - 1e-12
-        conn.send({"assign": state.assign if improved else None, "bound": state.bound})
+        conn.send({"assign": state.assign if improved else None, "bound": state.bound,
+                   "bounds": bounds_by_source(state.trace)})
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which keeps its own plan
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
     finally:
