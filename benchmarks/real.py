@@ -33,7 +33,7 @@ REAL_DISTRICTS = {
     # Counties and rural tracts are large: tighter limits leave some units only a full school, or
     # no connected way to an allowed one (the diagnosis proves those scenarios infeasible).
     "georgia": ("Georgia counties 1990 (real population)", 10, 80.0),
-    "albuquerque": ("Albuquerque tracts 2000 (island; modelled students)", 12, 20.0),
+    "albuquerque": ("Albuquerque tracts 2000 (island; modelled students)", 12, 40.0),
 }
 
 

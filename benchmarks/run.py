@@ -543,7 +543,9 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         "(other work on the machine slows every method alike, but not exactly alike)",
         "",
         f"Scenario for every method: `max_extra_distance_km` = {SYNTHETIC_EXTRA_KM:g} "
-        f"(synthetic cities; {demo_extra_km():g} for the Sacramento demo, as its shipped scenario), "
+        f"(synthetic cities; {demo_extra_km():g} for the Sacramento demo, as its shipped scenario; "
+        "the real districts of `benchmarks/real.py` their own: "
+        + ", ".join(f"{v[2]:g} km for {k}" for k, v in _real_districts().items()) + "), "
         "`max_utilization` = 1.0, "
         f"contiguity on, objective = dissimilarity, mip gap 1%. Synthetic cities: "
         f"`synthetic_district(n, m, seed={SEED})`.",
@@ -633,6 +635,12 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         "",
     ]
     return "\n".join(lines)
+
+
+def _real_districts() -> dict:
+    from benchmarks.real import REAL_DISTRICTS
+
+    return REAL_DISTRICTS
 
 
 def _no_baseline(rec: dict) -> str:

@@ -377,6 +377,7 @@ class _Prover:
 
     def __init__(self, proc, conn) -> None:
         self.proc, self.conn, self.result = proc, conn, None
+        self.early_bounds: dict[str, float] = {}  # sent as soon as proven (zoneopt.bounds)
 
     @classmethod
     def start(cls, district, scenario, eligible, assign, solver_name, deadline) -> _Prover:
@@ -400,6 +401,15 @@ class _Prover:
         return cls(proc, parent)
 
     def done(self) -> bool:
+        while self.result is None and self.conn.poll():
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            if not msg.get("early"):
+                self.result = msg
+            else:
+                self.early_bounds.update(msg.get("bounds") or {})
         if self.result is None and (self.conn.poll() or not self.proc.is_alive()):
             try:
                 self.result = self.conn.recv() if self.conn.poll() else {"error": "worker exited"}
@@ -419,7 +429,7 @@ class _Prover:
         result = self.result or {}
         if result.get("assign") is not None:
             state.offer(np.asarray(result["assign"], dtype=np.int64), "exact MIP (worker)")
-        for source, value in sorted((result.get("bounds") or {}).items()):
+        for source, value in sorted({**self.early_bounds, **(result.get("bounds") or {})}.items()):
             state.raise_bound(float(value), f"bound ({source})")
         if result.get("bound") is not None:
             state.raise_bound(float(result["bound"]), "bound (worker)")
@@ -445,6 +455,7 @@ def _prover_main(conn) -> None:
         start_value = state.value
         if not _lp_inline(eligible):
             _quick_bounds(district, scenario, eligible, state, t0 + seconds)
+            conn.send({"early": True, "bounds": bounds_by_source(state.trace)})
         _exact_phase(district, scenario, eligible, state, solver_name, t0 + seconds, False,
                      lambda label: None)
         improved = state.value < start_value - 1e-12
