@@ -437,6 +437,19 @@ class _Prover:
             log.warning("the proof worker failed (%s); the bound is the trivial 0", result["error"])
 
 
+def _send_bounds_early(state: SearchState, conn) -> None:
+    """Send every bound the worker proves at once, so a worker stopped at the deadline keeps them."""
+    raise_bound = state.raise_bound
+
+    def raise_and_send(bound: float, label: str) -> None:
+        before = state.bound
+        raise_bound(bound, label)
+        if state.bound > before:
+            conn.send({"early": True, "bounds": bounds_by_source(state.trace)})
+
+    state.raise_bound = raise_and_send
+
+
 def _prover_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
@@ -453,9 +466,9 @@ def _prover_main(conn) -> None:
         state = SearchState(t0=t0, objective_fn=objective_fn, district=district)
         state.offer(np.asarray(assign, dtype=np.int64), "start")
         start_value = state.value
+        _send_bounds_early(state, conn)
         if not _lp_inline(eligible):
             _quick_bounds(district, scenario, eligible, state, t0 + seconds)
-            conn.send({"early": True, "bounds": bounds_by_source(state.trace)})
         _exact_phase(district, scenario, eligible, state, solver_name, t0 + seconds, False,
                      lambda label: None)
         improved = state.value < start_value - 1e-12
