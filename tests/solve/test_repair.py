@@ -102,3 +102,10 @@ def test_a_repaired_plan_keeps_every_rule_the_repair_promises(district, max_util
         return  # nothing promised: the feasibility MIP takes over
     # No band or moved budget in these scenarios: the repaired plan must pass the whole check.
     check_plan(district, scenario, assign).raise_if_failed()
+
+
+def test_binding_rules_name_schools_outside_a_narrow_band(grid_district):
+    scenario = Scenario.from_dict({"constraints": {"low_income_band": 0.01}})
+    rules = " ".join(binding_rules(grid_district, scenario, eligible_pairs(grid_district, scenario)))
+    assert "outside the low-income band" in rules
+    assert any(str(sid) in rules for sid in grid_district.school_ids)

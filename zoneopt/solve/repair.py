@@ -149,8 +149,9 @@ def _band_findings(district: District, scenario: Scenario, sq: np.ndarray) -> li
     low = district.low_income.astype(float)
     p = low.sum() / s.sum() if s.sum() else 0.0
     m = district.n_schools
-    enr = np.bincount(sq, weights=s, minlength=m)
-    lj = np.bincount(sq, weights=low, minlength=m)
+    ok = sq >= 0
+    enr = np.bincount(sq[ok], weights=s[ok], minlength=m)
+    lj = np.bincount(sq[ok], weights=low[ok], minlength=m)
     share = np.divide(lj, enr, out=np.full(m, p), where=enr > 0)
     off = np.abs(share - p) - b
     bad = np.flatnonzero(off > 1e-9)
