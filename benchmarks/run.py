@@ -33,7 +33,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = "200x10,800x40,2000x100,5000x250"
-METHODS = ("zoneopt", "cbc", "highs", "cpsat")
+DEFAULT_REAL = "georgia,albuquerque"
+#: Work of each bound source when measured alone (method "bounds"): subgradient iterations of the
+#: Lagrangian, rounds of the cut loop; the budget is their safety stop.
+LAGRANGIAN_ITERATIONS = 10
+CUT_ROUNDS = 10
+METHODS = ("zoneopt", "cbc", "highs", "cpsat", "bounds")
 BASELINES = ("cbc", "highs", "cpsat")
 EARLY_S = 10.0  # the "D at 10 s" checkpoint of issue 6
 SYNTHETIC_EXTRA_KM = 3.0
@@ -64,6 +69,10 @@ def load_frames(spec: tuple) -> tuple[Any, Any]:
         from zoneopt.synthetic import synthetic_district
 
         return synthetic_district(spec[1], spec[2], seed=spec[3])
+    if spec[0] == "real":
+        from benchmarks.real import real_frames
+
+        return real_frames(spec[1])
     from zoneopt import demo
 
     # The raw input frames when the demo offers them, so every method starts from the same input;
@@ -98,7 +107,20 @@ def demo_extra_km() -> float:
 
 
 def spec_label(spec: tuple) -> str:
+    if spec[0] == "real":
+        from benchmarks.real import REAL_DISTRICTS
+
+        return REAL_DISTRICTS[spec[1]][0]
     return f"synthetic {spec[1]}x{spec[2]}" if spec[0] == "synthetic" else "Sacramento demo"
+
+
+def spec_extra_km(spec: tuple) -> float:
+    """The district's max_extra_distance_km (real districts: their own, see benchmarks/real.py)."""
+    if spec[0] == "real":
+        from benchmarks.real import REAL_DISTRICTS
+
+        return REAL_DISTRICTS[spec[1]][2]
+    return SYNTHETIC_EXTRA_KM if spec[0] == "synthetic" else demo_extra_km()
 
 
 def scenario_dict(extra_km: float, budget: float) -> dict[str, Any]:
@@ -140,6 +162,8 @@ def _run_method(spec: tuple, method: str, limit: float, extra_km: float) -> dict
     units, schools = load_frames(spec)
     if method == "zoneopt":
         return _run_zoneopt(units, schools, limit, extra_km)
+    if method == "bounds":
+        return _run_bounds(units, schools, limit, extra_km)
     from benchmarks import baselines
 
     if method == "cpsat":
@@ -196,6 +220,7 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
         if e.get("dissimilarity") is not None
     ]
     model_build = _num(summary.get("build_seconds") or summary.get("model_build_seconds"))
+    first_source = next((e.get("source") for e in trace if e.get("objective") is not None), None)
     return {
         "assignment": {str(k): str(v) for k, v in plan.assignment.items()},
         "status": summary.get("status"),
@@ -207,7 +232,41 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
         "first_plan_s": prep + incumbents[0][0] if incumbents else None,
         "incumbents": incumbents,
         "peak_mb": _peak_rss_mb(),
+        "bounds": {k: _num(v) for k, v in (summary.get("bounds") or {}).items()},
+        "first_source": first_source,
+        "gap": _num(summary.get("gap")),
     }
+
+
+def _run_bounds(units, schools, limit: float, extra_km: float) -> dict[str, Any]:
+    """Each bound source of zoneopt.bounds alone, with fixed work, on the district (no plan)."""
+    try:
+        from zoneopt.bounds.cuts import cut_loop_bound
+        from zoneopt.bounds.lagrangian import lagrangian_bound
+        from zoneopt.bounds.lp import root_lp_bound
+    except ImportError:
+        return {"unavailable": "zoneopt.bounds does not exist yet", "peak_mb": _peak_rss_mb()}
+    from zoneopt.model import eligible_pairs
+
+    district_cls, scenario_cls = package_api()
+    district = district_cls.from_frames(units, schools)
+    scenario = scenario_cls.from_dict(scenario_dict(extra_km, limit))
+    eligible = eligible_pairs(district, scenario)
+    out: dict[str, Any] = {}
+    t = time.perf_counter()
+    lp = root_lp_bound(district, scenario, eligible, deadline=t + limit)
+    out["root_lp"] = {"bound": _num(lp.value), "seconds": time.perf_counter() - t}
+    t = time.perf_counter()
+    lag = lagrangian_bound(district, scenario, eligible, LAGRANGIAN_ITERATIONS,
+                           duals=lp.detail.get("duals"), moved_dual=lp.detail.get("moved_dual", 0.0),
+                           deadline=t + limit / 2)
+    out["lagrangian"] = {"bound": _num(lag.value), "seconds": time.perf_counter() - t,
+                         "iterations": lag.detail.get("iterations")}
+    t = time.perf_counter()
+    cuts = cut_loop_bound(district, scenario, eligible, CUT_ROUNDS, deadline=t + limit / 2)
+    out["cut_loop"] = {"bound": _num(cuts.value), "seconds": time.perf_counter() - t,
+                       "rounds": cuts.detail.get("rounds")}
+    return {"assignment": None, "status": "bounds", "sources": out, "peak_mb": _peak_rss_mb()}
 
 
 def _num(v: Any) -> float | None:
@@ -327,6 +386,7 @@ def run_district(spec: tuple, methods: list[str], budget: float, extra_km: float
     }
     limits = {m: ([EARLY_S, budget] if (m in BASELINES and budget > EARLY_S) else [budget])
               for m in methods}
+    # A bound alone needs a plan for nothing: it gets the budget as its safety stop, once.
     for method in methods:
         entry: dict[str, Any] = {"runs": {}}
         for limit in limits[method]:
@@ -349,6 +409,9 @@ def _brief(r: dict) -> str:
         return "unavailable: " + r["unavailable"]
     if "error" in r:
         return "error: " + r["error"]
+    if r.get("sources"):
+        return "bounds: " + ", ".join(f"{k}={_fmt(v.get('bound'))} ({_fmt(v.get('seconds'), 1)}s)"
+                                      for k, v in r["sources"].items())
     return (f"status={r.get('status')} D={_fmt(r.get('checked_d'))} verified={r.get('verified')} "
             f"bound={_fmt(r.get('bound'))} build={_fmt(r.get('build_s'), 1)}s "
             f"peak={_fmt(r.get('peak_mb'), 0)}MB wall={_fmt(r.get('wall_s'), 1)}s")
@@ -368,6 +431,10 @@ def _summarise(entry: dict, method: str, budget: float) -> None:
     entry["status"] = full.get("status")
     entry["violation"] = next((r["violation"] for r in runs.values() if r.get("violation")), "")
     entry["note"] = full.get("note")
+    entry["bounds"] = full.get("bounds")
+    entry["first_source"] = full.get("first_source")
+    entry["gap"] = full.get("gap")
+    entry["sources"] = full.get("sources")
     if method in BASELINES and str(EARLY_S) in runs:
         early = runs[str(EARLY_S)]
         entry["d_early"] = early.get("checked_d") if early.get("verified") else None
@@ -478,7 +545,9 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         "(other work on the machine slows every method alike, but not exactly alike)",
         "",
         f"Scenario for every method: `max_extra_distance_km` = {SYNTHETIC_EXTRA_KM:g} "
-        f"(synthetic cities; {demo_extra_km():g} for the Sacramento demo, as its shipped scenario), "
+        f"(synthetic cities; {demo_extra_km():g} for the Sacramento demo, as its shipped scenario; "
+        "the real districts of `benchmarks/real.py` their own: "
+        + ", ".join(f"{v[2]:g} km for {k}" for k, v in _real_districts().items()) + "), "
         "`max_utilization` = 1.0, "
         f"contiguity on, objective = dissimilarity, mip gap 1%. Synthetic cities: "
         f"`synthetic_district(n, m, seed={SEED})`.",
@@ -510,6 +579,8 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
     for rec in records:
         name = f"{rec['district']} ({rec['students']:,} students)"
         for method, e in rec["methods"].items():
+            if method == "bounds":
+                continue  # its own table below
             if e.get("unavailable"):
                 lines.append(f"| {name} | {_fmt(rec['d_status_quo'])} | {method} | unavailable "
                              "| | | | | | | |")
@@ -532,6 +603,7 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
                 f"{e.get('status') or '—'} | {_fmt(e.get('build_s'), 2)} | "
                 f"{_fmt(e.get('peak_mb'), 0)} | {okc} |"
             )
+    lines += _proof_tables(records, budget)
     lines += ["", "## Targets of issue 6 (zoneopt against the best baseline of this run)", ""]
     if not any("zoneopt" in r["methods"] for r in records):
         lines.append("zoneopt was not run (`--methods` left it out).")
@@ -551,7 +623,7 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
             else:
                 zd = _fmt(z.get("d_full"))
             lines.append(
-                f"| {rec['district']} | {best or 'none found a plan'} | {_fmt(bd)} | {zd} | "
+                f"| {rec['district']} | {best or _no_baseline(rec)} | {_fmt(bd)} | {zd} | "
                 f"{_fmt(rec.get('d_ratio'), 2)} | {_fmt(rec.get('t_base_reach'), 1)} | "
                 f"{_fmt(rec.get('t_zoneopt_reach'), 1)} | {_fmt(rec.get('speedup'), 1)} |"
             )
@@ -565,6 +637,52 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         "",
     ]
     return "\n".join(lines)
+
+
+def _real_districts() -> dict:
+    from benchmarks.real import REAL_DISTRICTS
+
+    return REAL_DISTRICTS
+
+
+def _no_baseline(rec: dict) -> str:
+    ran = any(m in BASELINES for m in rec["methods"])
+    return "none found a plan" if ran else "not run (--methods)"
+
+
+def _proof_tables(records: list[dict], budget: float) -> list[str]:
+    """zoneopt's first plan and proof per district, and each bound source measured alone."""
+    out = ["", f"## zoneopt: first plan and proof ({budget:g} s run)", "",
+           "The bound is the best of the sources; **bounds by source** is what each one had proved "
+           "when it last raised zoneopt's bound (summary.json's `bounds`): `root_lp` is the LP "
+           "without contiguity rows, `cut_loop` the exact-contiguity cut loop (and its worker).", "",
+           "| district | first plan from | first plan s | D | bound | gap | bounds by source |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for rec in records:
+        z = rec["methods"].get("zoneopt")
+        if not z or z.get("unavailable") or z.get("error"):
+            continue
+        by = ", ".join(f"{k} {_fmt(v)}" for k, v in sorted((z.get("bounds") or {}).items())) or "—"
+        out.append(f"| {rec['district']} | {z.get('first_source') or '—'} | "
+                   f"{_fmt(z.get('first_plan_s'), 1)} | {_fmt(z.get('d_full'))} | "
+                   f"{_fmt(z.get('bound'))} | {_fmt(z.get('gap'), 3)} | {by} |")
+    rows = [r for r in records if (r["methods"].get("bounds") or {}).get("sources")]
+    if rows:
+        out += ["", "## Each bound source alone (zoneopt.bounds, no plan needed)", "",
+                f"Fixed work: the root LP to optimality; the Lagrangian for {LAGRANGIAN_ITERATIONS} "
+                f"subgradient iterations from the LP's duals; the cut loop for {CUT_ROUNDS} rounds; "
+                f"each of these two stopped at {budget / 2:g} s at the latest. Every figure is a proven lower bound on "
+                "the exact problem (contiguity as CONTRACT.md defines it).", "",
+                "| district | root LP | s | Lagrangian | s (iterations) | cut loop | s (rounds) |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for rec in rows:
+            s = rec["methods"]["bounds"]["sources"]
+            lp, lag, cut = s.get("root_lp", {}), s.get("lagrangian", {}), s.get("cut_loop", {})
+            out.append(f"| {rec['district']} | {_fmt(lp.get('bound'))} | {_fmt(lp.get('seconds'), 1)} "
+                       f"| {_fmt(lag.get('bound'))} | {_fmt(lag.get('seconds'), 1)} "
+                       f"({lag.get('iterations')}) | {_fmt(cut.get('bound'))} | "
+                       f"{_fmt(cut.get('seconds'), 1)} ({cut.get('rounds')}) |")
+    return out
 
 
 def _absolute_targets(records: list[dict]) -> list[str]:
@@ -624,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: 200x10 and 800x40, 10 s budget, no demo")
     ap.add_argument("--no-demo", action="store_true", help="leave out the Sacramento demo")
+    ap.add_argument("--real", default=DEFAULT_REAL,
+                    help=f"real districts of benchmarks/real.py (default {DEFAULT_REAL}; '' for none)")
     ap.add_argument("--from-json", default=None, metavar="RESULTS_JSON",
                     help="only re-render --out from the raw figures of an earlier run")
     args = ap.parse_args(argv)
@@ -639,7 +759,8 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes = args.sizes or "200x10,800x40"
         args.budget = args.budget or EARLY_S
         args.no_demo = True
-    args.sizes = args.sizes or DEFAULT_SIZES
+        args.real = ""
+    args.sizes = DEFAULT_SIZES if args.sizes is None else args.sizes  # "" runs no synthetic city
     args.budget = float(args.budget or 60.0)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
@@ -653,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("zoneopt.demo.demo_district not available: the Sacramento demo is skipped",
                   file=sys.stderr)
+    specs += [("real", name.strip()) for name in args.real.split(",") if name.strip()]
 
     command = "python -m benchmarks.run" + ("" if argv is None and len(sys.argv) <= 1 else
                                             " " + " ".join(sys.argv[1:] if argv is None else argv))
@@ -662,7 +784,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = HERE / "out" / f"{out.stem.lower()}.json"
     records: list[dict] = []
     for spec in specs:
-        extra = SYNTHETIC_EXTRA_KM if spec[0] == "synthetic" else demo_extra_km()
+        extra = spec_extra_km(spec)
         print(f"{spec_label(spec)}:", flush=True)
         rec = run_district(spec, methods, args.budget, extra,
                            log=lambda s: print(s, flush=True))

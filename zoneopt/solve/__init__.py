@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import metrics
+from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..district import District
 from ..errors import InfeasibleError, NoSolutionError, ZoneoptInputError
@@ -263,10 +264,13 @@ def optimize(
             plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name,
                                stopped_by="proof")
             raise InfeasibleError(findings, plan=plan)
+        from .repair import binding_rules
+
         msg = (
             f"no plan satisfying the scenario was found within {limit_s:g} s"
             + (" (interrupted)" if state.interrupted else "")
-            + "; allow more time (--time-limit) or relax the constraints"
+            + "; allow more time (--time-limit) or relax the constraints. What binds: "
+            + "; ".join(binding_rules(district, scenario, eligible))
         )
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name,
                            stopped_by=stopped_by if stopped_by != "work_budget" else "time_limit")
@@ -274,7 +278,35 @@ def optimize(
     plan = _checked_plan(district, scenario, state, solver_name, seconds, stopped_by)
     if solver_note:
         plan.summary["solver_note"] = solver_note
+    plan.summary["bounds"] = bounds_by_source(state.trace)  # each source's best (zoneopt.bounds)
     return plan
+
+
+def _repair_start(district, scenario, eligible, state, solver_name, deadline) -> None:
+    """Today's zones break the scenario: repair them (zoneopt.solve.repair) before any big MIP."""
+    from .repair import repair_status_quo
+
+    repaired = repair_status_quo(district, scenario, eligible, deadline=deadline, solver=solver_name)
+    if repaired is not None and check_plan(district, scenario, repaired).ok:
+        state.offer(repaired, "repair")
+
+
+#: Above this many eligible pairs the root LP takes seconds (about 65,000 pairs at 5,000 units): it
+#: then runs with the proof (in the worker, or after the search) instead of delaying the search.
+INLINE_LP_MAX_PAIRS = 30_000
+
+
+def _lp_inline(eligible) -> bool:
+    return int(eligible.sum()) <= INLINE_LP_MAX_PAIRS
+
+
+def _quick_bounds(district, scenario, eligible, state, deadline) -> None:
+    """Bounds that need no search (zoneopt.bounds): the root LP without contiguity rows."""
+    from ..bounds.lp import root_lp_bound
+
+    res = root_lp_bound(district, scenario, eligible, deadline=deadline)
+    if res.useful:
+        state.raise_bound(res.value, f"bound ({res.source})")
 
 
 def _stopped_by(state: SearchState) -> str:
@@ -342,6 +374,8 @@ class _Run:
         state = self.state
         proven_infeasible = self.first_plan()
         self.tick("start")
+        if _lp_inline(self.eligible) and not state.interrupted:
+            _quick_bounds(self.district, self.scenario, self.eligible, state, self.deadline)
         if proven_infeasible or state.interrupted or state.assign is None:
             if state.assign is None and not proven_infeasible and not state.interrupted:
                 # No plan yet (the start MIP was cut short): the exact phase may still find one.
@@ -368,6 +402,9 @@ class _Run:
         if (sq >= 0).all() and check_plan(district, scenario, sq).ok:
             state.offer(sq, "status quo")
             return False
+        if state.assign is not None:
+            return False
+        _repair_start(district, scenario, self.eligible, state, self.solver, self.deadline)
         if state.assign is not None:
             return False
         contiguity = scenario.constraints.contiguity
@@ -437,7 +474,7 @@ class _Run:
 
 
 def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, budget, first,
-              tick=lambda label: None) -> dict[str, Any]:
+              tick=lambda label: None, on_state=None) -> dict[str, Any]:
     """The exact phase from ``first`` on a state of its own: what it found, as a dict to merge.
 
     The same function runs in the worker process and in this one, so where it runs never changes
@@ -447,12 +484,17 @@ def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, b
                         district=district)
     if first is not None:
         proof.offer(np.asarray(first, dtype=np.int64), "start")
+    if on_state is not None:
+        on_state(proof)  # e.g. the worker sends each bound as soon as it is proven
+    if not _lp_inline(eligible):  # the large root LP runs here, out of the search's way
+        _quick_bounds(district, scenario, eligible, proof, deadline)
     start_value = proof.value
     infeasible = exact_phase(district, scenario, eligible, proof, solver_name, deadline, log_solver,
                              budget, first, tick)
     improved = proof.value < start_value - 1e-12
     return {"assign": proof.assign if improved else None, "bound": proof.bound,
-            "proved": proof.proved, "timed_out": proof.timed_out, "infeasible": infeasible}
+            "bounds": bounds_by_source(proof.trace), "proved": proof.proved,
+            "timed_out": proof.timed_out, "infeasible": infeasible}
 
 
 def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
@@ -469,6 +511,8 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         else:
             log.info("%s: a plan found after the time limit cut the proof short is not used "
                      "(it would depend on the machine's speed)", label)
+    for source, value in sorted((result.get("bounds") or {}).items()):
+        state.raise_bound(float(value), f"bound ({source})")
     if result.get("bound") is not None:
         state.raise_bound(float(result["bound"]), f"bound ({label})")
     state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
@@ -565,6 +609,7 @@ class _Prover:
 
     def __init__(self, proc, conn) -> None:
         self.proc, self.conn, self.result = proc, conn, None
+        self.early_bounds: dict[str, float] = {}  # sent as soon as proven (zoneopt.bounds)
 
     @classmethod
     def maybe_start(cls, run: _Run, first: np.ndarray) -> _Prover | None:
@@ -590,6 +635,15 @@ class _Prover:
         return cls(proc, parent)
 
     def done(self) -> bool:
+        while self.result is None and self.conn.poll():
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            if not msg.get("early"):
+                self.result = msg
+            else:
+                self.early_bounds.update(msg.get("bounds") or {})
         if self.result is None and (self.conn.poll() or not self.proc.is_alive()):
             try:
                 self.result = self.conn.recv() if self.conn.poll() else {"error": "worker exited"}
@@ -613,6 +667,8 @@ class _Prover:
         if state.interrupted and self.result is None:
             return True  # Ctrl-C: nothing to merge, and no proof to run in its place
         result = self.result or {"error": "worker did not answer before the time limit"}
+        for source, value in sorted(self.early_bounds.items()):  # valid whatever became of it
+            state.raise_bound(float(value), f"bound ({source})")
         if result.get("error"):
             log.warning("the proof worker failed (%s); proving in this process with the time left",
                         result["error"])
@@ -621,12 +677,26 @@ class _Prover:
         return True
 
 
+def _send_bounds_early(state: SearchState, conn) -> None:
+    """Send every bound the worker proves at once, so a worker stopped at the deadline keeps them."""
+    raise_bound = state.raise_bound
+
+    def raise_and_send(bound: float, label: str) -> None:
+        before = state.bound
+        raise_bound(bound, label)
+        if state.bound > before:
+            conn.send({"early": True, "bounds": bounds_by_source(state.trace)})
+
+    state.raise_bound = raise_and_send
+
+
 def _prover_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         district, scenario, eligible, first, solver_name, seconds, budget = conn.recv()
         conn.send(run_proof(district, scenario, eligible, solver_name,
-                            time.perf_counter() + seconds, False, budget, first))
+                            time.perf_counter() + seconds, False, budget, first,
+                            on_state=lambda state: _send_bounds_early(state, conn)))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
     finally:

@@ -1,0 +1,111 @@
+"""The status-quo repair: overfull districts get a verified plan fast, close to today's zones."""
+
+import math
+
+import numpy as np
+import pytest
+from districts import grid_frames
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import districts
+
+from zoneopt import District, Scenario, optimize
+from zoneopt.check import check_plan
+from zoneopt.model import eligible_pairs
+from zoneopt.solve.repair import binding_rules, repair_status_quo
+from zoneopt.synthetic import synthetic_district
+
+
+def _overfull_synthetic(n, m, factor, seed=0):
+    units, schools = synthetic_district(n, m, seed=seed)
+    schools = schools.copy()
+    schools["capacity"] = np.ceil(schools["capacity"] * factor).astype(int)
+    return District.from_frames(units, schools)
+
+
+def _enrolment(district, assign):
+    return np.bincount(assign, weights=district.students, minlength=district.n_schools)
+
+
+@pytest.mark.parametrize("n,m,factor,seed", [(300, 15, 1.0, 0), (300, 15, 0.93, 0),
+                                             (200, 10, 0.95, 3)])
+def test_repair_turns_an_overfull_status_quo_into_a_verified_plan(n, m, factor, seed):
+    district = _overfull_synthetic(n, m, factor, seed)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
+    eligible = eligible_pairs(district, scenario)
+    today = _enrolment(district, district.status_quo)
+    assert (today > district.capacity).any(), "the case must start overfull"
+    assign = repair_status_quo(district, scenario, eligible)
+    assert assign is not None
+    check_plan(district, scenario, assign).raise_if_failed()
+    # A repair, not a redraw: most units keep today's school.
+    assert (assign == district.status_quo).mean() > 0.6
+
+
+def test_repair_keeps_locks_home_units_and_distance_limits():
+    units, schools = grid_frames(5, 6, [0, 5, 27], seed=2, capacity_slack=1.1)
+    # Today everybody attends S0: two schools' worth of students over its seats.
+    units["current_school"] = "S0"
+    units.loc[units.index[[5, 27]], "current_school"] = ["S1", "S2"]
+    units["locked_school"] = None
+    units.loc[units.index[1], "locked_school"] = "S0"
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"max_distance_km": 4.5}})
+    eligible = eligible_pairs(district, scenario)
+    assign = repair_status_quo(district, scenario, eligible)
+    assert assign is not None
+    check_plan(district, scenario, assign).raise_if_failed()
+    assert assign[1] == 0
+    assert all(assign[district.home_unit[j]] == district.home_owner[j] for j in range(3))
+
+
+def test_repair_gives_up_cleanly_when_there_are_no_seats_to_reach():
+    # S0's students may not travel far enough to reach another school with room.
+    units, schools = grid_frames(3, 6, [0, 17], seed=1, capacity_slack=1.0)
+    units["current_school"] = "S0"
+    units.loc[units.index[17], "current_school"] = "S1"
+    schools = schools.copy()
+    schools.loc[0, "capacity"] = int(units["students"].sum() * 0.3)
+    schools.loc[1, "capacity"] = int(units["students"].sum())
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"max_distance_km": 1.5}})
+    eligible = eligible_pairs(district, scenario)
+    assert repair_status_quo(district, scenario, eligible) is None
+    rules = " ".join(binding_rules(district, scenario, eligible))
+    assert "S0" in rules and "short" in rules
+    assert "can reach no school with room" in rules
+
+
+def test_optimize_starts_from_the_repair_and_its_plan_passes_the_checker(monkeypatch):
+    monkeypatch.setenv("ZONEOPT_NO_WORKER", "1")
+    district = _overfull_synthetic(300, 15, 0.93)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
+    plan = optimize(district, scenario, time_limit=6)
+    assert plan.trace[0]["source"] == "repair"
+    assert plan.trace[0]["seconds"] < 6
+    assert plan.check().ok
+    assert "root_lp" in plan.summary["bounds"]
+    assert plan.summary["bound"] <= plan.summary["objective"]
+
+
+@settings(max_examples=25)
+@given(districts(min_units=6, max_units=40, max_schools=4), st.sampled_from([0.8, 1.0]),
+       st.sampled_from([math.inf, 2.0]), st.sampled_from([0.0, 0.3]), st.booleans())
+def test_a_repaired_plan_keeps_every_rule_the_repair_promises(district, max_util, extra, min_util,
+                                                              contiguity):
+    scenario = Scenario.from_dict({"constraints": {
+        "max_utilization": max_util, "max_extra_distance_km": extra, "min_utilization": min_util,
+        "contiguity": contiguity}})
+    eligible = eligible_pairs(district, scenario)
+    assign = repair_status_quo(district, scenario, eligible)
+    if assign is None:
+        return  # nothing promised: the feasibility MIP takes over
+    # No band or moved budget in these scenarios: the repaired plan must pass the whole check.
+    check_plan(district, scenario, assign).raise_if_failed()
+
+
+def test_binding_rules_name_schools_outside_a_narrow_band(grid_district):
+    scenario = Scenario.from_dict({"constraints": {"low_income_band": 0.01}})
+    rules = " ".join(binding_rules(grid_district, scenario, eligible_pairs(grid_district, scenario)))
+    assert "outside the low-income band" in rules
+    assert any(str(sid) in rules for sid in grid_district.school_ids)

@@ -1,0 +1,118 @@
+"""A HiGHS instance from a :class:`zoneopt.model.Model` or from plain arrays, quiet and single-threaded.
+
+The bound sources need what :func:`zoneopt.solve.backends.solve` does not hand back (row duals, a
+model kept alive between solves to change its costs and add rows), so they drive highspy themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+_BANNER_SHOWN = False
+
+
+def _quiet_highs():
+    """A Highs instance; the first one of a process prints a banner on stdout, kept out of ours."""
+    global _BANNER_SHOWN
+    import os
+    import sys
+
+    import highspy
+
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
+def new_highs(*, node_limit: int | None = None, mip_gap: float = 1e-6,
+              iteration_limit: int | None = None, time_limit: float | None = None,
+              threads: int = 0):
+    """A silent Highs instance with deterministic limits (nodes, simplex iterations)."""
+    h = _quiet_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_abs_gap", 1e-12)
+    h.setOptionValue("random_seed", 0)
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+    if iteration_limit is not None:
+        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    # HiGHS has one thread pool per process: every instance must ask for the same thread count as
+    # the backends' (or reset the pool, which they track), else runs end with status "Not Set".
+    from ..solve.backends import _set_threads
+
+    _set_threads(h, threads)
+    return h
+
+
+def pass_arrays(h, cost, lower, upper, rows: sp.spmatrix, row_lower, row_upper,
+                integer: np.ndarray | None = None, offset: float = 0.0) -> None:
+    """Load a model given as arrays into ``h``."""
+    import highspy
+
+    a = sp.csc_matrix(rows)
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.asarray(row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(row_upper, dtype=float)
+    lp.offset_ = float(offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_ = len(cost)
+    lp.a_matrix_.num_row_ = a.shape[0]
+    if integer is not None and np.any(integer):
+        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+                           for f in integer]
+    h.passModel(lp)
+
+
+def add_rows(h, rows: sp.spmatrix, lower, upper) -> None:
+    """Append rows (CSR) to the model in ``h``."""
+    a = sp.csr_matrix(rows)
+    if a.shape[0] == 0:
+        return
+    h.addRows(a.shape[0], np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), a.nnz,
+              a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data.astype(float))
+
+
+def mip_dual_bound(h) -> float:
+    """The proven lower bound of the last MIP solve (``-inf`` when it proved nothing)."""
+    import highspy
+
+    ms = highspy.HighsModelStatus
+    status = h.getModelStatus()
+    if status == ms.kInfeasible:
+        return np.inf
+    # Only a solve that ran (stopped by a limit or finished) has a dual bound; any other status
+    # (e.g. "Not Set" after a thread-pool mismatch) leaves a meaningless 0 in the info.
+    if status not in (ms.kOptimal, ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit,
+                      ms.kInterrupt, ms.kObjectiveBound):
+        return -np.inf
+    b = float(h.getInfo().mip_dual_bound)
+    return b if np.isfinite(b) else -np.inf
+
+
+def has_solution(h) -> bool:
+    """Whether the last solve left a feasible primal solution."""
+    import highspy
+
+    return h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible

@@ -1,0 +1,516 @@
+"""Repairing a status quo that breaks the scenario into a plan that satisfies it, without a big MIP.
+
+When today's zones overfill schools (or break a distance limit, a lock, contiguity), the search needs a
+feasible plan to start from. A whole-district feasibility MIP can take minutes on a real city; this
+module gets one in a fraction of a second in most cases, in three deterministic steps:
+
+1. **Keep what is allowed**: every unit keeps its status-quo school where the pair is eligible and its
+   zone piece still reaches the school's home unit; home units and locked units go to their school.
+2. **Regrow**: the units left without a school join a neighbouring zone they are eligible for (their
+   status-quo school first, else the one with most room), breadth first, so every zone stays connected.
+3. **Ejection chains**: boundary units move out of overfull zones (and into underfull ones) along the
+   zone graph. A move is taken when it lowers the *weighted overflow*
+   :math:`\\Phi = \\sum_j \\mathrm{over}_j (1 + h_j)`, with :math:`h_j` the number of zone-graph hops
+   from school *j* to the nearest school with room: a move from an overfull zone towards room lowers
+   :math:`\\Phi` even when the next zone overflows in turn, so students are pushed along chains of
+   zones to where there are seats. Each move keeps the zone it leaves connected to its home unit, the
+   pair eligible (distance limits, travel matrix, locks), and the home units in place.
+
+4. **Local MIPs** (only when 3 gets stuck): for each school still over capacity, the zones around it
+   are re-solved together by a small feasibility MIP (closer-neighbour contiguity, the rest of the
+   district fixed), growing the group until it holds enough spare seats.
+5. **Restore**: every unit that can go back to today's school without breaking a rule does.
+
+The result goes through :func:`zoneopt.check.check_plan` before it is used; when some rule is still
+broken (e.g. a low-income band, which the chains do not target), the caller falls back to the
+feasibility MIP. All steps count moves and solver nodes, never seconds, so the same input gives the
+same plan; ``deadline`` is only a safety stop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+import numpy as np
+
+from ..district import District
+from ..model import RHS_EPS, Neighbourhood, build_model
+from ..scenario import Scenario
+
+#: Moves of the ejection-chain step per unit of the district (a safety cap; it usually stops far
+#: sooner, when no move lowers the weighted overflow).
+MOVES_PER_UNIT = 4
+#: Branch-and-bound nodes of one local feasibility MIP.
+LOCAL_MIP_NODES = 100
+#: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
+#: less, closer-neighbour zones within the group are often impossible and HiGHS takes long to say so.
+GROUP_SLACK = 0.05
+#: Safety stop of one local MIP in seconds (its work is capped in nodes; a group so tight that HiGHS
+#: spends this long at the root is better widened).
+LOCAL_MIP_SAFETY_S = 10.0
+#: Largest group of zones a local MIP re-solves (it doubles from 2 up to this).
+LOCAL_MIP_MAX_ZONES = 32
+
+
+def repair_status_quo(
+    district: District,
+    scenario: Scenario,
+    eligible: np.ndarray,
+    *,
+    deadline: float | None = None,
+    solver: str = "highs",
+) -> np.ndarray | None:
+    """A plan close to today's zones that satisfies capacity, eligibility and contiguity, or None.
+
+    Parameters
+    ----------
+    district, scenario, eligible
+        The problem and its eligible pairs (:func:`zoneopt.model.eligible_pairs`).
+    deadline
+        ``time.perf_counter()`` value at which to give up (safety stop).
+    solver
+        Solver of the local MIPs.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        School position per unit. Not yet checked against every rule: the caller runs
+        :func:`zoneopt.check.check_plan` (the low-income band and the moved budget are not targeted).
+    """
+    r = _Repair(district, scenario, eligible)
+    if not r.keep_and_regrow():
+        return None
+    r.eject(deadline)
+    if r.violation() > 0 and scenario.constraints.contiguity:
+        r.local_mips(deadline, solver)
+    if r.violation() == 0 and (r.assign >= 0).all():
+        r.restore()
+    return r.assign.copy() if r.violation() == 0 and (r.assign >= 0).all() else None
+
+
+def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) -> list[str]:
+    """Sentences naming the rules that make a plan hard to find, in a planner's numbers.
+
+    Seats short per school under today's zones, and the units that can only go to schools that are
+    already full today (their distance limits leave them no school with room).
+    """
+    c = scenario.constraints
+    s = district.students.astype(float)
+    m = district.n_schools
+    ids = district.school_ids
+    sq = district.status_quo
+    hi = np.floor(district.capacity * c.max_utilization + RHS_EPS)
+    lo = np.ceil(district.capacity * c.min_utilization - RHS_EPS) if c.min_utilization > 0 else (
+        np.zeros(m))
+    enr = np.bincount(sq[sq >= 0], weights=s[sq >= 0], minlength=m)
+    out: list[str] = []
+    over = np.flatnonzero(enr > hi)
+    if len(over):
+        parts = [f"{ids[j]} {enr[j]:.0f} students for {hi[j]:.0f} seats ({enr[j] - hi[j]:.0f} short)"
+                 for j in over[np.argsort(-(enr[over] - hi[over]), kind="stable")][:8]]
+        more = f" and {len(over) - 8} more" if len(over) > 8 else ""
+        out.append(f"under today's zones {len(over)} school(s) are over max_utilization "
+                   f"{c.max_utilization:g}: " + "; ".join(parts) + more)
+    under = np.flatnonzero(enr < lo)
+    if len(under):
+        parts = [f"{ids[j]} {enr[j]:.0f} students, needs {lo[j]:.0f}" for j in under[:8]]
+        out.append(f"under today's zones {len(under)} school(s) are below min_utilization "
+                   f"{c.min_utilization:g}: " + "; ".join(parts))
+    full = enr >= hi
+    stuck = np.flatnonzero(eligible.any(axis=1) & ~(eligible & ~full[None, :]).any(axis=1)
+                           & (s > 0))
+    if len(stuck):
+        examples = []
+        for i in stuck[:5]:
+            allowed = ", ".join(str(ids[j]) for j in np.flatnonzero(eligible[i]))
+            examples.append(f"{district.unit_ids[i]} ({s[i]:.0f} students; allowed: {allowed})")
+        out.append(
+            f"{len(stuck)} unit(s) with {s[stuck].sum():.0f} students can reach no school with room "
+            f"under today's zones (distance limits, locks or the travel matrix allow only full "
+            f"schools), e.g. " + "; ".join(examples)
+            + "; their students must push others out of those schools, along chains of zones"
+        )
+    out.extend(_short_groups(district, eligible, enr, hi))
+    out.extend(_band_findings(district, scenario, sq))
+    if not out:
+        out.append("today's zones break no capacity or band rule; what binds is contiguity with the "
+                   "distance limits, locks and moved budget")
+    return out
+
+
+def _band_findings(district: District, scenario: Scenario, sq: np.ndarray) -> list[str]:
+    """Schools whose low-income share today lies outside the band, by how much."""
+    b = scenario.constraints.low_income_band
+    if not math.isfinite(b):
+        return []
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    p = low.sum() / s.sum() if s.sum() else 0.0
+    m = district.n_schools
+    ok = sq >= 0
+    enr = np.bincount(sq[ok], weights=s[ok], minlength=m)
+    lj = np.bincount(sq[ok], weights=low[ok], minlength=m)
+    share = np.divide(lj, enr, out=np.full(m, p), where=enr > 0)
+    off = np.abs(share - p) - b
+    bad = np.flatnonzero(off > 1e-9)
+    if not len(bad):
+        return []
+    worst = bad[np.argsort(-off[bad], kind="stable")][:5]
+    parts = [f"{district.school_ids[j]} {share[j]:.1%}" for j in worst]
+    return [f"under today's zones {len(bad)} school(s) lie outside the low-income band "
+            f"{p:.1%} +/- {b:.1%}: " + "; ".join(parts)
+            + "; a band this narrow leaves few zones that qualify"]
+
+
+def _short_groups(district, eligible, enr, hi) -> list[str]:
+    """Overfull schools whose reachable schools (through shared eligible units) lack the seats."""
+    ids = district.school_ids
+    s = district.students.astype(float)
+    out = []
+    # Schools j, k are linked when some unit may go to both: students can shift between them.
+    link = (eligible.T.astype(np.int64) @ eligible.astype(np.int64)) > 0
+    for j in np.flatnonzero(enr > hi):
+        # The units eligible only within the closure of j's links must fit that closure's seats.
+        group = {int(j)}
+        queue = deque([int(j)])
+        while queue:
+            a = queue.popleft()
+            for b in np.flatnonzero(link[a]):
+                if int(b) not in group:
+                    group.add(int(b))
+                    queue.append(int(b))
+        g = np.array(sorted(group))
+        inside = eligible[:, g].any(axis=1) & ~np.delete(eligible, g, axis=1).any(axis=1)
+        need, seats = float(s[inside].sum()), float(hi[g].sum())
+        if need > seats:
+            out.append(f"the {int(inside.sum())} units that can only go to {len(g)} school(s) "
+                       f"around {ids[j]} have {need:.0f} students for {seats:.0f} seats")
+    return out[:3]
+
+
+class _Repair:
+    def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray) -> None:
+        self.d, self.sc, self.el = district, scenario, eligible
+        c = scenario.constraints
+        m = district.n_schools
+        self.s = district.students.astype(float)
+        self.hi = np.floor(district.capacity * c.max_utilization + RHS_EPS)
+        self.lo = (np.ceil(district.capacity * c.min_utilization - RHS_EPS)
+                   if c.min_utilization > 0 else np.zeros(m))
+        self.contiguity = c.contiguity
+        self.nbrs = district.neighbors
+        self.islands = district.islands
+        self.roots = district.home_unit
+        self.fixed = np.zeros(district.n_units, dtype=bool)
+        self.fixed[district.home_unit] = True
+        self.fixed[district.locked >= 0] = True
+        self.assign = np.full(district.n_units, -1, dtype=np.int64)
+        self.shared_at: dict[int, list[int]] = {}
+        for j in range(m):
+            if district.home_owner[j] != j:
+                self.shared_at.setdefault(int(district.home_unit[j]), []).append(j)
+
+    # ------------------------------------------------------------------ steps 1 and 2
+    def keep_and_regrow(self) -> bool:
+        d, el = self.d, self.el
+        n, m = d.n_units, d.n_schools
+        sq = d.status_quo
+        a = np.where((sq >= 0) & el[np.arange(n), np.clip(sq, 0, m - 1)], sq, -1)
+        locked = d.locked >= 0
+        a[locked] = d.locked[locked]
+        for j in range(m):
+            a[d.home_unit[j]] = d.home_owner[j]
+        if self.contiguity:
+            for j in range(m):
+                zone = set(np.flatnonzero((a == j) & ~self.islands).tolist())
+                if not zone:
+                    continue
+                ok = self._connected_part(j, zone)
+                for u in zone - ok:
+                    if not self.fixed[u]:
+                        a[u] = -1
+        self.assign = a
+        enr = self._enrolment()
+        # Breadth-first regrowth: the nearest free units to the zones join first.
+        changed = True
+        while changed and (a < 0).any():
+            changed = False
+            for u in np.flatnonzero(a < 0).tolist():
+                cand = np.array(self._targets(u, -1), dtype=np.int64)
+                if not len(cand):
+                    continue
+                if sq[u] in cand:
+                    j = int(sq[u])
+                else:
+                    room = self.hi[cand] - enr[cand]
+                    j = int(cand[np.lexsort((d.dist_km[u, cand], -room))[0]])
+                a[u] = j
+                enr[j] += self.s[u]
+                changed = True
+        return bool((a >= 0).all())
+
+    def _connected_part(self, j: int, zone: set) -> set:
+        """Units of ``zone`` connected to school j's home unit through the zone."""
+        root = int(self.roots[j])
+        if root in zone:
+            start = {root}
+        else:  # a school sharing another's home unit: its zone must touch that unit
+            start = {u for u in zone if (self.nbrs[u] == root).any()}
+        seen, queue = set(start), deque(start)
+        while queue:
+            u = queue.popleft()
+            for v in self.nbrs[u]:
+                v = int(v)
+                if v in zone and v not in seen:
+                    seen.add(v)
+                    queue.append(v)
+        return seen
+
+    def _enrolment(self) -> np.ndarray:
+        a = self.assign
+        ok = a >= 0
+        return np.bincount(a[ok], weights=self.s[ok], minlength=self.d.n_schools)
+
+    def violation(self) -> float:
+        enr = self._enrolment()
+        return float(np.maximum(enr - self.hi, 0).sum() + np.maximum(self.lo - enr, 0).sum())
+
+    # ------------------------------------------------------------------ step 3
+    def _hops_to(self, sources: np.ndarray, zone_adj: list[set[int]]) -> np.ndarray:
+        m = self.d.n_schools
+        h = np.full(m, float(m))
+        queue = deque()
+        for j in sources.tolist():
+            h[j] = 0.0
+            queue.append(j)
+        while queue:
+            a = queue.popleft()
+            for b in zone_adj[a]:
+                if h[b] > h[a] + 1:
+                    h[b] = h[a] + 1
+                    queue.append(b)
+        return h
+
+    def _push_graph(self) -> list[set[int]]:
+        """Reversed edges t -> src where a movable unit of zone src may join zone t."""
+        out: list[set[int]] = [set() for _ in range(self.d.n_schools)]
+        a = self.assign
+        for u in np.flatnonzero(~self.fixed).tolist():
+            src = int(a[u])
+            for t in self._targets(u, src):
+                out[t].add(src)
+        return out
+
+    def _zone_adjacency(self) -> list[set[int]]:
+        a = self.assign
+        adj = self.d.adjacency.tocoo()
+        za, zb = a[adj.row], a[adj.col]
+        out: list[set[int]] = [set() for _ in range(self.d.n_schools)]
+        for x, y in zip(za[za != zb].tolist(), zb[za != zb].tolist(), strict=True):
+            out[x].add(y)
+        return out
+
+    def eject(self, deadline: float | None) -> None:
+        """Push students from overfull zones downhill (towards room) and pull into underfull ones.
+
+        One pass: the hop distances ``h`` to the nearest school with room are computed once; the
+        overfull schools, farthest from room first, each hand boundary units to neighbouring zones
+        closer to room (``h`` smaller by one, or room itself), until they fit. Students pushed into an
+        overfull neighbour move on when that neighbour's turn comes, later in the same pass. Passes
+        repeat while they make progress.
+        """
+        d = self.d
+        a = self.assign
+        m = d.n_schools
+        self.members = [set(np.flatnonzero(a == j).tolist()) for j in range(m)]
+        enr = self._enrolment()
+        max_moves = MOVES_PER_UNIT * d.n_units
+        moves = 0
+        best_violation = self.violation()
+        stale = 0
+        while moves < max_moves and stale < 3:
+            if deadline is not None and time.perf_counter() > deadline:
+                return
+            h = self._hops_to(np.flatnonzero(enr < self.hi), self._push_graph())
+            over = np.flatnonzero(enr > self.hi)
+            for src in sorted(over.tolist(), key=lambda j: (-h[j], j)):
+                while enr[src] > self.hi[src] and moves < max_moves:
+                    move = self._best_push(src, enr, h)
+                    if move is None:
+                        break
+                    u, t = move
+                    self._move(u, src, t, enr)
+                    moves += 1
+            for t in np.flatnonzero(enr < self.lo).tolist():
+                while enr[t] < self.lo[t] and moves < max_moves:
+                    move = self._best_pull(t, enr)
+                    if move is None:
+                        break
+                    u, src = move
+                    self._move(u, src, t, enr)
+                    moves += 1
+            v = self.violation()
+            if v <= 0:
+                return
+            if v < best_violation - 1e-9:
+                best_violation, stale = v, 0
+            else:
+                stale += 1
+
+    def _move(self, u: int, src: int, t: int, enr: np.ndarray) -> None:
+        self.assign[u] = t
+        self.members[src].discard(u)
+        self.members[t].add(u)
+        enr[src] -= self.s[u]
+        enr[t] += self.s[u]
+
+    def _best_push(self, src: int, enr: np.ndarray, h: np.ndarray):
+        """The unit of zone ``src`` to hand on, and where: room first, else one hop closer to room."""
+        d, s = self.d, self.s
+        excess = enr[src] - self.hi[src]
+        cands = []
+        for u in self.members[src]:
+            if self.fixed[u] or s[u] <= 0:
+                continue
+            for t in self._targets(u, src):
+                room = self.hi[t] - enr[t]
+                if room >= s[u]:
+                    rank = 0.0  # fits where there are seats: the chain ends here
+                elif room > 0 and min(s[u], excess) > s[u] - room:
+                    rank = 0.5  # overfills the school with room by less than it relieves
+                elif h[t] < h[src]:
+                    rank = 1.0 + h[t]  # downhill: the neighbour passes students on in turn
+                else:
+                    continue
+                if enr[src] - s[u] < self.lo[src]:
+                    continue
+                # Prefer units that cover the excess without overshooting, then short trips.
+                fit = abs(min(s[u], excess) - excess) + max(0.0, s[u] - excess) * 0.5
+                cands.append((rank, fit, float(d.dist_km[u, t] - d.dist_km[u, src]), u, t))
+        for cand in sorted(cands):
+            u, t = cand[3], cand[4]
+            if self._can_leave(src, u):
+                return u, t
+        return None
+
+    def _best_pull(self, t: int, enr: np.ndarray):
+        """A unit of a neighbouring zone with students to spare that may join underfull zone t."""
+        d, s = self.d, self.s
+        cands = []
+        for v in self.members[t]:
+            for u in self.nbrs[v]:
+                u = int(u)
+                src = int(self.assign[u])
+                if src == t or self.fixed[u] or not self.el[u, t] or s[u] <= 0:
+                    continue
+                if enr[src] - s[u] < self.lo[src] or enr[t] + s[u] > self.hi[t]:
+                    continue
+                cands.append((float(d.dist_km[u, t] - d.dist_km[u, src]), u, src))
+        for _, u, src in sorted(set(cands)):
+            if self._can_leave(src, u):
+                return u, src
+        return None
+
+    def _can_leave(self, src: int, u: int) -> bool:
+        return (not self.contiguity or bool(self.islands[u])
+                or self._stays_connected(src, self.members[src], u))
+
+    def _targets(self, u: int, src: int) -> list[int]:
+        """Schools unit u may join: eligible, and (with contiguity) touching their zone."""
+        el = self.el[u]
+        if self.islands[u] or not self.contiguity:
+            return [int(t) for t in np.flatnonzero(el) if t != src]
+        a = self.assign
+        out = {int(a[v]) for v in self.nbrs[u] if a[v] != src and a[v] >= 0 and el[a[v]]}
+        for v in self.nbrs[u]:  # a school sharing another's home unit grows from that unit
+            for t in self.shared_at.get(int(v), ()):
+                if t != src and el[t]:
+                    out.add(t)
+        return sorted(out)
+
+    def _stays_connected(self, j: int, zone: set, removed: int) -> bool:
+        keep = {u for u in zone if u != removed and not self.islands[u]}
+        if not keep:
+            return True
+        return len(self._connected_part(j, keep)) == len(keep)
+
+    def restore(self, passes: int = 5) -> None:
+        """Move units back to today's school where that keeps every rule the repair targets.
+
+        The local MIPs care only about feasibility and may move more units than needed; this pass
+        takes back every move it can (room at today's school, the unit touching its zone, the zone it
+        leaves staying connected).
+        """
+        sq = self.d.status_quo
+        self.members = [set(np.flatnonzero(self.assign == j).tolist())
+                        for j in range(self.d.n_schools)]
+        enr = self._enrolment()
+        for _ in range(passes):
+            changed = False
+            for u in np.flatnonzero((self.assign != sq) & ~self.fixed & (sq >= 0)).tolist():
+                src, t = int(self.assign[u]), int(sq[u])
+                if not self.el[u, t] or enr[t] + self.s[u] > self.hi[t] or (
+                        enr[src] - self.s[u] < self.lo[src]):
+                    continue
+                if t not in self._targets(u, src) or not self._can_leave(src, u):
+                    continue
+                self._move(u, src, t, enr)
+                changed = True
+            if not changed:
+                return
+
+    # ------------------------------------------------------------------ step 4
+    def local_mips(self, deadline: float | None, solver: str) -> None:
+        from .backends import solve
+
+        d, sc = self.d, self.sc
+        for _ in range(d.n_schools):
+            enr = self._enrolment()
+            bad = np.flatnonzero((enr > self.hi) | (enr < self.lo))
+            if not len(bad):
+                return
+            j = int(bad[np.argmax(np.maximum(enr[bad] - self.hi[bad], self.lo[bad] - enr[bad]))])
+            size, solved = 2, False
+            while size <= min(LOCAL_MIP_MAX_ZONES, d.n_schools) * 2 and not solved:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return
+                group = self._group(j, min(size, d.n_schools))
+                size *= 2
+                units = np.flatnonzero(np.isin(self.assign, group))
+                need = self.s[units].sum()
+                if need + max(GROUP_SLACK * need, self.s[units].max(initial=0)) > self.hi[
+                        group].sum() and len(group) < d.n_schools:
+                    continue  # too few spare seats for a quick solution: widen the group
+                model = build_model(d, sc, self.el, contiguity="closer",
+                                    part=Neighbourhood(units=units, schools=np.asarray(group),
+                                                       base=self.assign),
+                                    objective="none")
+                left = math.inf if deadline is None else deadline - time.perf_counter()
+                res = solve(model, solver, time_limit=max(0.05, min(left, LOCAL_MIP_SAFETY_S)),
+                            mip_gap=0.5,
+                            node_limit=LOCAL_MIP_NODES, seed=sc.solver.seed,
+                            threads=sc.solver.threads)
+                if res.values is not None:
+                    self.assign = model.assignment_from(res.values, self.assign)
+                    solved = True
+                if len(group) >= d.n_schools:
+                    break
+            if not solved:
+                return
+
+    def _group(self, j: int, size: int) -> np.ndarray:
+        """Up to ``size`` schools around j, breadth first over the zone graph (by school position)."""
+        zadj = self._zone_adjacency()
+        chosen, queue = [j], deque([j])
+        while queue and len(chosen) < size:
+            a = queue.popleft()
+            for b in sorted(zadj[a]):
+                if b not in chosen and len(chosen) < size:
+                    chosen.append(b)
+                    queue.append(b)
+        return np.array(sorted(chosen), dtype=np.int64)
+
+
+__all__ = ["repair_status_quo", "binding_rules"]
