@@ -30,8 +30,8 @@ FULL_MIP_SAFETY_SHARE = 0.3
 
 #: Large-neighbourhood steps: this many per school plus LNS_STEPS_BASE (the search usually stops
 #: earlier, when no group of zones improves).
-LNS_STEPS_PER_SCHOOL = 25
-LNS_STEPS_BASE = 200
+LNS_STEPS_PER_SCHOOL = 8
+LNS_STEPS_BASE = 60
 
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4

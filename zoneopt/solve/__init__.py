@@ -457,6 +457,7 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         state.raise_bound(float(result["bound"]), f"bound ({label})")
     state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
     state.timed_out = state.timed_out or timed_out
+    state._record(f"proof done ({label})")
 
 
 def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,

@@ -302,7 +302,7 @@ def local_search(
         keep = {u for u in zone if u != removed and not islands[u]}
         if not keep:
             return True
-        return keep <= reachable(nbrs, {root}, keep | {root})
+        return keep <= reachable(district.adjacency, {root}, keep | {root})
 
     improved = True
     while improved and time.perf_counter() < deadline:
