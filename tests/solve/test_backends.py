@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 from districts import grid_frames
 
