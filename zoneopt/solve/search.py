@@ -18,6 +18,7 @@ from ..district import District
 from ..model import Neighbourhood, build_model, reachable
 from ..scenario import Scenario
 from .backends import solve
+from .work import step_seconds
 
 
 def zone_adjacency(district: District, assign: np.ndarray) -> list[set[int]]:
@@ -114,7 +115,7 @@ def _solve_group(district, scenario, eligible, current, group, solver, deadline)
         part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
     )
     res = solve(
-        model, solver, time_limit=max(0.05, deadline - time.perf_counter()),
+        model, solver, time_limit=step_seconds(solver, deadline - time.perf_counter()),
         mip_gap=1e-4, start=model.start_vector(current, district, scenario),
         node_limit=settings.LNS_NODE_LIMIT, seed=scenario.solver.seed,
         threads=scenario.solver.threads,
