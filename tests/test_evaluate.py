@@ -109,3 +109,15 @@ def test_evaluate_is_plan_from_assignment_and_passes_its_own_check(tmp_path, str
     assert report.violations == report.rule_violations == plan.summary["violations"]
     with pytest.raises(ZoneoptInputError):
         evaluate(d, Scenario(), {"U0000": "S0"})
+
+
+def test_the_report_of_a_given_plan_says_given_and_names_the_broken_rules(tmp_path, strip_files):
+    from zoneopt.viz.report import report_html
+
+    upath, spath = strip_files
+    d = District.from_files(upath, spath)
+    plan = evaluate(d, Scenario(), {f"U{i:04d}": s for i, s in enumerate("S0 S0 S0 S0 S0 S1".split())})
+    page = report_html(plan)
+    assert "Given plan (scored, not searched): breaks 1 rule(s)" in page
+    assert "above 1 x capacity by 10 student(s)" in page
+    assert "time limit" not in page and "Feasible" not in page

@@ -20,10 +20,9 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, shortest_path
 
-from . import io
+from . import io, settings
 from .columns import apply_columns
 from .errors import ZoneoptInputError
-from .settings import MIN_SHARED_BOUNDARY_M
 from .validate import (
     Problems,
     check_references,
@@ -402,7 +401,7 @@ class District:
 # ---------------------------------------------------------------------------------- definitions
 
 
-def rook_adjacency(geoms: np.ndarray, min_shared_m: float = MIN_SHARED_BOUNDARY_M) -> sp.csr_matrix:
+def rook_adjacency(geoms: np.ndarray, min_shared_m: float | None = None) -> sp.csr_matrix:
     """Rook adjacency: units sharing a boundary of at least ``min_shared_m`` metres.
 
     Parameters
@@ -411,12 +410,15 @@ def rook_adjacency(geoms: np.ndarray, min_shared_m: float = MIN_SHARED_BOUNDARY_
         Polygons in a projected CRS (metres).
     min_shared_m
         Shortest shared boundary that makes two units neighbours; corners (length 0) never do.
+        Default: ``zoneopt.settings.MIN_SHARED_BOUNDARY_M``, read at call time.
 
     Returns
     -------
     scipy.sparse.csr_matrix
         Symmetric 0/1 matrix.
     """
+    if min_shared_m is None:
+        min_shared_m = settings.MIN_SHARED_BOUNDARY_M
     n = len(geoms)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")

@@ -30,8 +30,8 @@ FULL_MIP_SAFETY_SHARE = 0.3
 
 #: Large-neighbourhood steps: this many per school plus LNS_STEPS_BASE (the search usually stops
 #: earlier, when no group of zones improves).
-LNS_STEPS_PER_SCHOOL = 25
-LNS_STEPS_BASE = 200
+LNS_STEPS_PER_SCHOOL = 8
+LNS_STEPS_BASE = 60
 
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4
@@ -43,9 +43,14 @@ LNS_NODE_LIMIT = 400
 #: root alone took 2-10 s on 100 units on a loaded two-core machine).
 MAX_CUT_ROUNDS = 30
 
-#: Node cap of the first exact round (doubled after a round that adds no cut), and over all rounds.
-EXACT_ROUND_NODES = 50
-EXACT_NODES = 10000
+#: Node cap of one exact round, from a work of EXACT_ROUND_WORK pair-nodes (eligible pairs x nodes),
+#: between EXACT_ROUND_NODES_MIN and _MAX: a small district's round usually ends, optimal for its
+#: cuts, long before its cap (so the next round adds cuts); a large one's nodes are expensive. The
+#: cap doubles after a round that adds no cut. Over all rounds: EXACT_NODES_ROUNDS rounds' worth.
+EXACT_ROUND_WORK = 100_000
+EXACT_ROUND_NODES_MIN = 20
+EXACT_ROUND_NODES_MAX = 5000
+EXACT_NODES_ROUNDS = 10
 
 #: The exact phase runs in a worker process on a second core for problems of at least this many
 #: eligible pairs (smaller ones are proven faster inline than a worker starts) ...
@@ -53,3 +58,8 @@ PARALLEL_MIN_PAIRS = 400
 #: ... and at least this many seconds left (a worker needs about 2 s to start). The choice changes
 #: where the proof runs, never its result.
 PARALLEL_MIN_SECONDS = 8.0
+
+#: PuLP solvers (CBC, commercial) take no node cap: each capped step (a search step, a cut round)
+#: gets this share of the time left instead, at least PULP_STEP_MIN_SECONDS.
+PULP_STEP_SHARE = 0.2
+PULP_STEP_MIN_SECONDS = 2.0

@@ -37,7 +37,7 @@ def _run(district, scenario):
 def test_exact_mode_matches_brute_force_and_default_mode_is_honest(case):
     district, c, o = case
     exact = Scenario.from_dict({"constraints": c, "objective": o,
-                                "solver": {"time_limit_s": 20, "mip_gap": 0.0,
+                                "solver": {"time_limit_s": 60, "mip_gap": 0.0,
                                            "contiguity_model": "exact"}})
     best, _ = brute_force(district, exact)
     plan = _run(district, exact)

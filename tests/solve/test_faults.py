@@ -16,7 +16,8 @@ def test_a_best_plan_failing_its_check_falls_back_to_the_best_checked_plan(monke
     caplog.set_level(logging.ERROR, logger="zoneopt")
     units, schools = grid_frames(4, 6, [7, 16], seed=2)
     district = District.from_frames(units, schools)
-    honest = optimize(district, Scenario(), time_limit=60)
+    quick = Scenario.from_dict({"solver": {"work_budget": 0.1}})
+    honest = optimize(district, quick, time_limit=20)
     best = honest.positions.copy()
     real = solve_module.check_plan
 
@@ -28,10 +29,10 @@ def test_a_best_plan_failing_its_check_falls_back_to_the_best_checked_plan(monke
         return report
 
     monkeypatch.setattr(solve_module, "check_plan", flaky)
-    plan = optimize(district, Scenario(), time_limit=60)
+    plan = optimize(district, quick, time_limit=20)
     assert not np.array_equal(plan.positions, best)
     assert plan.summary["objective"] >= honest.summary["objective"]
-    assert check_plan(district, Scenario(), plan.positions, summary=plan.summary).ok
+    assert check_plan(district, quick, plan.positions, summary=plan.summary).ok
     assert "internal error" in caplog.text and "(injected)" in caplog.text
     assert any("(injected)" in e for e in plan.summary["internal_errors"])
 
@@ -50,4 +51,4 @@ def test_no_checked_plan_at_all_is_an_internal_error(monkeypatch):
 
     monkeypatch.setattr(solve_module, "check_plan", never)
     with pytest.raises(RuntimeError, match="no plan passed its check"):
-        optimize(district, Scenario(), time_limit=10)
+        optimize(district, Scenario.from_dict({"solver": {"work_budget": 0.1}}), time_limit=10)

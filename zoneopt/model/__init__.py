@@ -40,11 +40,11 @@ valid for the exact problem and are added lazily by the search.
 from __future__ import annotations
 
 import math
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from ..district import District
 from ..scenario import Scenario
@@ -109,7 +109,6 @@ class Model:
     pair_school: np.ndarray
     balance_schools: np.ndarray
     objective_offset: float = 0.0
-    row_names: list[str] = field(default_factory=list)
     #: With [years] plan: the balance year (index) of each t column (None: today's single year).
     balance_years: np.ndarray | None = None
     years: object = None
@@ -467,20 +466,15 @@ def _hops(district, free_units, free_schools, unit_free) -> np.ndarray:
     if len(free_units) == n:
         out[:, :] = district.hops.T
         return out
-    nbrs = district.neighbors
     for j in free_schools:
         root = int(district.home_unit[j])
-        dist = {root: 0}
-        queue = deque([root])
-        while queue:
-            u = queue.popleft()
-            for v in nbrs[u]:
-                v = int(v)
-                if unit_free[v] and v not in dist:
-                    dist[v] = dist[u] + 1
-                    queue.append(v)
-        idx = np.fromiter(dist.keys(), dtype=np.int64)
-        out[idx, j] = np.fromiter(dist.values(), dtype=float)
+        mask = unit_free.copy()
+        mask[root] = True  # the path starts at the home unit, held by any school
+        nodes = np.flatnonzero(mask)
+        sub = district.adjacency[nodes][:, nodes]
+        d = shortest_path(sub, directed=False, unweighted=True,
+                          indices=int(np.searchsorted(nodes, root)))
+        out[nodes, j] = d
     return out
 
 
@@ -523,6 +517,7 @@ def separation_cuts(
     col = np.full((district.n_units, district.n_schools), -1, dtype=np.int64)
     col[model.pair_unit, model.pair_school] = np.arange(model.n_pairs)
     nbrs = district.neighbors
+    adj = district.adjacency
     islands = district.islands
     rows = _Rows()
     pieces = 0
@@ -532,11 +527,11 @@ def separation_cuts(
         if not zone:
             continue
         root = int(district.home_unit[j])
-        reached = reachable(nbrs, {root}, zone | {root})
+        reached = reachable(adj, {root}, zone | {root})
         rest = zone - reached
         while rest:
             start = min(rest)
-            piece = reachable(nbrs, {start}, rest)
+            piece = reachable(adj, {start}, rest)
             rest -= piece
             pieces += 1
             boundary = set()
@@ -552,15 +547,13 @@ def separation_cuts(
     return a, lo, hi, pieces
 
 
-def reachable(nbrs, start: set, allowed: set) -> set:
-    """Units reached from ``start`` through neighbours in ``allowed`` (a flood fill)."""
-    seen = set(start)
-    queue = deque(start)
-    while queue:
-        u = queue.popleft()
-        for v in nbrs[u]:
-            v = int(v)
-            if v in allowed and v not in seen:
-                seen.add(v)
-                queue.append(v)
-    return seen
+def reachable(adjacency: sp.csr_matrix, start: set, allowed: set) -> set:
+    """Units reached from ``start`` through neighbours in ``allowed`` (connected components of the
+    induced subgraph, on scipy.sparse.csgraph)."""
+    nodes = np.fromiter(set(start) | set(allowed), dtype=np.int64)
+    if not len(nodes):
+        return set()
+    nodes.sort()
+    _, labels = connected_components(adjacency[nodes][:, nodes], directed=False)
+    roots = labels[np.searchsorted(nodes, np.fromiter(start, dtype=np.int64))]
+    return set(nodes[np.isin(labels, roots)].tolist())

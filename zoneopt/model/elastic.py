@@ -525,12 +525,11 @@ def _down(x: float, digits: int) -> str:
 def _cut_off_units(district: District, assign: np.ndarray) -> str:
     """Name the units that the scattered plan could not connect to their school."""
     islands = district.islands
-    nbrs = district.neighbors
     cut: list[str] = []
     for j in range(district.n_schools):
         zone = set(np.flatnonzero((assign == j) & ~islands).tolist())
         root = int(district.home_unit[j])
-        seen = reachable(nbrs, {root}, zone | {root})
+        seen = reachable(district.adjacency, {root}, zone | {root})
         cut.extend(
             f"{district.unit_ids[i]} ({district.school_ids[j]})" for i in sorted(zone - seen)
         )

@@ -324,14 +324,14 @@ def middle_pieces(district: District, data, mid: np.ndarray) -> dict[int, list[s
             continue
         h = int(data.home_unit[k])
         if int(data.home_owner[k]) == k:
-            reached = reachable(nbrs, {h}, zone | {h})
+            reached = reachable(district.adjacency, {h}, zone | {h})
         else:
             start = {int(v) for v in nbrs[h] if int(v) in zone}
-            reached = reachable(nbrs, start, zone) if start else set()
+            reached = reachable(district.adjacency, start, zone) if start else set()
         rest = zone - reached
         pieces = []
         while rest:
-            piece = reachable(nbrs, {min(rest)}, rest)
+            piece = reachable(district.adjacency, {min(rest)}, rest)
             rest -= piece
             pieces.append(piece)
         if pieces:

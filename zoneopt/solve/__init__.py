@@ -37,7 +37,7 @@ from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
 from .search import large_neighbourhood_search, local_search
-from .work import Budget
+from .work import Budget, counts_nodes, step_seconds
 
 log = logging.getLogger("zoneopt")
 
@@ -517,6 +517,7 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         state.raise_bound(float(result["bound"]), f"bound ({label})")
     state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
     state.timed_out = state.timed_out or timed_out
+    state._record(f"proof done ({label})")
 
 
 def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,
@@ -545,15 +546,18 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
             return False
         start = (model.start_vector(incumbent, district, scenario)
                  if incumbent is not None else None)
-        res: SolveResult = solve(model, solver_name, time_limit=max(0.05, deadline - time.perf_counter()),
+        res: SolveResult = solve(model, solver_name,
+                                 time_limit=step_seconds(solver_name, deadline - time.perf_counter()),
                                  mip_gap=s.mip_gap, start=start, seed=s.seed, threads=s.threads,
                                  log=log_solver, node_limit=nodes)
         state.note(res)
         spent += nodes
+        # With HiGHS a time limit here is the deadline; a PuLP solver's rounds are time slices.
+        clock = res.limit == "time" and counts_nodes(solver_name)
         if res.status == "infeasible":
             return state.assign is None
         if res.values is None:
-            if res.limit == "time":
+            if clock:
                 return False
             nodes = 2 * nodes  # nothing found within the cap: the next round gets more nodes
             continue
@@ -570,7 +574,7 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
                 # The relaxation's optimum (within mip_gap) is contiguous: proven for the exact problem.
                 state.proved = True
                 return False
-            if res.limit == "time":
+            if clock:
                 return False
             nodes = 2 * nodes  # no new cut: the next round needs more nodes to close the gap
             continue
@@ -666,9 +670,16 @@ class _Prover:
         self.proc.join(timeout=2)
         if state.interrupted and self.result is None:
             return True  # Ctrl-C: nothing to merge, and no proof to run in its place
-        result = self.result or {"error": "worker did not answer before the time limit"}
         for source, value in sorted(self.early_bounds.items()):  # valid whatever became of it
             state.raise_bound(float(value), f"bound ({source})")
+        if self.result is None:
+            # Still proving at the time limit: its proof was cut short, and no time is left for
+            # another one here; the bounds it sent on the way are kept.
+            log.warning("the proof worker was still proving at the time limit; the bound is what "
+                        "the search and the worker proved so far")
+            state.timed_out = True
+            return True
+        result = self.result
         if result.get("error"):
             log.warning("the proof worker failed (%s); proving in this process with the time left",
                         result["error"])

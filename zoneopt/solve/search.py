@@ -19,6 +19,7 @@ from ..model import Neighbourhood, build_model, reachable
 from ..scenario import Scenario
 from .backends import solve
 from .groups import seed_deviations, tier_imbalance, tier_moves
+from .work import step_seconds
 from .years import year_loads
 
 
@@ -117,7 +118,7 @@ def _solve_group(district, scenario, eligible, current, group, solver, deadline)
         part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
     )
     res = solve(
-        model, solver, time_limit=max(0.05, deadline - time.perf_counter()),
+        model, solver, time_limit=step_seconds(solver, deadline - time.perf_counter()),
         mip_gap=1e-4, start=model.start_vector(current, district, scenario),
         node_limit=settings.LNS_NODE_LIMIT, seed=scenario.solver.seed,
         threads=scenario.solver.threads,
@@ -309,7 +310,7 @@ def local_search(
         keep = {u for u in zone if u != removed and not islands[u]}
         if not keep:
             return True
-        return keep <= reachable(nbrs, {root}, keep | {root})
+        return keep <= reachable(district.adjacency, {root}, keep | {root})
 
     improved = True
     while improved and time.perf_counter() < deadline:

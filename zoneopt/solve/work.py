@@ -24,9 +24,10 @@ class Budget:
     lns_steps : int
         Large-neighbourhood steps (one node-capped sub-MIP each).
     round_nodes : int
-        Node cap of the first exact cut round (doubled after a round that adds no cut).
+        Node cap of the first exact cut round (doubled after a round that adds no cut); fewer on
+        larger problems, whose nodes cost more.
     exact_nodes : int
-        Nodes over all exact cut rounds.
+        Node caps summed over all exact cut rounds.
     cut_rounds : int
         Exact cut rounds.
     """
@@ -50,12 +51,35 @@ class Budget:
         def scaled(x: float) -> int:
             return max(1, round(k * x))
 
+        round_nodes = min(settings.EXACT_ROUND_NODES_MAX,
+                          max(settings.EXACT_ROUND_NODES_MIN,
+                              settings.EXACT_ROUND_WORK / max(pairs, 1)))
         return cls(
             start_nodes=scaled(settings.START_NODES),
             full_mip_nodes=scaled(settings.FULL_MIP_NODES) if pairs <= settings.FULL_MIP_MAX_PAIRS
             else 0,
             lns_steps=scaled(settings.LNS_STEPS_PER_SCHOOL * m + settings.LNS_STEPS_BASE),
-            round_nodes=scaled(settings.EXACT_ROUND_NODES),
-            exact_nodes=scaled(settings.EXACT_NODES),
+            round_nodes=scaled(round_nodes),
+            exact_nodes=scaled(settings.EXACT_NODES_ROUNDS * round_nodes),
             cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
         )
+
+
+def counts_nodes(solver: str) -> bool:
+    """Whether ``solver`` takes a node cap (HiGHS, through highspy); PuLP solvers do not."""
+    return solver == "highs"
+
+
+def step_seconds(solver: str, left: float) -> float:
+    """Wall-clock cap of one capped solve (a search step, a cut round) for ``solver``.
+
+    HiGHS is capped by nodes, so only the overall deadline applies; a PuLP solver has no node cap,
+    so each of its steps gets a slice of the time instead (its plans then depend on the machine's
+    speed: reproducibility is guaranteed with HiGHS only).
+    """
+    from .. import settings
+
+    if counts_nodes(solver):
+        return max(0.05, left)
+    return max(0.05, min(left, max(settings.PULP_STEP_MIN_SECONDS,
+                                   settings.PULP_STEP_SHARE * left)))

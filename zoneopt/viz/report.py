@@ -267,10 +267,16 @@ def _status_text(summary: Mapping[str, Any], scenario: dict) -> str:
         within = f" (target {100 * target:g}%)" if target is not None else ""
         return f"Optimal: proven within {gap_txt} of the best possible plan{within}"
     if status == "feasible":
-        return (
-            "Feasible: meets every rule; the time limit ended the search with a proven gap of "
-            f"{gap_txt}"
-        )
+        why = {"work_budget": "the search spent its work budget", "proof": "the proof ended",
+               "interrupted": "the search was interrupted"}.get(
+            str(summary.get("stopped_by")), "the time limit ended the search")
+        return f"Feasible: meets every rule; {why} with a proven gap of {gap_txt}"
+    if status == "given":
+        broken = list(summary.get("violations") or [])
+        if not broken:
+            return "Given plan (scored, not searched): meets every rule"
+        return (f"Given plan (scored, not searched): breaks {len(broken)} rule(s): "
+                + "; ".join(broken))
     if status == "infeasible":
         return "Infeasible: no plan meets every rule (see below)"
     if status == "no_solution":
