@@ -167,7 +167,10 @@ def demo_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """
     units = subarea_units()
     schools = site_elementary_schools(units)
+    from .census.demo_projection import planned_additions  # seats added where a tract outgrows
     from .demo_feeders import add_middle_counts  # middle-school counts (zoneopt/demo_feeders.py)
+
+    schools = planned_additions(units, schools)
 
     return add_middle_counts(units), schools
 
@@ -385,8 +388,10 @@ def demo_scenario(*, years: bool = False) -> Scenario:
     the demo's projection (:mod:`zoneopt.census.demo_projection`)."""
     from .census.demo_projection import demo_years_scenario
 
-    extra = demo_years_scenario() if years else {}
-    return Scenario.from_dict({**DEMO_SCENARIO, **extra}, source="demo scenario")
+    data = {section: dict(keys) for section, keys in DEMO_SCENARIO.items()}
+    for section, keys in (demo_years_scenario() if years else {}).items():
+        data.setdefault(section, {}).update(keys)
+    return Scenario.from_dict(data, source="demo scenario")
 
 
 def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
@@ -410,6 +415,7 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
                 "school_id": schools["school_id"],
                 "name": schools["name"],
                 "capacity": schools["capacity"],
+                **{c: schools[c] for c in schools.columns if c.startswith("capacity_")},
                 "lon": schools.geometry.x.round(6),
                 "lat": schools.geometry.y.round(6),
             }),
