@@ -20,14 +20,14 @@ def test_balance_none_makes_no_dissimilarity_claim_and_labels_the_bound_as_the_o
                             "solver": {"time_limit_s": 20}})
     line = headline(optimize(district, s).summary)
     assert "dissimilarity" not in line
-    assert "objective (weighted mean distance)" in line
+    assert "objective (1 x the average distance from home to school (km))" in line
     assert "proven bound on it" in line
 
 
 def test_the_default_objective_names_the_dissimilarity_index(district):
     line = headline(optimize(district, Scenario(), time_limit=20).summary)
     assert line.split(":")[0] in ("optimal", "feasible")
-    assert "objective (dissimilarity index)" in line and "dissimilarity " in line
+    assert "objective (the dissimilarity index (0 to 1))" in line and "dissimilarity " in line
     assert "stopped by " in line
 
 

@@ -134,9 +134,14 @@ def demo_neighbourhoods(units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | Non
         keep &= ~code.map(per_code > 1).to_numpy(dtype=bool)
     frame = gpd.GeoDataFrame({"name": [f"Tract {int(c) / 10:g} area" for c in code[keep]]},
                              geometry=units.geometry[keep].to_numpy(), crs=units.crs)
-    hoods = frame.dissolve(by="name", sort=True).reset_index()[["name", "geometry"]]
+    frame["students"] = units["students"].to_numpy()[keep]
+    hoods = frame.dissolve(by="name", sort=True, aggfunc="sum").reset_index()
     area_km2 = hoods.to_crs(units.estimate_utm_crs()).area / 1e6
-    return hoods[(area_km2 <= MAX_NEIGHBOURHOOD_KM2).to_numpy()].reset_index(drop=True)
+    fits = area_km2.to_numpy() <= MAX_NEIGHBOURHOOD_KM2
+    if schools is not None:
+        # A neighbourhood no school's seats could take whole is no example of keeping one whole.
+        fits &= hoods["students"].to_numpy() <= np.median(schools["capacity"].to_numpy(float))
+    return hoods.loc[fits, ["name", "geometry"]].reset_index(drop=True)
 
 
 def _points_csv(frame: gpd.GeoDataFrame) -> pd.DataFrame:

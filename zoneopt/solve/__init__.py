@@ -551,7 +551,9 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
                                  mip_gap=s.mip_gap, start=start, seed=s.seed, threads=s.threads,
                                  log=log_solver, node_limit=nodes)
         state.note(res)
-        spent += nodes
+        # The nodes the round used (HiGHS counts them deterministically), else its whole cap: a
+        # small district's rounds end far below their cap and must not use up the budget.
+        spent += min(nodes, res.nodes) if res.nodes else nodes
         # With HiGHS a time limit here is the deadline; a PuLP solver's rounds are time slices.
         clock = res.limit == "time" and counts_nodes(solver_name)
         if res.status == "infeasible":

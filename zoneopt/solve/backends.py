@@ -37,6 +37,8 @@ class SolveResult:
     #: What ended the run early, if anything: "time" (the wall clock: not repeatable) or "work" (a
     #: node or iteration cap: repeatable); "" when the solver finished.
     limit: str = ""
+    #: Branch-and-bound nodes the solver used (HiGHS; 0 when unknown): the work actually spent.
+    nodes: int = 0
 
 
 def solver_label(name: str) -> str:
@@ -297,6 +299,7 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
+    used = max(1, int(getattr(info, "mip_node_count", 0) or 0))
     seconds = time.perf_counter() - t0
     ms = highspy.HighsModelStatus
     has_sol = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -316,14 +319,14 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     if status == ms.kOptimal and has_sol:
         # HiGHS stops at kOptimal once its gap is within mip_rel_gap: proven within the gap.
         return SolveResult("optimal", values, objective, bound if not relax else objective,
-                           seconds, "highs", "optimal within gap")
+                           seconds, "highs", "optimal within gap", nodes=used)
     if not has_sol:
         bound = -math.inf  # a bound is used only with an answer that verifies
     if has_sol:
         return SolveResult("feasible", values, objective, bound, seconds, "highs",
-                           h.modelStatusToString(status), limit)
+                           h.modelStatusToString(status), limit, nodes=used)
     return SolveResult("no_solution", None, None, bound, seconds, "highs",
-                       h.modelStatusToString(status), limit)
+                       h.modelStatusToString(status), limit, nodes=used)
 
 
 def _solve_pulp(model, label, *, time_limit, mip_gap, threads, start, log):
