@@ -45,3 +45,14 @@ def test_bad_max_km_is_exit_2(helsinki_files, tmp_path, capsys):
                str(helsinki_files / "schools.csv"), "--network", str(HELSINKI), "--mode", "walk",
                "--out", str(tmp_path / "t.csv"), "--max-km", "0"])
     assert rc == 2 and "max-km" in capsys.readouterr().err
+
+
+def test_an_extract_of_another_city_is_exit_2(helsinki_files, tmp_path, capsys):
+    from osm_districts import OAKLAND
+
+    rc = main(["travel", "--units", str(helsinki_files / "units.gpkg"), "--schools",
+               str(helsinki_files / "schools.csv"), "--network", str(OAKLAND), "--mode", "walk",
+               "--out", str(tmp_path / "t.csv")])
+    assert rc == 2
+    assert "does not cover the district" in capsys.readouterr().err
+    assert not (tmp_path / "t.csv").exists()

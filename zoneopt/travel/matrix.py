@@ -126,6 +126,10 @@ def matrix(
     du, nu = tree.query(uxy)
     ds, ns = tree.query(sxy)
     du, ds = du / 1000.0, ds / 1000.0
+    if len(du) and du.min() > SNAP_WARN_KM:
+        raise ZoneoptInputError(
+            f"the network does not cover the district: its nearest node is {du.min():.1f} km from "
+            f"the closest unit; give an extract of the district's area", file=net.source or None)
     _warn_far(district.unit_ids, du, "unit", mode)
     _warn_far(district.school_ids, ds, "school", mode)
 
