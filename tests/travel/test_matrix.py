@@ -178,3 +178,12 @@ def test_packed_drive_search_agrees_with_minutes_added_along_the_tree():
     assert (km_packed[ok] >= km_tree[ok] - 1e-12).all()  # arcs rounded up to whole millimetres
     assert np.abs(km_packed[ok] - km_tree[ok]).max() < 1e-3  # ... by less than a metre per route
     assert np.abs(min_packed[ok] - min_tree[ok]).max() < 0.05  # minutes within 3 seconds
+
+
+def test_progress_bar_over_schools(oakland_frames, capsys):
+    units, schools = oakland_frames
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TravelWarning)
+        table = matrix(units, schools, OAKLAND, mode="walk", progress=True)
+    assert len(table) == len(units) * len(schools)
+    assert "travel (walk)" in capsys.readouterr().err
