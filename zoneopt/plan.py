@@ -102,7 +102,11 @@ class Plan:
         solver: str,
     ) -> Plan:
         """A plan object for a scenario with no plan: the summary holds the diagnosis."""
-        before = _figures(district, scenario, district.status_quo)
+        sq = district.status_quo
+        # A unit the travel matrix gives no school has no status quo: no "before" figures then.
+        before = (_figures(district, scenario, sq) if (sq >= 0).all() else
+                  dict.fromkeys(("dissimilarity_before", "max_share_gap_before",
+                                 "mean_distance_km_before")))
         summary = {
             "status": status,
             "objective": None,
