@@ -164,7 +164,11 @@ class Plan:
         stopped_by: str | None = None,
     ) -> Plan:
         """A plan object for a scenario with no plan: the summary holds the diagnosis."""
-        before = _figures(district, scenario, district.status_quo)
+        sq = district.status_quo
+        # A unit the travel matrix gives no school has no status quo: no "before" figures then.
+        before = (_figures(district, scenario, sq) if (sq >= 0).all() else
+                  dict.fromkeys(("dissimilarity_before", "max_share_gap_before",
+                                 "mean_distance_km_before")))
         before.update(_second_level_before(district, scenario))
         summary = {
             "status": status,

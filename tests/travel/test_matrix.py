@@ -165,7 +165,7 @@ def test_packed_drive_search_agrees_with_minutes_added_along_the_tree():
     g_km, g_min = net.graph(net.project("EPSG:32635"))
     search = g_km.T.tocsr()
     targets = np.arange(0, net.n_nodes, 7)
-    m._init_worker(search, g_min, targets)
+    m._init_worker(search, g_min, targets, [5])
     try:
         assert m._WORKER["packed"] is not None
         _, km_packed, min_packed = m._search_one((0, 5, np.inf))
@@ -178,3 +178,51 @@ def test_packed_drive_search_agrees_with_minutes_added_along_the_tree():
     assert (km_packed[ok] >= km_tree[ok] - 1e-12).all()  # arcs rounded up to whole millimetres
     assert np.abs(km_packed[ok] - km_tree[ok]).max() < 1e-3  # ... by less than a metre per route
     assert np.abs(min_packed[ok] - min_tree[ok]).max() < 0.05  # minutes within 3 seconds
+
+
+def test_progress_bar_over_schools(oakland_frames, capsys):
+    units, schools = oakland_frames
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TravelWarning)
+        table = matrix(units, schools, OAKLAND, mode="walk", progress=True)
+    assert len(table) == len(units) * len(schools)
+    assert "travel (walk)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_contracting_shape_node_chains_changes_no_distance(helsinki_frames, mode, monkeypatch):
+    import importlib
+
+    from zoneopt.travel.network import contract_chains, read_network
+
+    m = importlib.import_module("zoneopt.travel.matrix")
+    units, schools = helsinki_frames
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TravelWarning)
+        fast = matrix(units, schools, HELSINKI, mode=mode)
+        monkeypatch.setattr(m, "CONTRACT", False)
+        plain = matrix(units, schools, HELSINKI, mode=mode)
+    pd.testing.assert_frame_equal(fast, plain, check_exact=False, rtol=1e-12, atol=1e-12)
+    net = read_network(HELSINKI, mode)
+    g, _ = net.graph(net.project("EPSG:32635"))
+    small = contract_chains(g, np.array([0]))
+    with_arcs = np.count_nonzero(np.diff(small.indptr) + np.diff(small.tocsc().indptr))
+    assert with_arcs < 0.6 * net.n_nodes  # most nodes only shape a street
+
+
+def test_contract_chains_keeps_one_way_direction_and_kept_nodes():
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    from zoneopt.travel.network import contract_chains
+
+    # 0 -> 1 -> 2 -> 3 one way; 3 <-> 4 <-> 5 two way; 5 -> 0 back; 6 a dead end off 4 (in only).
+    arcs = [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 3.0), (3, 4, 1.0), (4, 3, 1.0), (4, 5, 1.5),
+            (5, 4, 1.5), (5, 0, 4.0), (4, 6, 0.5), (3, 7, 1.0), (7, 3, 1.0)]
+    u, v, w = zip(*arcs, strict=True)
+    g = sp.csr_matrix((w, (u, v)), shape=(8, 8))
+    keep = np.array([0, 2, 7])
+    small = contract_chains(g, keep)
+    assert np.allclose(dijkstra(small, indices=keep)[:, keep], dijkstra(g, indices=keep)[:, keep])
+    assert small[1].nnz == 0 and small[:, 1].nnz == 0  # node 1 was contracted
+    assert small[2].nnz > 0  # node 2 is kept

@@ -45,3 +45,36 @@ def test_bad_max_km_is_exit_2(helsinki_files, tmp_path, capsys):
                str(helsinki_files / "schools.csv"), "--network", str(HELSINKI), "--mode", "walk",
                "--out", str(tmp_path / "t.csv"), "--max-km", "0"])
     assert rc == 2 and "max-km" in capsys.readouterr().err
+
+
+def test_an_extract_of_another_city_is_exit_2(helsinki_files, tmp_path, capsys):
+    from osm_districts import OAKLAND
+
+    rc = main(["travel", "--units", str(helsinki_files / "units.gpkg"), "--schools",
+               str(helsinki_files / "schools.csv"), "--network", str(OAKLAND), "--mode", "walk",
+               "--out", str(tmp_path / "t.csv")])
+    assert rc == 2
+    assert "does not cover the district" in capsys.readouterr().err
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_units_the_matrix_gives_no_school_are_named_when_optimising(helsinki_files, tmp_path,
+                                                                    capsys):
+    """By car, three areas of central Helsinki reach no school (their nearest street node lies on
+    a piece of the drive network cut off by the extract): optimize names them, exit 3."""
+    import json
+
+    drive = tmp_path / "drive.csv"
+    with pytest.warns(TravelWarning):
+        main(["travel", "--units", str(helsinki_files / "units.gpkg"), "--schools",
+              str(helsinki_files / "schools.csv"), "--network", str(HELSINKI), "--mode", "drive",
+              "--out", str(drive)])
+    (tmp_path / "s.toml").write_text(f'[travel]\nmatrix = "{drive.name}"\n[solver]\ntime_limit_s = 2\n')
+    out = tmp_path / "plan"
+    rc = main(["optimize", "--units", str(helsinki_files / "units.gpkg"), "--schools",
+               str(helsinki_files / "schools.csv"), "--scenario", str(tmp_path / "s.toml"),
+               "--out", str(out)])
+    assert rc == 3
+    assert "U012 (no school in the travel matrix)" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and summary["distance_source"] == "drive.csv"

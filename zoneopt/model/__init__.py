@@ -67,7 +67,8 @@ def eligible_pairs(district: District, scenario: Scenario) -> np.ndarray:
     d = district.dist_km
     ok = np.isfinite(d)
     ok &= d <= c.max_distance_km + 1e-9
-    ok &= d - district.nearest_km[:, None] <= c.max_extra_distance_km + 1e-9
+    with np.errstate(invalid="ignore"):  # inf - inf: a unit the travel matrix gives no school
+        ok &= d - district.nearest_km[:, None] <= c.max_extra_distance_km + 1e-9
     locked = district.locked
     rows = np.flatnonzero(locked >= 0)
     if len(rows):

@@ -453,3 +453,93 @@ def grid_network(rows: int, cols: int, *, spacing_m: float = 100.0, origin: tupl
         tail=np.concatenate([a, b]), head=np.concatenate([b, a]),
         speed_kmh=np.full(2 * len(a), speed), source=f"grid {rows}x{cols}",
     )
+
+
+def contract_chains(graph: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """The graph with its chains of two-neighbour nodes replaced by single arcs.
+
+    Most nodes of an OpenStreetMap street network only shape a street between two junctions. A node
+    with exactly two neighbours that is not in ``keep`` (the snapped units and schools) lies on a
+    chain between two other nodes ``a`` and ``b``; the chain becomes an arc ``a -> b`` weighing the
+    sum of its arcs (when every arc of that direction exists; likewise ``b -> a``). Shortest-path
+    distances between kept or junction nodes are unchanged; chain nodes are left without arcs (the
+    numbering stays), so searches visit far fewer nodes.
+
+    Parameters
+    ----------
+    graph
+        Directed weighted adjacency (csr), non-negative weights.
+    keep
+        Node positions that must stay (sources and targets of the searches).
+    """
+    n = graph.shape[0]
+    g = graph.tocsr()
+    c = g.tocoo()
+    off = c.row != c.col
+    ones = np.ones(2 * int(off.sum()), dtype=np.int8)
+    und = sp.csr_matrix((ones, (np.concatenate([c.row[off], c.col[off]]),
+                                np.concatenate([c.col[off], c.row[off]]))), shape=(n, n))
+    und.sum_duplicates()
+    deg = np.diff(und.indptr)
+    cand = deg == 2
+    cand[np.asarray(keep, dtype=np.int64)] = False
+    if not cand.any():
+        return graph
+    coo = g.tocoo()
+    rows, cols, vals = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    touch = cand[rows] | cand[cols]
+    weight = {(int(u), int(v)): float(w)
+              for u, v, w in zip(rows[touch], cols[touch], vals[touch], strict=True)}
+    indptr, indices = und.indptr, und.indices
+    seen = np.zeros(n, dtype=bool)
+    new_u: list[int] = []
+    new_v: list[int] = []
+    new_w: list[float] = []
+    for start in np.flatnonzero(cand):
+        if seen[start]:
+            continue
+        seen[start] = True
+        left, right = (int(x) for x in indices[indptr[start]:indptr[start + 1]])
+        chain = [int(start)]
+        ends = []
+        for nxt, into in ((left, chain), (right, None)):
+            prev, cur, side = int(start), nxt, []
+            while cand[cur] and not seen[cur]:
+                seen[cur] = True
+                side.append(cur)
+                a, b = (int(x) for x in indices[indptr[cur]:indptr[cur + 1]])
+                prev, cur = cur, (b if a == prev else a)
+            if cand[cur]:  # a closed ring of chain nodes: nothing to keep
+                cur = -1
+            ends.append(cur)
+            if into is not None:
+                chain[:0] = side[::-1]
+            else:
+                chain.extend(side)
+        a, b = ends
+        if a < 0 or b < 0 or a == b:
+            continue  # a ring, or a loop back to its own junction: never on a shortest path
+        path = [a, *chain, b]
+        for p in (path, path[::-1]):
+            total = 0.0
+            for u, v in zip(p[:-1], p[1:], strict=True):
+                w = weight.get((u, v))
+                if w is None:
+                    break
+                total += w
+            else:
+                new_u.append(p[0])
+                new_v.append(p[-1])
+                new_w.append(total)
+    drop = cand[rows] | cand[cols]
+    rows = np.concatenate([rows[~drop], np.asarray(new_u, dtype=np.int64)])
+    cols = np.concatenate([cols[~drop], np.asarray(new_v, dtype=np.int64)])
+    vals = np.concatenate([vals[~drop], np.asarray(new_w, dtype=float)])
+    # Parallel arcs (a chain beside a direct street): keep the lightest.
+    order = np.lexsort((vals, cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    out = sp.csr_matrix((vals[first], (rows[first], cols[first])), shape=(n, n))
+    out.sort_indices()
+    return out
