@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -86,6 +89,7 @@ class _Best:
         self.value = math.inf
         self.bound = 0.0
         self.proven = False
+        self.interrupted = False
         self.trace: list[dict[str, Any]] = []
         self.t0 = time.perf_counter()
 
@@ -163,6 +167,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     relaxed = scenario.with_values({
         "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
         "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
+        # One thread keeps the relaxation's proof inline: its bound is what this step is for, and
+        # the proof worker's bound was seen lost when the worker is stopped at the deadline.
+        "solver.threads": 1,
     })
     rel_assign, rel_bound = None, 0.0
     try:
@@ -170,67 +177,70 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         rel_assign = rel.positions
         rel_bound = float(rel.summary["bound"])
         best.raise_bound(rel_bound, "bound (single-level relaxation)")
+        best.interrupted = bool(rel.summary.get("interrupted"))  # Ctrl-C in the relaxation
     except InfeasibleError as exc:
         plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
                            time.perf_counter() - t0, solver_name)
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
-    # 2. a two-level start
-    if rel_assign is not None:
-        if nested:
-            for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
-                if best.assign is None and (elem >= 0).all() and _single_level_ok(
-                        district, scenario, groups, elem):
-                    feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
-                    if feeds is not None and feasible(elem, feeds):
-                        best.offer(elem, feeds, f"{label} + feeder map")
-        elif feasible(rel_assign, None):
-            best.offer(rel_assign, None, "single-level plan")
-        if groups and best.assign is None:
-            whole = _whole_by_majority(district, rel_assign, groups)
-            feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
-                     else None)
-            if (feeds is not None or not nested) and feasible(whole, feeds):
-                best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
-    if best.assign is None and nested and rel_assign is not None:
-        # No feeder map fits these zones within middle capacity: take the map that exceeds it
-        # least, fix it, and let the whole district's zones move to fit it (with the feeder map
-        # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
-        feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline,
-                            soft=_soft_cost(data))
-        if feeds is not None:
-            fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
-                                solver_name, t0 + SEARCH_END_SHARE * budget)
-            if fitted is not None and feasible(*fitted):
-                best.offer(*fitted, "zones fitted to a fixed feeder map")
-    if best.assign is None:
-        # Feasibility first: a first plan of the whole two-level model comes much sooner so.
-        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
-                             objective="none")
-        res = solve(tl.model, solver_name,
-                    # without a plan, search and proof have nothing to work on: all the time left
-                    time_limit=max(0.5, deadline - 0.5 - time.perf_counter()),
-                    mip_gap=0.05, seed=scenario.solver.seed,
-                    threads=scenario.solver.threads, log=log_solver)
-        if res.values is not None:
-            a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
-                                np.zeros(district.n_schools, np.int64) if nested else None)
-            if feasible(a, f):
-                best.offer(a, f, "two-level closer-neighbour MIP")
-    # 3. search (then the middle relaxation's bound, when there is time for it)
-    middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
-                    >= MIDDLE_MIN_SECONDS else 0.0)
-    if best.assign is not None:
-        _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
-                          t0 + (SEARCH_END_SHARE - middle_share) * budget, feasible)
-    if middle_share and best.assign is not None:
-        mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
-        best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
-                         "bound (+ middle relaxation)")
-    # 4. proof (without a plan it may still prove that none exists)
-    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
-                        log_solver, feasible)
+    infeasible = False
+    with _on_ctrl_c(best):
+        # 2. a two-level start
+        if rel_assign is not None:
+            if nested:
+                for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
+                    if best.assign is None and (elem >= 0).all() and _single_level_ok(
+                            district, scenario, groups, elem):
+                        feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
+                        if feeds is not None and feasible(elem, feeds):
+                            best.offer(elem, feeds, f"{label} + feeder map")
+            elif feasible(rel_assign, None):
+                best.offer(rel_assign, None, "single-level plan")
+            if groups and best.assign is None:
+                whole = _whole_by_majority(district, rel_assign, groups)
+                feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
+                         else None)
+                if (feeds is not None or not nested) and feasible(whole, feeds):
+                    best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
+        if best.assign is None and nested and rel_assign is not None:
+            # No feeder map fits these zones within middle capacity: take the map that exceeds it
+            # least, fix it, and let the whole district's zones move to fit it (with the feeder map
+            # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
+            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline,
+                                soft=_soft_cost(data))
+            if feeds is not None:
+                fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
+                                    solver_name, t0 + SEARCH_END_SHARE * budget)
+                if fitted is not None and feasible(*fitted):
+                    best.offer(*fitted, "zones fitted to a fixed feeder map")
+        if best.assign is None:
+            # Feasibility first: a first plan of the whole two-level model comes much sooner so.
+            tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                                 objective="none")
+            res = solve(tl.model, solver_name,
+                        # without a plan, search and proof have nothing to work on: all the time left
+                        time_limit=max(0.5, deadline - 0.5 - time.perf_counter()),
+                        mip_gap=0.05, seed=scenario.solver.seed,
+                        threads=scenario.solver.threads, log=log_solver)
+            if res.values is not None:
+                a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
+                                    np.zeros(district.n_schools, np.int64) if nested else None)
+                if feasible(a, f):
+                    best.offer(a, f, "two-level closer-neighbour MIP")
+        # 3. search (then the middle relaxation's bound, when there is time for it)
+        middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
+                        >= MIDDLE_MIN_SECONDS else 0.0)
+        if best.assign is not None:
+            _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
+                              t0 + (SEARCH_END_SHARE - middle_share) * budget, feasible)
+        if middle_share and best.assign is not None and not best.interrupted:
+            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+            best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
+                             "bound (+ middle relaxation)")
+        # 4. proof (without a plan it may still prove that none exists)
+        infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
+                            log_solver, feasible)
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
         what = "nested feeders" if nested else "whole neighbourhoods"
@@ -249,6 +259,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     plan = Plan.from_assignment(district, scenario, best.assign, status="search",
                                 bound=min(best.bound, best.value), solver=solver_name,
                                 seconds=seconds, trace=best.trace, feeds=best.feeds,
+                                interrupted=best.interrupted,
                                 stopped_by="time_limit" if time.perf_counter() >= deadline
                                 else "work_budget")
     report = check_plan(district, scenario, best.assign, summary=plan.summary)
@@ -293,6 +304,26 @@ def middle_scale_of(data: FeederData) -> float:
     """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
     low = float(data.low_income.sum())
     return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
+
+
+@contextmanager
+def _on_ctrl_c(best: _Best):
+    """Ctrl-C during the two-level search: stop and keep the best plan so far (again: abort)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        if best.interrupted:
+            raise KeyboardInterrupt
+        best.interrupted = True
+        log.warning("interrupted: finishing with the best plan found so far (Ctrl-C again to abort)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _whole_by_majority(district: District, assign: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
@@ -405,7 +436,7 @@ def _two_level_search(district, scenario, eligible, data, groups, best, solver_n
                 improved |= best.offer(best.assign, remap, "feeder map re-optimised")
         order = rng.permutation(m)
         for j in order.tolist():
-            if time.perf_counter() >= end:
+            if time.perf_counter() >= end or best.interrupted:
                 return
             cur, feeds = best.assign, best.feeds
             adj = zone_adjacency(district, cur)
@@ -461,7 +492,7 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
     share = 0.3
     for round_ in range(200):
         remaining = deadline - time.perf_counter()
-        if remaining < 0.1:
+        if remaining < 0.1 or best.interrupted:
             return False
         start = (tl.start_vector(district, scenario, data, best.assign, best.feeds)
                  if best.assign is not None else None)
