@@ -123,7 +123,9 @@ def test_demo_writes_every_contract_file(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--time-limit", "15"]) == 0
     assert CONTRACT_FILES <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["n_units"] == 279 and summary["n_schools"] == 24
+    from zoneopt import demo
+
+    assert summary["n_units"] == demo.SUBAREA_TRACTS and summary["n_schools"] == 27
     assert summary["dissimilarity_after"] < summary["dissimilarity_before"]
     from zoneopt.demo import demo_district, demo_scenario
 

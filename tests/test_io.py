@@ -46,3 +46,17 @@ def test_shapefiles_keep_their_sidecar_files(tmp_path, grid_district):
     path = io.write_vector(tmp_path / "units.shp", grid_district.units[["unit_id", "geometry"]])
     assert {p.suffix for p in tmp_path.iterdir()} >= {".shp", ".shx", ".dbf", ".prj"}
     assert len(gpd.read_file(path)) == 48
+
+
+def test_every_bad_coordinate_of_a_schools_csv_is_reported_at_once(tmp_path):
+    from zoneopt import ZoneoptInputError
+    from zoneopt.io import read_schools
+
+    path = tmp_path / "schools.csv"
+    path.write_text("school_id,capacity,lon,lat\nA,100,-121.4,38.5\nB,100,x,38.5\n"
+                    "C,100,-121.4,\nD,100,38.5,-121.4\n", encoding="utf-8")
+    with pytest.raises(ZoneoptInputError) as info:
+        read_schools(path)
+    rows = [(p.row, p.column) for p in info.value.problems]
+    assert rows == [("B (line 3)", "lon"), ("C (line 4)", "lat"), ("D (line 5)", "lat")]
+    assert "lon and lat are swapped" in str(info.value)

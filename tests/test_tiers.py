@@ -85,3 +85,30 @@ def test_figures_and_school_columns_before_and_after():
     cols = ses_school_columns(d, d.status_quo, pos)
     assert cols["tier_1_after"].sum() + cols["tier_2_after"].sum() == d.students.sum()
     assert cols["report_hispanic_after"].sum() == report_groups(d)["hispanic"].sum()
+
+
+def test_unusable_tiers_are_left_out_of_a_low_income_plan_not_fatal():
+    from zoneopt import Scenario
+    from zoneopt.check import check_plan
+    from zoneopt.plan import Plan
+
+    d = _district([1] * 12)  # a single tier: nothing to report, nothing to balance
+    plan = Plan.from_assignment(d, Scenario(), d.status_quo)
+    assert "tier_dissimilarity_after" not in plan.summary
+    assert check_plan(d, Scenario(), d.status_quo, summary=plan.summary).ok
+    assert "tier_1_after" not in plan.schools_table.columns
+
+
+@pytest.mark.parametrize("module", ["zoneopt.tiers", "zoneopt.census.ses"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_complete_separation_is_one():
+    # Each school holds a single tier: D_T = 1 whatever the tier sizes.
+    counts = np.array([[10, 0, 0], [0, 25, 0], [0, 0, 5], [7, 0, 0]])
+    assert multigroup_dissimilarity(np.array([0, 1, 2, 0]), counts, 3) == pytest.approx(1.0)

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the shipped real-data example, end to end")
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    d.add_argument("--years", action="store_true",
+                   help="plan 2027-2031 with the demo's enrollment projection (low, mid, high)")
     _solver_options(d)
 
     u = sub.add_parser("units", help="build a units file from census block groups and ACS tables")
@@ -63,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--ses-tiers", type=int, metavar="K",
                    help="also compute the composite SES index and K tiers (needs B19113, B15003, "
                    "B11003 or B09002, B25003, C16002 or B16004 among the --acs tables)")
+    u.add_argument("--report-race", action="store_true",
+                   help="add report_hispanic, _white, _black, _asian, _other from ACS B03002: "
+                   "monitored per school, never used to assign")
     u.add_argument("--ses-weights", metavar="M=W,...",
                    help="weights of the SES measures, e.g. income=2,english=0.5 (default 1 each)")
 
@@ -172,14 +177,12 @@ def headline(summary: dict[str, Any]) -> str:
     The bound and gap are the objective's (CONTRACT.md); the dissimilarity index is named only when
     the objective balances it.
     """
+    from .viz.wording import objective_name, question
+
     s = summary
     o = s.get("scenario", {}).get("objective", {})
     balance = o.get("balance", "dissimilarity")
-    terms = {"dissimilarity": "dissimilarity index", "none": "", "tiers": "tier dissimilarity"}.get(
-        balance, balance)
-    extra = [w for w, key in (("mean distance", "distance_weight"), ("students moved", "moved_weight"))
-             if o.get(key)]
-    named = " + ".join(t for t in [terms, *[f"weighted {x}" for x in extra]] if t) or "nothing"
+    named = objective_name(question(s.get("scenario") or {}))
     if s["status"] == "given":
         broken = len(s.get("violations") or [])
         parts = [f"given plan: {'every rule holds' if not broken else f'{broken} rule(s) broken'}"]
@@ -201,6 +204,10 @@ def headline(summary: dict[str, Any]) -> str:
 def _headline(plan: Any, out: Path) -> None:
     s = plan.summary
     print(headline(s))
+    for year, fig in (s.get("years") or {}).items():
+        if "max_utilization" in fig:
+            print(f"{year}: fullest school {fig['max_utilization']:.1%} ({fig['max_utilization_school']}, "
+                  f"{fig['max_utilization_series']} series), dissimilarity {fig['dissimilarity']:.4f}")
     if s.get("interrupted"):
         print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
     if s.get("stopped_by") == "time_limit":
@@ -243,7 +250,9 @@ def _cmd_demo(args) -> int:
     district = demo_district()
     print(f"zoneopt demo: {SUBAREA_TRACTS} census tracts of eastern Sacramento County (Census 2000) "
           f"with {district.n_schools} illustrative elementary schools")
-    return _solve_and_write(district, demo_scenario(), args, Path(args.out))
+    if args.years:
+        print("planned for 2027-2031 with the demo's projection from the census age structure")
+    return _solve_and_write(district, demo_scenario(years=args.years), args, Path(args.out))
 
 
 def _cmd_units(args) -> int:
@@ -263,6 +272,12 @@ def _cmd_units(args) -> int:
         print(tier_summary(units))
     elif args.ses_weights:
         raise ZoneoptInputError("--ses-weights needs --ses-tiers K", column="--ses-weights")
+    if args.report_race:
+        from .census.groups import race_report_columns
+
+        units = race_report_columns(units, args.acs)
+        print(f"report_ columns (monitored, never used to assign): "
+              f"{', '.join(c for c in units.columns if c.startswith('report_'))}")
     path = write_units(units, args.out)
     print(f"wrote {len(units)} units, {int(units['students'].sum())} students, "
           f"{int(units['low_income'].sum())} low-income, to {path}")
@@ -343,9 +358,10 @@ def _cmd_travel(args) -> int:
 
     table = matrix(args.units, args.schools, args.network, mode=args.mode, max_km=args.max_km)
     write_matrix(table, args.out)
-    snap = table.attrs["snap_km"]
+    snap = sorted(table.attrs["snap_km"].values())
     print(f"wrote {len(table)} unit-school {args.mode} distances for {table['unit_id'].nunique()} "
-          f"of {len(snap)} units to {args.out} (median snap to the network {1000 * snap.median():.0f} m)")
+          f"of {len(snap)} units to {args.out} (median snap to the network "
+          f"{1000 * snap[len(snap) // 2]:.0f} m)")
     if args.barriers_out:
         lines = osm_barriers(args.network)
         write_barriers(lines, args.barriers_out)

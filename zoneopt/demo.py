@@ -166,7 +166,10 @@ def demo_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         ``name``, ``capacity``.
     """
     units = subarea_units()
-    return units, site_elementary_schools(units)
+    schools = site_elementary_schools(units)
+    from .demo_feeders import add_middle_counts  # middle-school counts (zoneopt/demo_feeders.py)
+
+    return add_middle_counts(units), schools
 
 
 def site_elementary_schools(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -377,12 +380,13 @@ def demo_district() -> District:
     )
 
 
-def demo_scenario() -> Scenario:
-    """The demo's scenario (see :data:`DEMO_SCENARIO`), planned for five years
-    (:mod:`zoneopt.census.demo_projection`)."""
+def demo_scenario(*, years: bool = False) -> Scenario:
+    """The demo's scenario (see :data:`DEMO_SCENARIO`); with ``years``, planned for 2027-2031 with
+    the demo's projection (:mod:`zoneopt.census.demo_projection`)."""
     from .census.demo_projection import demo_years_scenario
 
-    return Scenario.from_dict({**DEMO_SCENARIO, **demo_years_scenario()}, source="demo scenario")
+    extra = demo_years_scenario() if years else {}
+    return Scenario.from_dict({**DEMO_SCENARIO, **extra}, source="demo scenario")
 
 
 def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
@@ -410,8 +414,12 @@ def write_demo_inputs(folder: str | os.PathLike) -> dict[str, Path]:
                 "lat": schools.geometry.y.round(6),
             }),
         ),
+        "scenario": demo_scenario().save(folder / "scenario.toml"),
         "projections": io.write_csv(folder / "projections.csv", demo_projections(units)),
-        "scenario": demo_scenario().with_values({"years.projections": "projections.csv"}).save(
-            folder / "scenario.toml"),
+        "scenario_years": demo_scenario(years=True).with_values(
+            {"years.projections": "projections.csv"}).save(folder / "scenario_years.toml"),
     }
+    from .demo_feeders import write_middle_schools  # the illustrative middle schools
+
+    paths["middle_schools"] = write_middle_schools(folder / "middle_schools.csv", units, schools)
     return paths

@@ -68,6 +68,9 @@ class District:
     sources: dict[str, str] = field(default_factory=dict)
     barriers: gpd.GeoDataFrame | None = None
     barrier_pairs: tuple[tuple[int, int], ...] = ()
+    #: The travel matrix as given (unit_id, school_id, distance_km), kept so that the checker can
+    #: re-derive distances from the input itself when no file holds it.
+    travel_matrix: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------------------ constructors
     @classmethod
@@ -223,6 +226,7 @@ class District:
             sources=sources,
             barriers=barriers_p,
             barrier_pairs=cut,
+            travel_matrix=None if travel_matrix is None else travel_matrix.copy(),
         )
 
     # ------------------------------------------------------------------------------ simple views

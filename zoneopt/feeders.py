@@ -427,6 +427,19 @@ def middle_zones(district: District, scenario: Scenario, positions: np.ndarray,
     return out.to_crs("EPSG:4326")
 
 
+def plan_feeds(plan: Any) -> np.ndarray | None:
+    """A plan's feeder map: ``plan.feeds``, else from its summary's ``feeder_map`` (e.g. a plan
+    rebuilt from a summary by the frontier or a batch worker), else None."""
+    feeds = getattr(plan, "feeds", None)
+    if feeds is not None:
+        return np.asarray(feeds, dtype=np.int64)
+    fmap = (getattr(plan, "summary", None) or {}).get("feeder_map")
+    if not fmap or plan.scenario.feeders.mode != "nested":
+        return None
+    data = load_feeders(plan.district, plan.scenario)
+    return np.array([data.school_index[fmap[str(e)]] for e in plan.district.school_ids], dtype=np.int64)
+
+
 def save_outputs(folder: Path, plan: Any) -> None:
     """Write feeders.csv, middle_schools.csv, middle_zones.geojson (feeders used) and
     neighbourhoods.csv (neighbourhoods given) into an output folder."""
@@ -440,7 +453,7 @@ def save_outputs(folder: Path, plan: Any) -> None:
                      neighbourhood_table(plan.district, scenario, plan.positions))
     if scenario.feeders.mode == "none":
         return
-    feeds = getattr(plan, "feeds", None)
+    feeds = plan_feeds(plan)
     d = plan.district
     io.write_csv(folder / "feeders.csv", feeders_table(d, scenario, plan.positions, feeds))
     io.write_csv(folder / "middle_schools.csv",

@@ -141,33 +141,37 @@ def read_schools(path: str | os.PathLike) -> gpd.GeoDataFrame:
             file=path,
             column="lon" if lon_col is None else "lat",
         )
+    # Every bad coordinate of the file is reported at once (one numbered list).
+    from .validate import Problems
+
+    problems = Problems()
     coords = {}
     for col in (lon_col, lat_col):
         values = pd.to_numeric(table[col].str.strip(), errors="coerce")
-        bad = values.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ZoneoptInputError(
+        for row in np.flatnonzero(values.isna().to_numpy()):
+            problems.add(
                 f"'{table[col].iloc[row]}' is not a number of degrees; fill in the coordinate",
                 file=path,
-                row=_row_label(table, row),
+                row=_row_label(table, int(row)),
                 column=col,
             )
         coords[col] = values.to_numpy(dtype=float)
     lon, lat = coords[lon_col], coords[lat_col]
-    if (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
-        row = int(np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 180))[0])
+    with np.errstate(invalid="ignore"):
+        out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    for row in np.flatnonzero(out_of_range):
         hint = (
             " (it looks like lon and lat are swapped)"
             if abs(lat[row]) <= 180 and abs(lon[row]) <= 90
             else " (are these projected coordinates? give WGS84 degrees)"
         )
-        raise ZoneoptInputError(
+        problems.add(
             f"coordinate out of range: lon={lon[row]}, lat={lat[row]}{hint}",
             file=path,
-            row=_row_label(table, row),
+            row=_row_label(table, int(row)),
             column=lat_col,
         )
+    problems.raise_if_any()
     rest = table.drop(columns=[lon_col, lat_col])
     frame = gpd.GeoDataFrame(
         rest, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"

@@ -465,6 +465,10 @@ def _check_values(s: Scenario) -> None:
     if any(g < 0 or g > t.top_grade for g in t.grandfather_grades):
         bad("transition.grandfather_grades",
             f"transition.grandfather_grades must be grades 0..top_grade ({t.top_grade})")
+    for key, value in dataclasses.asdict(s.columns).items():
+        if key != "schools_where" and not str(value).strip():
+            bad(f"columns.{key}", f"columns.{key} cannot be empty: name the column of your file "
+                "(or leave the key out for the contract's name)")
     if r.suppress_below < 0:
         bad("report.suppress_below", "report.suppress_below cannot be negative (0: no suppression)")
 

@@ -92,6 +92,29 @@ def tier_counts(district: Any) -> np.ndarray:
     return counts
 
 
+def reported_tier_counts(district: Any) -> np.ndarray | None:
+    """:func:`tier_counts` for figures: None when the units have no usable ``ses_tier``.
+
+    A scenario that balances or bands tiers has had its tiers validated (an input error) before
+    any plan exists; otherwise tiers are only reported, and a column that cannot be read as tiers
+    (a single tier, gaps) is left out of the figures rather than failing the plan.
+    """
+    if not has_tiers(district):
+        return None
+    try:
+        return tier_counts(district)
+    except ZoneoptInputError:
+        return None
+
+
+def validate_ses_columns(district: Any, scenario: Any) -> None:
+    """Raise the input error of a bad ``ses_tier`` (when the scenario uses tiers) or ``report_``
+    column now, before any solving, rather than once a plan is found."""
+    if uses_tiers(scenario):
+        tier_counts(district)
+    report_groups(district)
+
+
 def report_groups(district: Any) -> dict[str, np.ndarray]:
     """``name -> counts per unit`` of the units' ``report_<name>`` columns (NaN read as 0).
 
@@ -131,11 +154,12 @@ def multigroup_dissimilarity(assign: np.ndarray, counts: np.ndarray, n_schools: 
 
     Examples
     --------
-    Two groups are the dissimilarity index: low-income 30 and 10 at two schools of 50 each.
+    Two groups are the dissimilarity index: low-income 30 and 10 at two schools of 50 each,
+    D = (30/40 - 20/60 + 40/60 - 10/40) / 2 = 5/12.
 
     >>> counts = np.array([[30, 20], [10, 40]])
     >>> round(multigroup_dissimilarity(np.array([0, 1]), counts, 2), 6)
-    0.4
+    0.416667
     """
     sjk = group_totals(assign, counts, n_schools)
     sj = sjk.sum(axis=1)
@@ -194,8 +218,8 @@ def ses_figures(district: Any, pos: np.ndarray) -> dict[str, Any]:
     m = district.n_schools
     sq = district.status_quo
     sq_ok = bool((sq >= 0).all())
-    if has_tiers(district):
-        counts = tier_counts(district)
+    counts = reported_tier_counts(district)
+    if counts is not None:
         out["tier_dissimilarity_before"] = (
             multigroup_dissimilarity(sq, counts, m) if sq_ok else None)
         out["tier_dissimilarity_after"] = multigroup_dissimilarity(pos, counts, m)
@@ -223,8 +247,8 @@ def ses_school_columns(district: Any, before: np.ndarray, after: np.ndarray) -> 
     """
     m = district.n_schools
     cols: dict[str, Any] = {}
-    if has_tiers(district):
-        counts = tier_counts(district)
+    counts = reported_tier_counts(district)
+    if counts is not None:
         tb, ta = group_totals(before, counts, m), group_totals(after, counts, m)
         sb, sa = group_shares(before, counts, m), group_shares(after, counts, m)
         for k in range(counts.shape[1]):

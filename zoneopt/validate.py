@@ -93,7 +93,6 @@ def combined_error(errors: list[ZoneoptInputError]) -> ZoneoptInputError:
     err = ZoneoptInputError(
         f"{len(errors)} problems to fix:\n" + "\n".join(lines),
         file=first.file if one_file else None,
-        column=first.column if len({e.column for e in errors}) == 1 else None,
     )
     err.problems = list(errors)
     return err

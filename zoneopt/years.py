@@ -28,6 +28,7 @@ higher grades in a projections file (for instance a K-12 file) are ignored.
 from __future__ import annotations
 
 import math
+import os
 import re
 import weakref
 from dataclasses import dataclass
@@ -368,7 +369,8 @@ def years_data(district: Any, scenario: Any) -> YearsData:
         Bad projections or capacity_YYYY values (the message names file, row and column).
     """
     y, t, c = scenario.years, scenario.transition, scenario.constraints
-    key = (y.projections, tuple(y.plan), tuple(y.series), str(y.balance_year), t.start_year,
+    stamp = os.path.getmtime(y.projections) if os.path.exists(y.projections) else None
+    key = (y.projections, stamp, tuple(y.plan), tuple(y.series), str(y.balance_year), t.start_year,
            tuple(t.grandfather_grades), t.top_grade, c.max_utilization, c.min_utilization)
     per = _CACHE.setdefault(district, {})
     if key not in per:

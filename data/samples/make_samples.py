@@ -302,6 +302,18 @@ C16002_ENGLISH = {
 }
 
 
+# B03002 residents by Hispanic origin and race: white, Black, American Indian, Asian, Pacific
+# Islander, some other race, two or more (all not Hispanic), and Hispanic or Latino.
+B03002 = {
+    "011": (900, 120, 10, 240, 5, 10, 65, 500), "012": (400, 300, 15, 150, 5, 20, 80, 650),
+    "013": (800, 60, 5, 350, 0, 5, 50, 130), "014": (300, 450, 20, 100, 10, 30, 70, 1000),
+    "015": (700, 40, 0, 250, 0, 0, 40, 120), "016": (600, 150, 10, 200, 5, 10, 55, 180),
+    "021": (250, 600, 25, 80, 15, 40, 90, 1000), "022": (0, 0, 0, 0, 0, 0, 0, 0),
+    "023": (500, 200, 10, 150, 5, 15, 70, 350), "024": (450, 250, 15, 200, 5, 15, 65, 500),
+    "025": (850, 50, 5, 300, 0, 5, 40, 200), "026": (700, 100, 10, 250, 5, 10, 60, 215),
+}
+
+
 def _moe_of(e: int) -> int:
     """A plausible margin: 13 for a zero count (the ACS's), else about 15 % plus 10."""
     return 13 if e == 0 else int(round(0.15 * e + 10))
@@ -359,6 +371,13 @@ def ses_tables() -> dict[str, dict[str, list[tuple[str, str, str]]]]:
         v[1] = young + 2 * t + old
         people[k] = [(f"{i:03d}", str(x), str(_moe_of(x))) for i, x in sorted(v.items())]
     out["B16004"] = people
+    race = {}
+    for k, (w, b, ai, a, pi, o, two, h) in B03002.items():
+        v = {3: w, 4: b, 5: ai, 6: a, 7: pi, 8: o, 9: two, 12: h}
+        v[2] = w + b + ai + a + pi + o + two
+        v[1] = v[2] + h
+        race[k] = [(f"{i:03d}", str(x), str(_moe_of(x))) for i, x in sorted(v.items())]
+    out["B03002"] = race
     return out
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLES
 
-from zoneopt.census import build_units, read_acs, ses_tiers
+from zoneopt.census import CensusWarning, build_units, read_acs, ses_tiers
 from zoneopt.census.ses import equal_student_tiers, midrank_percentile, parse_weights, ses_measures
 from zoneopt.cli import main
 from zoneopt.errors import ZoneoptInputError
 from zoneopt.io import read_units
 
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 INDEX_TABLES = ("B19113", "B15003", "B11003", "B25003", "C16002")
 
 
@@ -138,8 +139,7 @@ def test_units_command_writes_tiers_and_prints_the_method(tmp_path, capsys):
             *[a for t in INDEX_TABLES for a in ("--acs", str(_json(t)))],
             "--boundary", str(SAMPLES / "district_boundary_sample.geojson"),
             "--students-total", "1200", "--ses-tiers", "4", "--out", str(out)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(CensusWarning, match="imputed"):
         assert main(args) == 0
     printed = capsys.readouterr().out
     assert "mid-rank percentile" in printed and "equal numbers of students" in printed
@@ -241,3 +241,112 @@ def test_cli_tiers_on_unseen_tables_match_an_independent_recomputation(tmp_path)
     # largest unit.
     per_tier = pd.Series(students).groupby(want.to_numpy()).sum()
     assert (per_tier - students.sum() / 4).abs().max() <= students.max()
+
+
+def test_units_with_tiers_then_optimize_tiers_and_check_the_figures(tmp_path):
+    from zoneopt.census import read_nces_schools, write_schools_csv
+    from zoneopt.check import check_plan
+    from zoneopt.district import District
+    from zoneopt.scenario import load_scenario
+
+    units_path = tmp_path / "units.gpkg"
+    args = ["units", "--block-groups", str(SAMPLES / "tl_2020_06_bg_sample.zip"),
+            "--acs", str(SAMPLES / "ACSDT5Y2022.C17002-Data_sample.csv"),
+            "--acs", str(SAMPLES / "acs2022_B01001_api_sample.json"),
+            *[a for t in INDEX_TABLES for a in ("--acs", str(_csv(t)))],
+            "--boundary", str(SAMPLES / "district_boundary_sample.geojson"),
+            "--students-total", "1200", "--ses-tiers", "3", "--out", str(units_path)]
+    with pytest.warns(CensusWarning, match="imputed"):
+        assert main(args) == 0
+        schools = read_nces_schools(SAMPLES / "EDGE_GEOCODE_PUBLICSCH_2223_sample.csv",
+                                    leaid="0699999",
+                                    capacities=SAMPLES / "school_capacity_sample.csv")
+    schools_path = write_schools_csv(schools, tmp_path / "schools.csv")
+    scenario_path = tmp_path / "s.toml"
+    scenario_path.write_text('[objective]\nbalance = "tiers"\n[solver]\nmip_gap = 0.0\n'
+                             'contiguity_model = "exact"\n')
+    out = tmp_path / "plan"
+    assert main(["optimize", "--units", str(units_path), "--schools", str(schools_path),
+                 "--scenario", str(scenario_path), "--out", str(out), "--time-limit", "30",
+                 "--no-maps"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    # The tier figure again, from the files alone: students per school and tier.
+    units = read_units(units_path)
+    plan = pd.read_csv(out / "assignment.csv", dtype=str).merge(
+        units[["unit_id", "students", "ses_tier"]], on="unit_id")
+    plan = plan[plan["students"] > 0]
+    table = plan.pivot_table(index="school_id", columns="ses_tier", values="students",
+                             aggfunc="sum", fill_value=0)
+    p = table.sum() / table.to_numpy().sum()
+    dev = (table - np.outer(table.sum(axis=1), p)).abs().to_numpy().sum()
+    d_t = dev / (2 * table.to_numpy().sum() * float((p * (1 - p)).sum()))
+    assert summary["tier_dissimilarity_after"] == pytest.approx(d_t)
+    assert summary["objective"] == pytest.approx(d_t)
+    district = District.from_files(units_path, schools_path)
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
+    check_plan(district, load_scenario(scenario_path),
+               dict(zip(assignment["unit_id"], assignment["school_id"], strict=True)),
+               summary=summary).raise_if_failed()
+
+
+def _four_units(income_moe_b):
+    """Four units ranked A < B < C < D on every measure; only B's income has a margin."""
+    ids = ["A", "B", "C", "D"]
+    cols: dict[str, list[float]] = {}
+
+    def put(var, values, moes=(0, 0, 0, 0)):
+        cols[f"{var}E"], cols[f"{var}M"] = list(values), list(moes)
+
+    put("B19113_001", [10_000, 20_000, 30_000, 40_000], (0, income_moe_b, 0, 0))
+    put("B15003_001", [100] * 4)
+    for v in range(2, 26):
+        put(f"B15003_{v:03d}", [0] * 4)
+    put("B15003_016", [70, 50, 30, 10])  # no diploma
+    put("B15003_022", [30, 50, 70, 90])  # bachelor's
+    put("B11003_003", [50, 60, 70, 80])
+    put("B11003_010", [0] * 4)
+    put("B11003_016", [50, 40, 30, 20])
+    put("B25003_001", [100] * 4)
+    put("B25003_002", [20, 40, 60, 80])
+    put("C16002_001", [100] * 4)
+    put("C16002_002", [50, 60, 70, 80])
+    return pd.DataFrame(cols, index=pd.Index(ids, name="GEOID"))
+
+
+def test_a_margin_that_reaches_the_next_tier_flags_the_unit():
+    units = pd.DataFrame({"unit_id": ["A", "B", "C", "D"], "students": [10, 10, 10, 10]})
+    only_income = {"education": 0, "single_parent": 0, "owner": 0, "english": 0}
+    # Percentiles 12.5, 37.5, 62.5, 87.5; two tiers of 20 students: A, B | C, D, boundary 50.
+    # B's income 20000 +/- 15000: were it 5000 it would rank first (12.5), were it 35000 third
+    # (62.5): a margin of 25 points, so B's score 37.5 +/- 25 crosses 50; its CV 15000 / 1.645 /
+    # 20000 = 46 % is low.
+    out = ses_tiers(units, _four_units(15_000), 2, weights=only_income).set_index("unit_id")
+    assert out["ses_tier"].tolist() == [1, 1, 2, 2]
+    assert out.loc["B", "ses_score_moe"] == pytest.approx(25.0)
+    assert out["flag_ses_tier_uncertain"].tolist() == [False, True, False, False]
+    assert out["flag_ses_unreliable"].tolist() == [False, True, False, False]
+    # A margin of 2000 passes no other unit: no margin in points, nothing uncertain.
+    out = ses_tiers(units, _four_units(2_000), 2, weights=only_income)
+    assert not out["flag_ses_tier_uncertain"].any()
+    assert out["ses_score_moe"].tolist() == [0.0] * 4
+    # With every measure weighed, B's margin is 25 / 5 = 5 points: 42.5 stays below 50.
+    out = ses_tiers(units, _four_units(15_000), 2).set_index("unit_id")
+    assert out.loc["B", "ses_score_moe"] == pytest.approx(5.0)
+    assert not out.loc["B", "flag_ses_tier_uncertain"]
+
+
+def test_the_districts_own_measure_joins_the_index(sample_units):
+    # Chicago's sixth factor: a school-performance figure per area, higher = higher SES. Here it
+    # ranks 0001.01-1 highest of the ten units that have it (percentile 95).
+    perf = pd.Series({uid: (100 if uid == "060670001011" else 10 + i)
+                      for i, uid in enumerate(HAND)})
+    tables = [_csv(t) for t in INDEX_TABLES]
+    out = ses_tiers(sample_units, tables, 4, extra={"performance": perf},
+                    weights="performance=5").set_index("unit_id")
+    assert out.loc["060670001011", "ses_performance_pct"] == pytest.approx(95)
+    # (50 + 55 + 65 + 65 + 65 + 5 x 95) / 10.
+    assert out.loc["060670001011", "ses_score"] == pytest.approx((300 + 475) / 10)
+    assert "performance" in out.attrs["ses_method"]
+    with pytest.raises(ZoneoptInputError, match="name of a census measure"):
+        ses_tiers(sample_units, tables, 4, extra={"income": perf})

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from bruteforce import brute_force
 from districts import grid_frames
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zoneopt import District, InfeasibleError, Scenario, optimize
 from zoneopt.check import check_plan
@@ -87,16 +89,67 @@ def test_permuting_report_columns_leaves_the_plan_unchanged():
     order = rng.permutation(16)
     for col in ("report_hispanic", "report_black"):
         permuted[col] = units[col].to_numpy()[order]
-    for solver in ({"time_limit_s": 20, "threads": 1},
-                   {"time_limit_s": 20, "contiguity_model": "exact", "mip_gap": 0.0}):
-        s = Scenario.from_dict({"objective": {"balance": "tiers"}, "solver": solver})
-        a = optimize(District.from_frames(units, schools), s)
-        b = optimize(District.from_frames(permuted, schools), s)
-        assert a.summary["status"] == b.summary["status"] == "optimal"
-        assert a.check().ok and b.check().ok
-        assert a.assignment.equals(b.assignment)
-        assert a.summary["objective"] == b.summary["objective"]
-        # The monitored figures do follow the permuted columns.
-        assert a.summary["report_dissimilarity_after"] != b.summary["report_dissimilarity_after"]
-        assert set(a.summary["report_dissimilarity_before"]) == {"hispanic", "black"}
-        assert "report_black_share_after" in a.schools_table.columns
+    s = Scenario.from_dict({"objective": {"balance": "tiers"},
+                            "solver": {"time_limit_s": 20, "threads": 1}})
+    a = optimize(District.from_frames(units, schools), s)
+    b = optimize(District.from_frames(permuted, schools), s)
+    assert a.summary["status"] == b.summary["status"] == "optimal"
+    assert a.check().ok and b.check().ok
+    assert a.assignment.equals(b.assignment)
+    assert a.summary["objective"] == b.summary["objective"]
+    # The monitored figures do follow the permuted columns.
+    assert a.summary["report_dissimilarity_after"] != b.summary["report_dissimilarity_after"]
+    assert set(a.summary["report_dissimilarity_before"]) == {"hispanic", "black"}
+    assert "report_black_share_after" in a.schools_table.columns
+
+
+def test_bad_tier_or_report_column_is_an_input_error_before_solving():
+    from zoneopt.errors import ZoneoptInputError
+
+    units, schools = grid_frames(2, 3, [0, 5], seed=1)
+    units["ses_tier"] = [1, 2, 2.5, 1, 2, 1]
+    s = Scenario.from_dict({"objective": {"balance": "tiers"}})
+    with pytest.raises(ZoneoptInputError, match="whole number"):
+        optimize(District.from_frames(units, schools), s)
+    units["ses_tier"] = [1, 2, 2, 1, 2, 1]
+    units["report_group"] = [1, 2, -3, 0, 0, 0]
+    with pytest.raises(ZoneoptInputError, match="report_group"):
+        optimize(District.from_frames(units, schools), s)
+
+
+@st.composite
+def tiny_tier_cases(draw):
+    rows, cols = draw(st.sampled_from([(2, 3), (2, 4), (3, 3)]))
+    n = rows * cols
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    m = draw(st.integers(2, 3))
+    cells = sorted(rng.choice(n, size=m, replace=False).tolist())
+    units, schools = grid_frames(rows, cols, cells, seed=seed,
+                                 students=rng.integers(0, 120, n),
+                                 capacity_slack=draw(st.sampled_from([1.2, 1.6])))
+    units["ses_tier"] = rng.integers(1, draw(st.integers(2, 4)) + 1, n)
+    c = {"tier_band": draw(st.sampled_from([math.inf, 0.3])),
+         "max_moved_share": draw(st.sampled_from([1.0, 0.6]))}
+    o = {"balance": "tiers", "distance_weight": draw(st.sampled_from([0.0, 0.02]))}
+    return District.from_frames(units, schools), c, o
+
+
+@pytest.mark.slow
+@settings(max_examples=12)
+@given(tiny_tier_cases())
+def test_random_tiny_tier_districts_match_brute_force(case):
+    d, c, o = case
+    s = Scenario.from_dict({"objective": o, "constraints": c,
+                            "solver": {"time_limit_s": 15, "mip_gap": 0.0,
+                                       "contiguity_model": "exact"}})
+    best, _ = brute_force(d, s)
+    try:
+        plan = optimize(d, s)
+    except InfeasibleError:
+        assert math.isinf(best)
+        return
+    assert plan.check().ok
+    assert plan.summary["objective"] == pytest.approx(best, abs=1e-9)
+    assert plan.summary["status"] == "optimal"
+    assert plan.summary["bound"] <= best + 1e-9

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import box
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "osm"
+DATA = Path(__file__).resolve().parents[2] / "data" / "osm"
 HELSINKI = DATA / "Helsinki.osm.pbf"
 OAKLAND = DATA / "West-Oakland.osm.bz2"
 

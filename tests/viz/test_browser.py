@@ -82,7 +82,10 @@ def check_map_page(driver, plan) -> None:
         for name in plan.schools_table["name"]:
             assert name in legend
     else:  # colours repeat: the legend says so instead of listing names
-        assert "Colours tell neighbouring zones apart" in legend
+        assert "Neighbouring zones have different colours" in legend
+    # Zones carry their school's name where they are wide enough on screen.
+    labels = [e.text for e in driver.find_elements("css selector", ".zoneopt-zone-label")]
+    assert labels and set(labels) <= set(plan.schools_table["name"])
     assert (
         "Low-income share of students"
         in driver.find_element("css selector", ".leaflet-control-layers").text
@@ -159,11 +162,12 @@ def test_report_shows_one_row_per_school_with_its_figures_and_the_chart(
         assert row_el.find_element("css selector", "th").text == row["name"]
         assert texts[0] == f"{row['capacity']:,}"
         assert texts[1:3] == [f"{row['enrollment_before']:,}", f"{row['enrollment_after']:,}"]
-        assert texts[5:7] == [
+        assert texts[7:9] == [  # after utilization and seats short, today and proposed
             f"{100 * row['low_income_share_before']:.1f}%",
             f"{100 * row['low_income_share_after']:.1f}%",
         ]
-    check_report_figures(browser.page_source, table)
+    check_report_figures(browser.page_source, table,
+                         max_utilization=big_plan.summary["scenario"]["constraints"]["max_utilization"])
     chart = browser.find_element("css selector", "svg#share-chart")
     assert chart.size["height"] > 200 and chart.size["width"] > 500
     assert len(chart.find_elements("css selector", "g.school")) == len(table)

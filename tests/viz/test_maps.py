@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import folium
@@ -398,3 +399,26 @@ def test_share_classes_of_a_large_district_are_ordered_and_complete():
     assert (np.diff(cls[10:][order]) >= 0).all()  # higher share, same or higher class
     assert set(cls[10:].tolist()) == set(range(5)) and colors == list(maps.SHARE_PALETTE)
     assert legend[-1]["label"] == "no students" and len(legend) == 6
+
+
+def test_each_proposed_zone_gets_its_school_name_at_a_point_inside_it(grid_plan):
+    page = maps.map_html(grid_plan)
+    labels = json.loads(re.search(r"var labels = (\[.*?\]);", page).group(1))
+    names = dict(zip(grid_plan.schools_table["school_id"], grid_plan.schools_table["name"],
+                     strict=True))
+    units = grid_plan.district.units.to_crs(4326)
+    zones = units.dissolve(by=units["unit_id"].map(grid_plan.assignment)).geometry
+    assert sorted(lab["name"] for lab in labels) == sorted(names[s] for s in zones.index)
+    for lab in labels:
+        school = next(s for s, n in names.items() if n == lab["name"])
+        assert zones[school].buffer(1e-9).contains(shapely.Point(lab["lon"], lab["lat"]))
+    assert "School names on zones" in page
+
+
+def test_a_capacity_redraw_map_has_no_low_income_layer():
+    units, schools, sq, proposed = grid_district()
+    plan = make_plan(units, schools, proposed, sq)
+    plan.summary["scenario"]["objective"] = {"balance": "none", "moved_weight": 1.0}
+    page = maps.map_html(plan)
+    assert "Low-income share" not in page
+    assert "Low-income share of students" in maps.map_html(make_plan(units, schools, proposed, sq))

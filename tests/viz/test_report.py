@@ -66,10 +66,13 @@ def _expected_text(column: str, value) -> str:
     raise AssertionError(column)
 
 
-def check_report_figures(page: str, table, rel: float = 0.0) -> None:
+def check_report_figures(
+    page: str, table, rel: float = 0.0, max_utilization: float = 1.0
+) -> None:
     """Every figure of the per-school table equals schools.csv (raw and as displayed).
 
-    ``rel`` allows for the last digits a CSV round trip may change.
+    ``rel`` allows for the last digits a CSV round trip may change; seats short are the
+    students beyond capacity x ``max_utilization`` (the plan's scenario).
     """
     parser = _Cells()
     parser.feed(page)
@@ -77,8 +80,15 @@ def check_report_figures(page: str, table, rel: float = 0.0) -> None:
     for _, row in table.iterrows():
         cells = parser.rows[str(row["school_id"])]
         assert parser.names[str(row["school_id"])] == str(row["name"])
-        assert len(cells) == 11
+        # 13 columns, or 11 without the low-income shares (a capacity redraw)
+        assert len(cells) in (11, 13)
         for column, (raw, text) in cells.items():
+            if column.startswith("seats_short"):
+                when = column.rsplit("_", 1)[1]
+                limit = row["capacity"] * max_utilization
+                value = max(0, math.ceil(row[f"enrollment_{when}"] - limit))
+                assert (int(raw), text) == (value, f"{value:,}"), (row["school_id"], column)
+                continue
             value = row[column]
             if isinstance(value, float) and math.isnan(value):
                 assert raw == "" and text == "–"
@@ -92,18 +102,24 @@ def check_report_figures(page: str, table, rel: float = 0.0) -> None:
 
 
 def test_report_table_has_the_figures_of_schools_csv(big_plan):
-    check_report_figures(report.report_html(big_plan), big_plan.schools_table)
+    check_report_figures(report.report_html(big_plan), big_plan.schools_table,
+                         max_utilization=big_plan.summary["scenario"]["constraints"]["max_utilization"])
 
 
 def test_report_summary_states_the_district_figures(grid_plan):
     page = report.report_html(grid_plan)
     s = grid_plan.summary
-    assert f"{100 * s['dissimilarity_before']:.1f}%" in page
-    assert f"{100 * s['dissimilarity_after']:.1f}%" in page
+    # the index from 0 to 1, never a percentage
+    assert f"{s['dissimilarity_before']:.3f} → {s['dissimilarity_after']:.3f}" in page
+    assert f"{100 * s['dissimilarity_before']:.1f}%" not in page
     assert f"{100 * s['max_share_gap_after']:.1f} points" in page
     assert f"{s['students_moved']:,} ({100 * s['moved_share']:.1f}%)" in page
     assert f"{s['mean_distance_km_after']:.2f} km" in page
     assert f"{100 * s['max_utilization_after']:.0f}%" in page
+    table = grid_plan.schools_table
+    k = int(table["utilization_before"].to_numpy().argmax())
+    fullest = f"{100 * table['utilization_before'].iloc[k]:.0f}% ({table['name'].iloc[k]})"
+    assert fullest in page  # today's fullest school, named
     assert "Optimal: proven within 0.40% of the best possible plan (target 1%)" in page
     assert "HiGHS" in page
 
@@ -244,9 +260,10 @@ def test_report_of_a_failed_plan_without_assignment(grid_plan):
     assert row.endswith('<td class="after">–</td></tr>')
 
 
-def test_objective_weights_read_as_points_of_dissimilarity():
+def test_objective_weights_read_on_the_dissimilarity_index():
     text = "\n".join(
         report.describe_scenario({"objective": {"distance_weight": 0.02, "moved_weight": 0.1}})
     )
-    assert "each extra kilometre of average trip costs as much as 2.0 points" in text
-    assert "moving every student would cost as much as 10.0 points" in text
+    assert ("each extra kilometre of average trip costs as much as 0.020 on the dissimilarity "
+            "index (0 to 1)") in text
+    assert "moving every student would cost as much as 0.100 on the dissimilarity index" in text

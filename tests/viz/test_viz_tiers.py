@@ -20,10 +20,12 @@ def tiers_plan():
     units["ses_score"] = np.linspace(5, 95, 16)
     units["report_black"] = units["students"] // 3
     d = District.from_frames(units, schools)
-    s = Scenario.from_dict({"objective": {"balance": "tiers"}, "constraints": {"tier_band": 0.3}})
+    s = Scenario.from_dict({"objective": {"balance": "tiers"}, "constraints": {"tier_band": 0.35, "max_utilization": 1.3}})
     pos = d.status_quo.copy()
     pos[[2, 3]] = 0
-    return Plan.from_assignment(d, s, pos)
+    plan = Plan.from_assignment(d, s, pos)
+    plan.check().raise_if_failed()
+    return plan
 
 
 def test_section_has_the_bars_the_tier_table_and_the_monitoring_sentence(tiers_plan):
@@ -36,14 +38,16 @@ def test_section_has_the_bars_the_tier_table_and_the_monitoring_sentence(tiers_p
     first = table.iloc[0]
     assert f"{100 * first['tier_1_share_before']:.1f}% → {100 * first['tier_1_share_after']:.1f}%" \
         in text
-    assert "within 30% points" in text
+    assert "within 35% points" in text
 
 
 def test_report_includes_the_section_and_a_plain_plan_has_none(tiers_plan):
     assert 'id="ses"' in report_html(tiers_plan)
     units, schools = grid_frames(3, 3, [0, 8], seed=1)
     d = District.from_frames(units, schools)
-    plain = Plan.from_assignment(d, Scenario(), d.status_quo)
+    plain = Plan.from_assignment(d, Scenario.from_dict({"constraints": {"max_utilization": 2.0}}),
+                                 d.status_quo)
+    plain.check().raise_if_failed()
     assert str(ses_section_html(plain)) == ""
     assert 'id="ses"' not in report_html(plain)
 
@@ -82,3 +86,14 @@ def test_tier_layers_open_offline_without_script_errors(browser, open_page, tier
         "return Array.from(document.querySelectorAll('path.leaflet-interactive'))"
         ".map(function (p) { return p.getAttribute('fill'); });")
     assert set(tier_colors(4)) <= set(fills)
+    legend = browser.execute_script(
+        "var l = document.querySelector('.zoneopt-tier-legend'); return l && l.textContent;")
+    assert legend and "Tier 1 (lowest SES)" in legend
+
+
+def test_unit_popups_suppress_small_counts(tiers_plan):
+    from dataclasses import replace
+
+    s = tiers_plan.scenario.with_values({"report.suppress_below": 1000})
+    text = map_html(replace(tiers_plan, scenario=s))
+    assert r'"students": "\u003c1000"' in text  # "<1000", escaped in the script

@@ -41,7 +41,8 @@ prints and ``zoneopt units --ses-tiers K`` shows:
 5. **Margins**: each measure's 90 % margin follows the Census Bureau's rules (:mod:`.acs`); its
    reliability is "high" (CV <= 12 %), "medium" (<= 40 %) or "low"; ``flag_ses_unreliable`` is set
    when any measure used is "low". The margin is carried to the score: a measure's margin in
-   percentile points is half the spread between the percentiles of :math:`v \pm` MOE, and the
+   percentile points is half the spread between the unit's percentiles were its value
+   :math:`v \pm` MOE (the other units' values unchanged), and the
    score's margin ``ses_score_moe`` is the root of the weighted sum of their squares over the sum of
    the weights. ``flag_ses_tier_uncertain`` is set when the score +/- that margin crosses a tier
    boundary (the midpoint between the scores of the last unit of a tier and the first of the next),
@@ -87,15 +88,19 @@ _TABLES = {
 }
 
 
-def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
+def parse_weights(
+    text: str | Mapping[str, float] | None, extra: Sequence[str] = ()
+) -> dict[str, float]:
     """Weights of the measures from ``income=2,education=1,...`` (or a mapping); others stay 1.
+
+    ``extra`` names the district's own measures (see :func:`ses_tiers`), which may be weighed too.
 
     Raises
     ------
     ZoneoptInputError
         For an unknown measure, a negative or non-numeric weight, or all weights 0.
     """
-    weights = dict(DEFAULT_WEIGHTS)
+    weights = dict(DEFAULT_WEIGHTS) | {name: 1.0 for name in extra}
     if text is None or text == "":
         return weights
     items = text.items() if isinstance(text, Mapping) else (
@@ -104,9 +109,9 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
     )
     for name, value in items:
         name = str(name).strip()
-        if name not in MEASURES:
+        if name not in weights:
             raise ZoneoptInputError(
-                f"unknown SES measure '{name}' in the weights; use {', '.join(MEASURES)}",
+                f"unknown SES measure '{name}' in the weights; use {', '.join(weights)}",
                 column="--ses-weights",
             )
         try:
@@ -125,9 +130,11 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
     return weights
 
 
-def describe_method(k: int, weights: Mapping[str, float] | None = None) -> str:
+def describe_method(
+    k: int, weights: Mapping[str, float] | None = None, extra: Sequence[str] = ()
+) -> str:
     """The method in plain words, as ``zoneopt units --ses-tiers K`` prints it."""
-    w = parse_weights(weights)
+    w = parse_weights(weights, extra)
     lines = [
         f"SES tiers (K = {k}), a composite index in the spirit of Chicago's tiers:",
         "  measures per unit (higher = higher SES unless noted), weight in brackets:",
@@ -139,6 +146,8 @@ def describe_method(k: int, weights: Mapping[str, float] | None = None) -> str:
         f"    owner         share of occupied housing owner-occupied (B25003) [{w['owner']:g}]",
         "    english       share speaking only English at home (households, C16002; or people 5+,"
         f" B16004) [{w['english']:g}]",
+        *[f"    {name:<13} the district's own measure (no margin of error) [{w[name]:g}]"
+          for name in extra],
         "  each measure is ranked across the district's units (mid-rank percentile 0-100);",
         "  score = weighted mean of the unit's percentiles (missing measures left out, flagged);",
         f"  units sorted by score are cut into {k} tiers holding equal numbers of students",
@@ -297,6 +306,22 @@ def midrank_percentile(values: np.ndarray, at: np.ndarray | None = None) -> np.n
     return out
 
 
+def _percentile_as_if(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Each unit's mid-rank percentile were its own value ``at[i]`` instead of ``values[i]``.
+
+    :func:`midrank_percentile` at ``at[i]`` still counts the unit's own value; moving the unit to
+    ``at[i]`` puts it half a place there instead: +50/n below its old value, -50/n above.
+    """
+    v = np.asarray(values, dtype=float)
+    x = np.asarray(at, dtype=float)
+    n = int((~np.isnan(v)).sum())
+    if n == 0:
+        return np.full(x.shape, np.nan)
+    base = midrank_percentile(v, x)
+    adjust = np.where(x < v, 50.0 / n, np.where(x > v, -50.0 / n, 0.0))
+    return base + adjust
+
+
 def equal_student_tiers(score: np.ndarray, students: np.ndarray, k: int) -> np.ndarray:
     """Tier 1..k per unit: cut the units, sorted by score, into k groups of equal students.
 
@@ -339,6 +364,7 @@ def ses_tiers(
     k: int = 4,
     *,
     weights: Mapping[str, float] | str | None = None,
+    extra: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Add the composite SES index and ``ses_tier`` (1..k) to a units frame (a copy).
 
@@ -356,6 +382,11 @@ def ses_tiers(
     weights
         Weight of each measure in the score (``{"income": 2}`` or ``"income=2,owner=0.5"``);
         unnamed measures weigh 1.
+    extra
+        The district's own measures, ``name -> values`` indexed by ``unit_id`` with a higher value
+        meaning higher SES (negate one that runs the other way), e.g. Chicago's sixth factor, the
+        school performance of the area; ranked and weighed like the census measures, with no
+        margin of error. Columns ``ses_<name>`` and ``ses_<name>_pct``.
 
     Returns
     -------
@@ -375,7 +406,12 @@ def ses_tiers(
         raise ZoneoptInputError(f"the number of SES tiers must be an integer >= 2, not {k!r}",
                                 column="--ses-tiers")
     k = int(k)
-    w = parse_weights(weights)
+    extra = dict(extra or {})
+    clash = [name for name in extra if name in MEASURES]
+    if clash:
+        raise ZoneoptInputError(f"the district's own SES measure '{clash[0]}' has the name of a "
+                                "census measure; name it otherwise", column=clash[0])
+    w = parse_weights(weights, list(extra))
     for col in ("unit_id", "students"):
         if col not in units.columns:
             raise ZoneoptInputError(f"the units lack the column '{col}' the SES tiers need",
@@ -395,14 +431,19 @@ def ses_tiers(
 
     out = units.copy()
     pct_cols, moe_pts, used = [], [], []
-    for name, higher in MEASURES.items():
-        v = m[f"ses_{name}"].to_numpy(dtype=float)
-        mo = m[f"ses_{name}_moe"].to_numpy(dtype=float)
+    series = [(name, higher, m[f"ses_{name}"].to_numpy(dtype=float),
+               m[f"ses_{name}_moe"].to_numpy(dtype=float)) for name, higher in MEASURES.items()]
+    for name, values in extra.items():
+        v = pd.to_numeric(pd.Series(values), errors="coerce")
+        v.index = v.index.astype(str)
+        series.append((name, True, v.reindex(ids).to_numpy(dtype=float), np.full(len(ids), np.nan)))
+    for name, higher, v, mo in series:
         sign = 1.0 if higher else -1.0
         pct = midrank_percentile(sign * v)
-        # Margin in percentile points: half the spread between the percentiles of v -/+ MOE.
-        lo = midrank_percentile(sign * v, sign * (v - mo))
-        hi = midrank_percentile(sign * v, sign * (v + mo))
+        # Margin in percentile points: half the spread between the unit's percentiles were its
+        # value v - MOE or v + MOE (the other units' values unchanged).
+        lo = _percentile_as_if(sign * v, sign * (v - mo))
+        hi = _percentile_as_if(sign * v, sign * (v + mo))
         spread = np.abs(hi - lo) / 2.0
         out[f"ses_{name}"] = v
         out[f"ses_{name}_moe"] = mo
@@ -410,16 +451,19 @@ def ses_tiers(
         cv = acs_mod.coefficient_of_variation(v, mo)
         rel = acs_mod.reliability(cv, v, mo)
         rel[np.isnan(v)] = "missing"
-        out[f"ses_{name}_reliability"] = rel
+        if name in MEASURES:
+            out[f"ses_{name}_reliability"] = rel
+        else:
+            out = out.drop(columns=[f"ses_{name}_moe"])
         pct_cols.append(pct)
         moe_pts.append(spread)
         used.append(~np.isnan(pct))
-    for extra in ("ses_single_parent_table", "ses_english_table"):
-        if extra in m.columns:
-            out[extra] = m[extra].to_numpy(dtype=object)
+    for source in ("ses_single_parent_table", "ses_english_table"):
+        if source in m.columns:
+            out[source] = m[source].to_numpy(dtype=object)
     pcts = np.column_stack(pct_cols)
     has = np.column_stack(used)
-    wv = np.array([w[name] for name in MEASURES])
+    wv = np.array([w[name] for name, *_ in series])
     weight = has * wv[None, :]
     wsum = weight.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -446,7 +490,7 @@ def ses_tiers(
     rel_cols = [f"ses_{name}_reliability" for name in MEASURES]
     out["flag_ses_unreliable"] = (out[rel_cols] == "low").any(axis=1).to_numpy()
     out["flag_ses_tier_uncertain"] = _crosses_boundary(score, score_moe, tiers)
-    out.attrs["ses_method"] = describe_method(k, w)
+    out.attrs["ses_method"] = describe_method(k, w, list(extra))
     return out
 
 

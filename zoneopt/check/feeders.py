@@ -218,15 +218,16 @@ def _check_neighbourhoods(district, scenario, pos, out: SecondLevel) -> None:
     names = polys["name"].astype(str).str.strip().to_numpy()
     hgeoms = shapely.make_valid(polys.geometry.to_numpy())
     ugeoms = district.units.geometry.to_numpy()
-    member: list[str | None] = []
-    for g in ugeoms:
+    member: list[str | None] = [None] * len(ugeoms)
+    tree = shapely.STRtree(hgeoms)
+    for u, g in enumerate(ugeoms):
         area = shapely.area(g)
         by_name: dict[str, float] = {}
-        for name, h in zip(names, hgeoms, strict=True):
-            if shapely.intersects(g, h):
-                by_name[name] = by_name.get(name, 0.0) + shapely.area(shapely.intersection(g, h))
+        for h in tree.query(g, predicate="intersects").tolist():
+            piece = shapely.area(shapely.intersection(g, hgeoms[h]))
+            by_name[names[h]] = by_name.get(names[h], 0.0) + piece
         top = max(by_name.items(), key=lambda kv: kv[1], default=(None, 0.0))
-        member.append(top[0] if area > 0 and top[1] / area > 0.5 else None)
+        member[u] = top[0] if area > 0 and top[1] / area > 0.5 else None
     sq = np.asarray(_own_status_quo(district))
 
     def split(assign) -> dict[str, set[int]]:

@@ -205,8 +205,11 @@ def _homes(polys: gpd.GeoSeries, points: gpd.GeoSeries) -> list[np.ndarray]:
 def _distances(district, units, schools, unit_ids, school_ids) -> tuple[np.ndarray, str]:
     """Straight-line km between unit centroids and schools, or the travel matrix file's values."""
     matrix_path = (getattr(district, "sources", {}) or {}).get("travel_matrix")
-    if matrix_path:
-        raw = pd.read_csv(matrix_path, dtype={"unit_id": str, "school_id": str})
+    frame = getattr(district, "travel_matrix", None)
+    if matrix_path or frame is not None:
+        # The file when there is one; else the matrix as the caller gave it (no file to re-read).
+        raw = (pd.read_csv(matrix_path, dtype={"unit_id": str, "school_id": str}) if matrix_path
+               else frame.astype({"unit_id": str, "school_id": str}))
         dist = np.full((len(unit_ids), len(school_ids)), np.inf)
         ui = {u: i for i, u in enumerate(unit_ids)}
         sj = {s: j for j, s in enumerate(school_ids)}
@@ -214,7 +217,7 @@ def _distances(district, units, schools, unit_ids, school_ids) -> tuple[np.ndarr
                            raw["distance_km"], strict=True):
             if u in ui and s in sj and pd.notna(d):
                 dist[ui[u], sj[s]] = float(d)
-        return dist, Path(matrix_path).name
+        return dist, Path(matrix_path).name if matrix_path else "travel matrix"
     cx = units.geometry.centroid
     ux, uy = cx.x.to_numpy(), cx.y.to_numpy()
     sx, sy = schools.geometry.x.to_numpy(), schools.geometry.y.to_numpy()

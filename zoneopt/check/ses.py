@@ -78,14 +78,19 @@ def check_ses(district, scenario, pos: np.ndarray, summary: dict[str, Any] | Non
     sq = np.asarray(_own_status_quo(district))
     if "ses_tier" in units.columns:
         tier = pd.to_numeric(units["ses_tier"], errors="coerce").to_numpy(dtype=float)
-        bad = (frame["students"].to_numpy() > 0) & ~(np.isfinite(tier) & (tier >= 1)
-                                                      & (tier == np.round(tier)))
-        if bad.any():
-            out.violations.append(
-                f"unit {district.unit_ids[np.flatnonzero(bad)[0]]} has students but no valid "
-                "ses_tier")
-            return out
+        valid = np.isfinite(tier) & (tier >= 1) & (tier == np.round(tier))
+        given = units["ses_tier"].notna().to_numpy()
+        bad = ~valid & (given | (frame["students"].to_numpy() > 0))
         labels = [f"t{int(t)}" for t in sorted(set(tier[np.isfinite(tier)].astype(int)))]
+        if bad.any() or len(labels) == 0 or max(int(lab[1:]) for lab in labels) < 2:
+            # Not usable as tiers: a violation when the scenario relies on them; otherwise the
+            # plan reports no tier figures, and neither does the checker.
+            if needs:
+                where = np.flatnonzero(bad)
+                out.violations.append(
+                    f"unit {district.unit_ids[where[0]]} has students but no valid ses_tier"
+                    if len(where) else "ses_tier holds fewer than two tiers")
+            return out
         for lab in labels:
             frame[lab] = np.where(tier == int(lab[1:]), frame["students"], 0.0)
         after = _index(frame, labels)

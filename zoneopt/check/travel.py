@@ -9,8 +9,10 @@ intersecting it with buffers), so that a mistake in one cannot hide in the other
 
 from __future__ import annotations
 
+import hashlib
 import math
 import weakref
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,23 +63,24 @@ def barrier_blocked_pairs(
         return set()
     if pairs is None:
         pairs = rook_pairs(unit_geoms)
+    if not pairs:
+        return set()
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    lines = shapely.intersection(shapely.boundary(unit_geoms[a]), shapely.boundary(unit_geoms[b]))
     btree = shapely.STRtree(barrier_geoms)
+    near_pair, near_bar = btree.query(lines, predicate="dwithin", distance=tolerance_m)
     out: set[tuple[int, int]] = set()
-    for i, j in pairs:
-        line = shapely.intersection(shapely.boundary(unit_geoms[i]),
-                                    shapely.boundary(unit_geoms[j]))
-        length = shapely.length(line)
-        if length <= 0:
-            continue
-        near = btree.query(line, predicate="dwithin", distance=tolerance_m)
-        if len(near) == 0:
+    for k in np.unique(near_pair):
+        line = lines[k]
+        if shapely.length(line) <= 0:
             continue
         pts = _sample(line)
         dmin = np.full(len(pts), np.inf)
-        for k in near:
-            dmin = np.minimum(dmin, shapely.distance(pts, barrier_geoms[k]))
+        for bar in near_bar[near_pair == k]:
+            dmin = np.minimum(dmin, shapely.distance(pts, barrier_geoms[bar]))
         if np.mean(dmin <= tolerance_m) > share:
-            out.add((min(i, j), max(i, j)))
+            out.add((int(min(a[k], b[k])), int(max(a[k], b[k]))))
     return out
 
 
@@ -103,6 +106,38 @@ def _sample(line: Any) -> np.ndarray:
         n = max(1, math.ceil(part.length / SAMPLE_M))
         out.extend(shapely.line_interpolate_point(part, (np.arange(n) + 0.5) / n, normalized=True))
     return np.asarray(out, dtype=object)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """The file's modification time and size: a changed file is read again."""
+    st = Path(path).stat()
+    return st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=4)
+def _file_distances(path: str, stamp: tuple[int, int], uids: tuple, sids: tuple) -> np.ndarray:
+    """Unit x school km from the travel matrix CSV (inf where absent); cached per file version,
+    since check_plan runs many times on one district (the search, the editor)."""
+    table = pd.read_csv(path, dtype={"unit_id": str, "school_id": str})
+    ui = pd.Index(uids).get_indexer(table["unit_id"].str.strip())
+    sj = pd.Index(sids).get_indexer(table["school_id"].str.strip())
+    d = np.full((len(uids), len(sids)), np.inf)
+    ok = (ui >= 0) & (sj >= 0)
+    d[ui[ok], sj[ok]] = table["distance_km"].to_numpy(dtype=float)[ok]
+    d.setflags(write=False)
+    return d
+
+
+@lru_cache(maxsize=4)
+def _file_barrier_graph(path: str, stamp: tuple[int, int], crs_wkt: str, geoms_key: bytes,
+                        geoms_wkb: tuple) -> tuple[tuple, frozenset]:
+    """(rook pairs, barrier-blocked pairs) of the units against the barriers file; cached."""
+    geoms = np.asarray(shapely.from_wkb(list(geoms_wkb)), dtype=object)
+    lines = gpd.read_file(path)
+    bgeoms = (lines.to_crs(crs_wkt).geometry.to_numpy() if len(lines)
+              else np.zeros(0, dtype=object))
+    pairs = rook_pairs(geoms)
+    return tuple(pairs), frozenset(barrier_blocked_pairs(geoms, bgeoms, pairs=pairs))
 
 
 def _matrix_path(district: Any, scenario: Any) -> str:
@@ -135,13 +170,15 @@ def _own_distances(district: Any, path: str) -> tuple[np.ndarray, str]:
     uids = [str(u) for u in district.units["unit_id"]]
     sids = [str(s) for s in district.schools["school_id"]]
     if path:
-        table = pd.read_csv(path, dtype={"unit_id": str, "school_id": str})
-        ui = pd.Index(uids).get_indexer(table["unit_id"].str.strip())
-        sj = pd.Index(sids).get_indexer(table["school_id"].str.strip())
+        return _file_distances(path, _stamp(path), tuple(uids), tuple(sids)).copy(), Path(path).name
+    frame = getattr(district, "travel_matrix", None)
+    if frame is not None:  # a matrix given as a frame, with no file to re-read: the input itself
         d = np.full((len(uids), len(sids)), np.inf)
+        ui = pd.Index(uids).get_indexer(frame["unit_id"].astype(str).str.strip())
+        sj = pd.Index(sids).get_indexer(frame["school_id"].astype(str).str.strip())
         ok = (ui >= 0) & (sj >= 0)
-        d[ui[ok], sj[ok]] = table["distance_km"].to_numpy(dtype=float)[ok]
-        return d, Path(path).name
+        d[ui[ok], sj[ok]] = pd.to_numeric(frame["distance_km"]).to_numpy(dtype=float)[ok]
+        return d, district.distance_source_name
     cent = district.units.geometry.centroid
     d = np.empty((len(uids), len(sids)))
     for j, pt in enumerate(district.schools.geometry):
@@ -186,28 +223,17 @@ def check_travel(district: Any, scenario: Any, pos: np.ndarray) -> tuple[list[st
     return violations, figures
 
 
-_BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def barrier_pairs_of(district: Any, scenario: Any) -> set[tuple[int, int]]:
     """The unit pairs that ``[travel] barriers`` keep from being neighbours, from the files.
 
     Re-reads the barriers file and applies :func:`barrier_blocked_pairs` to the units' polygons;
-    check_plan takes these pairs off its own adjacency (computed once per district and file).
+    check_plan takes these pairs off its own adjacency (cached per file version and geometry).
     """
     barriers = str(district.sources.get("barriers") or scenario.travel.barriers or "")
     if not barriers:
         return set()
-    cached = _BLOCKED.get(district, {})
-    if barriers in cached:
-        return cached[barriers]
-    lines = gpd.read_file(barriers)
-    geoms = district.units.geometry.to_numpy()
-    bgeoms = (lines.to_crs(district.units.crs).geometry.to_numpy() if len(lines)
-              else np.zeros(0, dtype=object))
-    blocked = barrier_blocked_pairs(geoms, bgeoms, pairs=rook_pairs(geoms))
-    try:
-        _BLOCKED.setdefault(district, {})[barriers] = blocked
-    except TypeError:
-        pass
-    return blocked
+    wkb = tuple(shapely.to_wkb(district.units.geometry.to_numpy()).tolist())
+    key = hashlib.sha256(b"".join(wkb)).digest()
+    _, blocked = _file_barrier_graph(barriers, _stamp(barriers), district.units.crs.to_wkt(), key,
+                                     wkb)
+    return set(blocked)

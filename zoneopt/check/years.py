@@ -91,20 +91,23 @@ def _rows_for(district, scenario, school_of_unit: np.ndarray, proj: pd.DataFrame
         schools.append(ids[uid_today[uid]] if stays else ids[uid_school[uid]])
     sel = sel.assign(school_id=schools)
     sums = sel.groupby(["year", "series", "school_id"])[["students", "low"]].sum()
-    out = []
-    for year in sorted(y.plan):
-        seats = _seats(district.schools, year)
-        for series in y.series:
-            for sid in ids:
-                key = (year, series, sid)
-                e, low = (float(sums.loc[key, "students"]), float(sums.loc[key, "low"])) \
-                    if key in sums.index else (0.0, 0.0)
-                cap = float(seats[sid])
-                out.append({"school_id": sid, "year": int(year), "series": series,
-                            "enrollment": e, "low": low, "capacity": cap,
-                            "utilization": e / cap if cap > 0 else (math.inf if e > 0 else 0.0),
-                            "low_income_share": low / e if e > 0 else math.nan})
-    return pd.DataFrame(out)
+    full = pd.MultiIndex.from_product([sorted(y.plan), list(y.series), ids],
+                                      names=["year", "series", "school_id"])
+    out = sums.reindex(full, fill_value=0.0).reset_index().rename(
+        columns={"students": "enrollment"})
+    seats = {year: _seats(district.schools, year) for year in sorted(y.plan)}
+    out["capacity"] = [float(seats[yr][sid]) for yr, sid in zip(out["year"], out["school_id"],
+                                                               strict=True)]
+    e, cap, low = out["enrollment"].to_numpy(float), out["capacity"].to_numpy(float), \
+        out["low"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["utilization"] = np.where(cap > 0, e / np.where(cap > 0, cap, 1),
+                                      np.where(e > 0, math.inf, 0.0))
+        out["low_income_share"] = np.where(e > 0, low / np.where(e > 0, e, 1), math.nan)
+    out["enrollment"] = e
+    out["year"] = out["year"].astype(int)
+    return out[["school_id", "year", "series", "enrollment", "low", "capacity", "utilization",
+                "low_income_share"]]
 
 
 def _dissimilarity(group: pd.DataFrame) -> float:

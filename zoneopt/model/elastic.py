@@ -39,8 +39,10 @@ import scipy.sparse as sp
 
 from ..district import District
 from ..scenario import Scenario
+from ..tiers import tier_counts
 from ..years import years_active
 from . import (
+    RHS_EPS,
     Model,
     _assignment_rows,
     _band_rows,
@@ -52,9 +54,10 @@ from . import (
     reachable,
     separation_cuts,
 )
+from .groups import band_rows
 
 #: Families of limits that get slack, in the order they are reported.
-FAMILIES = ("capacity", "min_utilization", "band", "moved")
+FAMILIES = ("capacity", "min_utilization", "band", "moved", "tier_band")
 
 #: Steps (km) by which the distance limits are widened to find the least extra travel that helps.
 DISTANCE_STEPS_KM = (0.5, 1.0, 2.0, 5.0)
@@ -79,6 +82,8 @@ class ElasticResult:
         Low-income students above / below the band per school.
     moved : float
         Students moved beyond the ``max_moved_share`` budget.
+    tier_hi, tier_lo : numpy.ndarray or None
+        ``(n_schools, K)`` students of each SES tier above / below the ``tier_band`` per school.
     """
 
     proven: bool
@@ -88,6 +93,8 @@ class ElasticResult:
     band_hi: np.ndarray
     band_lo: np.ndarray
     moved: float
+    tier_hi: np.ndarray | None = None
+    tier_lo: np.ndarray | None = None
 
     def used(self) -> list[str]:
         """Families whose slack is positive."""
@@ -100,6 +107,9 @@ class ElasticResult:
             out.append("band")
         if self.moved > SLACK_TOL:
             out.append("moved")
+        if self.tier_hi is not None and (
+                (self.tier_hi > SLACK_TOL).any() or (self.tier_lo > SLACK_TOL).any()):
+            out.append("tier_band")
         return out
 
 
@@ -113,6 +123,8 @@ def active_families(scenario: Scenario) -> list[str]:
         out.append("band")
     if c.max_moved_share < 1:
         out.append("moved")
+    if math.isfinite(c.tier_band):
+        out.append("tier_band")
     return out
 
 
@@ -162,6 +174,12 @@ def elastic_solve(
         _stability_rows(
             rows, district, scenario, pu, ps, np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
         )
+    tier0 = len(rows.lo)
+    n_tiers = 0
+    if math.isfinite(c.tier_band):
+        counts = tier_counts(district)
+        n_tiers = counts.shape[1]
+        band_rows(rows, counts, district.students, c.tier_band, pu, ps, np.arange(m), RHS_EPS)
     a, lo, hi = rows.matrix(k)
     n_rows = a.shape[0]
 
@@ -177,6 +195,12 @@ def elastic_solve(
             slack.append(("band_lo", j, band0 + 2 * j + 1, 1.0))
     if "moved" in families and c.max_moved_share < 1:
         slack.append(("moved", -1, moved0, -1.0))
+    if "tier_band" in families and n_tiers:
+        for j in range(m):
+            for t in range(n_tiers):
+                row = tier0 + 2 * (j * n_tiers + t)
+                slack.append(("tier_hi", j * n_tiers + t, row, -1.0))
+                slack.append(("tier_lo", j * n_tiers + t, row + 1, 1.0))
     ns = len(slack)
     extra = sp.csr_matrix(
         (
@@ -213,11 +237,14 @@ def elastic_solve(
         return None
     vals = res.values
     out = {name: np.zeros(m) for name in ("over", "under", "band_hi", "band_lo")}
+    tiers = {name: np.zeros(m * n_tiers) for name in ("tier_hi", "tier_lo")}
     moved = 0.0
     for idx, (name, j, _row, _coef) in enumerate(slack):
         v = max(0.0, float(vals[k + idx]))
         if name == "moved":
             moved = v
+        elif name in tiers:
+            tiers[name][j] = v
         else:
             out[name][j] = v
     assign = model.assignment_from(vals, np.zeros(n, dtype=np.int64))
@@ -229,6 +256,8 @@ def elastic_solve(
         band_hi=out["band_hi"],
         band_lo=out["band_lo"],
         moved=moved,
+        tier_hi=tiers["tier_hi"].reshape(m, n_tiers) if n_tiers else None,
+        tier_lo=tiers["tier_lo"].reshape(m, n_tiers) if n_tiers else None,
     )
 
 
@@ -331,8 +360,10 @@ def explain_infeasibility(
         from .years import explain_years
 
         found = explain_years(district, scenario, eligible, time_limit=0.5 * left())
-        if found:
-            return found
+        return found or [
+            "every plan year's capacity rules can be met when zones may be scattered, so the "
+            "contiguity rule, the low-income band or max_moved_share (with the distance limits and "
+            "locks) is what no plan can meet together with them; relax one of those"]
     active = active_families(scenario)
     findings: list[str] = []
     full = elastic_solve(district, scenario, eligible, active, time_limit=0.35 * left())
@@ -468,6 +499,8 @@ def _describe(
             out.append(
                 f"(that is, raise low_income_band to at least {_up(max(widths.values()), 3)})"
             )
+    if "tier_band" in families and r.tier_hi is not None:
+        out.extend(_describe_tiers(district, scenario, r))
     if "moved" in families and r.moved > SLACK_TOL:
         sq = district.status_quo
         moved = float(s[r.assign != sq].sum())
@@ -553,3 +586,34 @@ def _locks_finding(district: District, scenario: Scenario, seconds: float) -> st
     if answer == "no":
         return f"removing the locks ({names}) would not help either"
     return ""
+
+
+def _describe_tiers(district: District, scenario: Scenario, r: ElasticResult) -> list[str]:
+    """Where the tier band must widen: each school and tier outside it in the stretched plan."""
+    counts = tier_counts(district).astype(float)
+    s = district.students.astype(float)
+    m = district.n_schools
+    total = s.sum()
+    p = counts.sum(axis=0) / total if total else np.zeros(counts.shape[1])
+    enroll = np.bincount(r.assign, weights=s, minlength=m)
+    per = np.zeros((m, counts.shape[1]))
+    np.add.at(per, r.assign, counts)
+    band = scenario.constraints.tier_band
+    worst = []
+    for j in range(m):
+        if enroll[j] <= 0:
+            continue
+        for t in range(counts.shape[1]):
+            if r.tier_hi[j, t] > SLACK_TOL or r.tier_lo[j, t] > SLACK_TOL:
+                share = per[j, t] / enroll[j]
+                worst.append((abs(share - p[t]), j, t, share))
+    worst.sort(key=lambda w: -w[0])
+    ids = district.school_ids
+    out = [
+        f"the tier band must widen to {_up(gap, 3)} at school {ids[j]} for SES tier {t + 1} (its "
+        f"share would be {share:.3f}; the district's is {p[t]:.3f} +/- tier_band {band:g})"
+        for gap, j, t, share in worst[:10]
+    ]
+    if worst:
+        out.append(f"(that is, raise tier_band to at least {_up(worst[0][0], 3)})")
+    return out

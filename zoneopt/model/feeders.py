@@ -52,6 +52,7 @@ class TwoLevel:
     w_col: np.ndarray
     u_col: np.ndarray
     nested: bool
+    o_col: np.ndarray | None = None
 
     def start_vector(self, district: District, scenario: Scenario, data, assign: np.ndarray,
                      feeds: np.ndarray | None) -> np.ndarray:
@@ -76,6 +77,11 @@ class TwoLevel:
         for c, k in enumerate(self.cands):
             if self.u_col[c] >= 0:
                 out[self.u_col[c]] = abs(dev[k])
+        if self.o_col is not None and len(self.o_col):
+            enr = np.bincount(mid, weights=data.students.astype(float), minlength=data.n_schools)
+            limit = np.floor(data.capacity * scenario.feeders.middle_max_utilization + RHS_EPS)
+            for c, k in enumerate(self.cands):
+                out[self.o_col[c]] = max(0.0, enr[k] - limit[k])
         return out
 
     def plan_from(self, values: np.ndarray, assign: np.ndarray, feeds: np.ndarray | None
@@ -124,6 +130,9 @@ def build_two_level(
     feeds: np.ndarray | None = None,
     cands: np.ndarray | None = None,
     middle_contiguity: bool = True,
+    objective: str = "scenario",
+    soft_capacity: float = 0.0,
+    fixed_feeds: np.ndarray | None = None,
 ) -> TwoLevel:
     """Build the two-level model for the whole district or for a group of elementary zones.
 
@@ -141,8 +150,17 @@ def build_two_level(
     part
         Optimise only these zones; ``feeds`` then gives the fixed feeder map and ``cands`` the middle
         schools the free zones may feed.
+    objective
+        ``"scenario"`` (elementary objective + balance_weight x middle D) or ``"none"``
+        (feasibility only: a first plan comes much sooner).
+    soft_capacity
+        > 0: middle capacity may be exceeded at this cost per student; 0: hard.
+    fixed_feeds
+        Fix the feeder map (middle position per elementary school): the model is then the
+        elementary problem with linear middle rows (capacity, balance, contiguity).
     """
-    base = build_model(district, scenario, eligible, contiguity=contiguity, part=part)
+    base = build_model(district, scenario, eligible, contiguity=contiguity, part=part,
+                       objective=objective)
     n_base = len(base.cost)
     free_units = np.arange(district.n_units) if part is None else np.asarray(part.units, np.int64)
     free_schools = np.arange(district.n_schools) if part is None else np.asarray(part.schools, np.int64)
@@ -160,19 +178,23 @@ def build_two_level(
         n_cols += y_col.size
         w_col = n_cols + np.arange(len(free_units) * nc).reshape(len(free_units), nc)
         n_cols += w_col.size
-        scale = middle_scale(data) * scenario.feeders.balance_weight
+        scale = middle_scale(data) * scenario.feeders.balance_weight if objective == "scenario" else 0.0
         n_u = nc if scale > 0 else 0
         u_col = np.full(nc, -1, dtype=np.int64)
         u_col[:n_u] = n_cols + np.arange(n_u)
         n_cols += n_u
+        n_o = nc if soft_capacity > 0 else 0
+        o_col = n_cols + np.arange(n_o)
+        n_cols += n_o
         nb = y_col.size + w_col.size
-        c_ext = np.zeros(nb + n_u)
-        c_ext[nb:] = scale
+        c_ext = np.zeros(nb + n_u + n_o)
+        c_ext[nb:nb + n_u] = scale
+        c_ext[nb + n_u:] = soft_capacity
         cost.append(c_ext)
-        lo_ext = np.zeros(nb + n_u)
-        up_ext = np.ones(nb + n_u)
+        lo_ext = np.zeros(nb + n_u + n_o)
+        up_ext = np.ones(nb + n_u + n_o)
         up_ext[nb:] = np.inf
-        int_ext = np.zeros(nb + n_u, dtype=bool)
+        int_ext = np.zeros(nb + n_u + n_o, dtype=bool)
         int_ext[:nb] = True
         unit_row = {int(i): r for r, i in enumerate(free_units)}
         cpos = {int(k): c for c, k in enumerate(cand)}
@@ -181,6 +203,12 @@ def build_two_level(
             h = int(data.home_unit[k])
             if h in unit_row and int(data.home_owner[k]) == k and k in cpos:
                 lo_ext[w_col[unit_row[h], cpos[k]] - n_base] = 1.0
+        if fixed_feeds is not None:
+            for r, j in enumerate(free_schools):
+                for c, k in enumerate(cand):
+                    on = int(fixed_feeds[j]) == int(k)
+                    lo_ext[y_col[r, c] - n_base] = 1.0 if on else 0.0
+                    up_ext[y_col[r, c] - n_base] = 1.0 if on else 0.0
         hops = None
         if middle_contiguity and part is None and scenario.constraints.contiguity:
             hops = middle_hops(district, data)
@@ -214,7 +242,11 @@ def build_two_level(
             fixed = ~free_mask & (fixed_mid == k) if part is not None else np.zeros(district.n_units,
                                                                                   dtype=bool)
             cap = math.floor(float(data.capacity[k]) * mu + RHS_EPS) - float(ms[fixed].sum())
-            rows.add(w_col[:, c], ms[free_units], -np.inf, cap + RHS_EPS)
+            if n_o:
+                rows.add(np.concatenate([w_col[:, c], [o_col[c]]]),
+                         np.concatenate([ms[free_units], [-1.0]]), -np.inf, cap + RHS_EPS)
+            else:
+                rows.add(w_col[:, c], ms[free_units], -np.inf, cap + RHS_EPS)
             if u_col[c] >= 0:
                 off = float(b[fixed].sum())
                 cols = np.concatenate([w_col[:, c], [u_col[c]]])
@@ -233,7 +265,8 @@ def build_two_level(
         row_lower=np.concatenate([base.row_lower, lo]), row_upper=np.concatenate([base.row_upper, hi]),
         pair_unit=base.pair_unit, pair_school=base.pair_school, balance_schools=base.balance_schools,
     )
-    return TwoLevel(model, base, free_units, free_schools, cand, y_col, w_col, u_col, nested)
+    return TwoLevel(model, base, free_units, free_schools, cand, y_col, w_col, u_col, nested,
+                    o_col if nested else None)
 
 
 def _middle_contiguity_rows(rows, district, data, w_col, cand, hops, kind) -> None:
@@ -326,23 +359,27 @@ def middle_cuts(district: District, data, tl: TwoLevel, mid: np.ndarray
     return a, lo, hi, count
 
 
-def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray
+def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.ndarray,
+                      *, closer: bool = False, soft_capacity: float = 0.0
                       ) -> tuple[Model, np.ndarray] | None:
-    """The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
+    r"""The feeder map alone for fixed elementary zones: a small MIP on the graph of zones.
 
-    Variables y_jk (zone j feeds k) and u_k; rows: one middle school per zone, the zone holding a
-    middle school's home unit feeds it, middle capacity, middle balance, and closer-neighbour
-    contiguity on the zone graph (a zone feeds k only through a touching zone closer to k's zone).
+    Variables :math:`y_{jk}` (zone :math:`j` feeds :math:`k`) and :math:`u_k`; rows: one middle
+    school per zone, the zone holding a middle school's home unit feeds it, middle capacity, middle
+    balance, and exact contiguity of each middle zone on the zone graph by a single-commodity flow:
+    the zone holding :math:`k` sends one unit to every other zone feeding :math:`k`, along arcs
+    between zones that both feed :math:`k` (:math:`f^k_{uv} \le m\, y_{uk}`, :math:`\le m\, y_{vk}`).
+    With each elementary zone connected, a middle zone is connected exactly when its zones are.
+    With ``closer``, the closer-neighbour rule on the zone graph replaces the flow: a restriction
+    (a zone feeds k only through a touching zone closer to k's zone) whose MIP solves much faster.
+    With ``soft_capacity`` > 0 middle capacity may be exceeded at that cost per student.
     Returns None when two middle schools' home units fall in one elementary zone.
     """
     m, kk = district.n_schools, data.n_schools
     ms = np.bincount(assign, weights=data.students.astype(float), minlength=m)
     bz = np.bincount(assign, weights=_middle_weights(data), minlength=m)
-    a = district.adjacency.tocoo()
-    za, zb = assign[a.row], assign[a.col]
-    keep = za != zb
-    zadj = sp.csr_matrix((np.ones(int(keep.sum())), (za[keep], zb[keep])), shape=(m, m))
-    zadj.data[:] = 1
+    graph = zone_graph(district, assign)
+    arcs = [(u, v) for u in range(m) for v in sorted(graph[u])]
     root_zone = assign[data.home_unit]
     forced: dict[int, int] = {}
     for k in range(kk):
@@ -352,45 +389,88 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
         if j in forced and forced[j] != k:
             return None
         forced[j] = k
-    zhops = shortest_path(zadj, directed=False, unweighted=True, indices=root_zone)  # (kk, m)
     island_zone = np.array([data.islands[assign == j].all() if (assign == j).any() else True
                             for j in range(m)])
+    contiguity = scenario.constraints.contiguity
     y = np.arange(m * kk).reshape(m, kk)
     scale = middle_scale(data) * scenario.feeders.balance_weight
     n_u = kk if scale > 0 else 0
-    n_cols = m * kk + n_u
+    u0 = m * kk
+    f0 = u0 + n_u
+    n_f = len(arcs) * kk if contiguity and not closer else 0
+    n_o = kk if soft_capacity > 0 else 0
+    if contiguity and closer:
+        from scipy.sparse.csgraph import shortest_path as _sp
+
+        zadj = sp.csr_matrix((np.ones(len(arcs)), ([a for a, _ in arcs], [b for _, b in arcs])),
+                             shape=(m, m))
+        zhops = _sp(zadj, directed=False, unweighted=True, indices=root_zone)
+    o0 = f0 + n_f
+    n_cols = o0 + n_o
     cost = np.zeros(n_cols)
-    cost[m * kk:] = scale
+    cost[u0:f0] = scale
+    cost[o0:] = soft_capacity
     lower, upper = np.zeros(n_cols), np.ones(n_cols)
-    upper[m * kk:] = np.inf
+    upper[u0:] = np.inf
     integer = np.zeros(n_cols, dtype=bool)
-    integer[: m * kk] = True
+    integer[:u0] = True
     for j, k in forced.items():
         lower[y[j, k]] = 1.0
     rows = _Rows()
     for j in range(m):
         rows.add(y[j], np.ones(kk), 1.0, 1.0)
     mu = scenario.feeders.middle_max_utilization
-    zn = zadj.tolil().rows
     for k in range(kk):
-        rows.add(y[:, k], ms, -np.inf, math.floor(float(data.capacity[k]) * mu + RHS_EPS) + RHS_EPS)
+        limit = math.floor(float(data.capacity[k]) * mu + RHS_EPS) + RHS_EPS
+        if n_o:
+            rows.add(np.concatenate([y[:, k], [o0 + k]]), np.concatenate([ms, [-1.0]]), -np.inf, limit)
+        else:
+            rows.add(y[:, k], ms, -np.inf, limit)
         if n_u:
-            u = m * kk + k
+            u = u0 + k
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([-bz, [1.0]]), 0.0, np.inf)
             rows.add(np.concatenate([y[:, k], [u]]), np.concatenate([bz, [1.0]]), 0.0, np.inf)
-        if not scenario.constraints.contiguity:
+        if not contiguity:
             continue
+        if closer:
+            for j in range(m):
+                if island_zone[j] or j == root_zone[k]:
+                    continue
+                if not np.isfinite(zhops[k, j]):
+                    upper[y[j, k]] = 0.0
+                    continue
+                near = [v for v in graph[j] if zhops[k, v] < zhops[k, j]]
+                rows.add(np.concatenate([[y[j, k]], y[near, k]]),
+                         np.concatenate([[1.0], -np.ones(len(near))]), -np.inf, 0.0)
+            continue
+        fcol = f0 + k * len(arcs) + np.arange(len(arcs))
+        into: list[list[int]] = [[] for _ in range(m)]
+        out: list[list[int]] = [[] for _ in range(m)]
+        for a, (u, v) in enumerate(arcs):
+            out[u].append(int(fcol[a]))
+            into[v].append(int(fcol[a]))
+            for end in (u, v):
+                rows.add(np.array([fcol[a], y[end, k]]), np.array([1.0, -float(m)]), -np.inf, 0.0)
+        root = int(root_zone[k])
         for j in range(m):
-            if island_zone[j] or j == root_zone[k]:
+            if j == root:
                 continue
-            if not np.isfinite(zhops[k, j]):
-                upper[y[j, k]] = 0.0
-                continue
-            near = [v for v in zn[j] if zhops[k, v] < zhops[k, j]]
-            rows.add(np.concatenate([[y[j, k]], y[near, k]]),
-                     np.concatenate([[1.0], -np.ones(len(near))]), -np.inf, 0.0)
+            cols = np.array(into[j] + out[j] + [int(y[j, k])], dtype=np.int64)
+            vals = np.concatenate([np.ones(len(into[j])), -np.ones(len(out[j])),
+                                   [0.0 if island_zone[j] else -1.0]])
+            rows.add(cols, vals, 0.0, 0.0)
     amat, lo, hi = rows.matrix(n_cols)
     model = Model(cost=cost, lower=lower, upper=upper, integer=integer, rows=amat, row_lower=lo,
                   row_upper=hi, pair_unit=np.zeros(0, np.int64), pair_school=np.zeros(0, np.int64),
                   balance_schools=np.zeros(0, np.int64))
     return model, y
+
+
+def zone_graph(district: District, assign: np.ndarray) -> list[set[int]]:
+    """Elementary zones touching each zone (through unit adjacency)."""
+    a = district.adjacency.tocoo()
+    za, zb = assign[a.row], assign[a.col]
+    out: list[set[int]] = [set() for _ in range(district.n_schools)]
+    for x, y in zip(za[za != zb].tolist(), zb[za != zb].tolist(), strict=True):
+        out[x].add(y)
+    return out

@@ -41,19 +41,60 @@ def balance_cost(data: YearsData, t_years: np.ndarray) -> np.ndarray:
 
 
 def capacity_rows(rows, data: YearsData, pu: np.ndarray, ps: np.ndarray,
-                  free_schools: np.ndarray) -> None:
-    """One row per plan year, series and free school: enrollment within that year's limits."""
+                  free_schools: np.ndarray, *, prune: bool = True) -> None:
+    """The capacity rules of every plan year and series for each free school.
+
+    With ``prune``, a row implied by another is left out: the upper row of (y, s) is implied by that
+    of (y', s') when every unit's students in (y', s') are at least those in (y, s) and its limit is
+    no larger (the high series of a year usually implies the mid and low ones). Leaving out implied
+    rows changes no feasible set, so the model stays exact; without ``prune`` there is one two-sided
+    row per school, year and series in that order (the elastic diagnosis relies on it).
+    """
     hi, lo = data.limits()
     w = data.movable
     fixed = data.fixed
+    pairs = [(y, s) for y in range(data.n_years) for s in range(data.n_series)]
     for j in free_schools:
         cols = np.flatnonzero(ps == j)
         units = pu[cols]
-        for y in range(data.n_years):
-            for s in range(data.n_series):
-                upper = hi[y, j] - fixed[y, s, j] + RHS_EPS
-                lower = lo[y, j] - fixed[y, s, j] - RHS_EPS if lo[y, j] > 0 else -np.inf
-                rows.add(cols, w[y, s, units], lower, upper)
+        vec = np.stack([w[y, s, units] for y, s in pairs]) if len(units) else np.zeros((len(pairs), 0))
+        upper = np.array([hi[y, j] - fixed[y, s, j] for y, s in pairs]) + RHS_EPS
+        lower = np.array([lo[y, j] - fixed[y, s, j] if lo[y, j] > 0 else -np.inf
+                          for y, s in pairs]) - RHS_EPS
+        if not prune:
+            for r in range(len(pairs)):
+                rows.add(cols, vec[r], lower[r], upper[r])
+            continue
+        for r in _undominated(vec, upper, larger=True):
+            rows.add(cols, vec[r], -np.inf, upper[r])
+        if np.isfinite(lower).any():
+            for r in _undominated(vec, lower, larger=False):
+                if np.isfinite(lower[r]):
+                    rows.add(cols, vec[r], lower[r], np.inf)
+
+
+def _undominated(vec: np.ndarray, rhs: np.ndarray, *, larger: bool) -> list[int]:
+    """Rows not implied by another: for upper limits (``larger``) row b is implied by row a when
+    ``vec[a] >= vec[b]`` everywhere and ``rhs[a] <= rhs[b]``; mirrored for lower limits. Among
+    identical rows the first is kept."""
+    keep = []
+    n = len(rhs)
+    for b in range(n):
+        implied = False
+        for a in range(n):
+            if a == b:
+                continue
+            if larger:
+                covers = np.all(vec[a] >= vec[b]) and rhs[a] <= rhs[b]
+            else:
+                covers = np.all(vec[a] <= vec[b]) and rhs[a] >= rhs[b]
+            same = covers and np.array_equal(vec[a], vec[b]) and rhs[a] == rhs[b]
+            if covers and (not same or a < b):
+                implied = True
+                break
+        if not implied:
+            keep.append(b)
+    return keep
 
 
 def balance_rows(rows, data: YearsData, pu: np.ndarray, ps: np.ndarray, t_schools: np.ndarray,
@@ -79,8 +120,6 @@ def start_balance(data: YearsData, assign: np.ndarray, t_schools: np.ndarray,
     return np.abs(dev[t_years, t_schools])
 
 
-__all__ = ["balance_columns", "balance_cost", "capacity_rows", "balance_rows", "start_balance",
-           "diagnose_years", "explain_years"]
 
 
 # ------------------------------------------------------------------------------ diagnosis
@@ -166,7 +205,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
     rows = _Rows()
     _assignment_rows(rows, pu, np.arange(n))
     first = len(rows.lo)
-    capacity_rows(rows, data, pu, ps, np.arange(m))
+    capacity_rows(rows, data, pu, ps, np.arange(m), prune=False)
     a, lo, hi = rows.matrix(k)
     n_cap = a.shape[0] - first
     keys = [(j, y, s) for j in range(m) for y in range(data.n_years) for s in range(data.n_series)]
@@ -211,3 +250,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
     if out and res.status != "optimal":
         out.append("(the re-solve stopped at its time limit: the figures may not be the least)")
     return out
+
+
+__all__ = ["balance_columns", "balance_cost", "capacity_rows", "balance_rows", "start_balance",
+           "diagnose_years", "explain_years"]

@@ -37,6 +37,7 @@ LOOSER_WHEN_LARGER = frozenset({
     "constraints.max_extra_distance_km",
     "constraints.max_moved_share",
     "constraints.low_income_band",
+    "constraints.tier_band",
 })
 #: Constraint keys whose smaller values allow every plan a larger value allows (and more).
 LOOSER_WHEN_SMALLER = frozenset({"constraints.min_utilization"})

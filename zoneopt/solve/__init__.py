@@ -31,7 +31,7 @@ from ..errors import InfeasibleError, NoSolutionError, ZoneoptInputError
 from ..model import build_model, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
-from ..tiers import tier_counts, tier_objective, uses_tiers
+from ..tiers import tier_counts, tier_objective, uses_tiers, validate_ses_columns
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
@@ -208,8 +208,9 @@ def optimize(
     check_balance_defined(district, scenario)
     if uses_tiers(scenario):
         tier_counts(district)  # bad or missing ses_tier: a clear input error before any solving
-    from .feeders import needs_two_level, optimize_two_level
+    from .feeders import needs_two_level, optimize_two_level, read_second_level
 
+    read_second_level(district, scenario)  # bad middle-school/neighbourhood files fail before solving
     if needs_two_level(scenario):  # nested feeders or whole neighbourhoods: zoneopt.solve.feeders
         return optimize_two_level(district, scenario, start=start, log_solver=log_solver)
     solver_name, solver_note = resolve_solver(scenario.solver.name)
@@ -219,6 +220,7 @@ def optimize(
     t0 = time.perf_counter()
     deadline = t0 + limit_s
 
+    validate_ses_columns(district, scenario)  # bad ses_tier / report_ columns: input errors now
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
                         district=district)
     eligible = eligible_pairs(district, scenario)

@@ -30,7 +30,12 @@ from ..errors import InfeasibleError, NoSolutionError
 from ..feeders import FeederData, load_feeders, objective_term
 from ..model import Neighbourhood, eligible_pairs, separation_cuts
 from ..model.diagnose import diagnose_before_solving
-from ..model.feeders import build_two_level, middle_cuts, middle_pieces, zone_feeder_model
+from ..model.feeders import (
+    build_two_level,
+    middle_cuts,
+    middle_pieces,
+    zone_feeder_model,
+)
 from ..neighbourhoods import load_neighbourhoods
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
@@ -43,6 +48,8 @@ log = logging.getLogger("zoneopt")
 RELAXATION_SHARE = 0.35
 #: Share of the budget the middle-level relaxation (a bound on the middle dissimilarity) may use.
 MIDDLE_RELAXATION_SHARE = 0.1
+#: ... when that share is at least this long (s): a shorter middle search rarely proves anything.
+MIDDLE_MIN_SECONDS = 5.0
 #: Share of the budget (from the start) after which the search stops and the proof takes over.
 SEARCH_END_SHARE = 0.8
 #: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
@@ -56,6 +63,19 @@ STEP_SECONDS = 3.0
 def needs_two_level(scenario: Scenario) -> bool:
     """Whether ``scenario`` asks for this search (nested feeders or whole neighbourhoods)."""
     return scenario.feeders.mode == "nested" or bool(scenario.constraints.keep_neighbourhoods)
+
+
+def read_second_level(district: District, scenario: Scenario) -> None:
+    """Read (and so validate) the middle schools and neighbourhoods files the scenario names.
+
+    Raises
+    ------
+    ZoneoptInputError
+        Naming the file, the row and the column, before any time is spent searching.
+    """
+    if scenario.feeders.mode != "none":
+        load_feeders(district, scenario)
+    load_neighbourhoods(district, scenario)
 
 
 class _Best:
@@ -144,32 +164,27 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
         "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
     })
-    rel_assign = None
+    rel_assign, rel_bound = None, 0.0
     try:
         rel = optimize(district, relaxed, start=start)
         rel_assign = rel.positions
-        best.raise_bound(float(rel.summary["bound"]), "bound (single-level relaxation)")
+        rel_bound = float(rel.summary["bound"])
+        best.raise_bound(rel_bound, "bound (single-level relaxation)")
     except InfeasibleError as exc:
         plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
                            time.perf_counter() - t0, solver_name)
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
-    if nested and rel_assign is not None:
-        try:
-            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
-        except InfeasibleError as exc:
-            plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
-                               time.perf_counter() - t0, solver_name)
-            raise InfeasibleError(exc.diagnosis, plan=plan) from None
-        best.raise_bound(best.bound + scenario.feeders.balance_weight * mid_bound,
-                         "bound (+ middle relaxation)")
     # 2. a two-level start
     if rel_assign is not None:
         if nested:
-            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline)
-            if feeds is not None and feasible(rel_assign, feeds):
-                best.offer(rel_assign, feeds, "single-level plan + feeder map")
+            for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
+                if best.assign is None and (elem >= 0).all() and _single_level_ok(
+                        district, scenario, groups, elem):
+                    feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
+                    if feeds is not None and feasible(elem, feeds):
+                        best.offer(elem, feeds, f"{label} + feeder map")
         elif feasible(rel_assign, None):
             best.offer(rel_assign, None, "single-level plan")
         if groups and best.assign is None:
@@ -178,23 +193,43 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                      else None)
             if (feeds is not None or not nested) and feasible(whole, feeds):
                 best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
+    if best.assign is None and nested and rel_assign is not None:
+        # No feeder map fits these zones within middle capacity: take the map that exceeds it
+        # least, fix it, and let the whole district's zones move to fit it (with the feeder map
+        # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
+        feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline,
+                            soft=_soft_cost(data))
+        if feeds is not None:
+            fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
+                                solver_name, t0 + SEARCH_END_SHARE * budget)
+            if fitted is not None and feasible(*fitted):
+                best.offer(*fitted, "zones fitted to a fixed feeder map")
     if best.assign is None:
-        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer")
+        # Feasibility first: a first plan of the whole two-level model comes much sooner so.
+        tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                             objective="none")
         res = solve(tl.model, solver_name,
-                    time_limit=max(0.5, 0.5 * (t0 + SEARCH_END_SHARE * budget - time.perf_counter())),
-                    mip_gap=scenario.solver.mip_gap, seed=scenario.solver.seed,
+                    # without a plan, search and proof have nothing to work on: all the time left
+                    time_limit=max(0.5, deadline - 0.5 - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed,
                     threads=scenario.solver.threads, log=log_solver)
         if res.values is not None:
             a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
                                 np.zeros(district.n_schools, np.int64) if nested else None)
             if feasible(a, f):
                 best.offer(a, f, "two-level closer-neighbour MIP")
-    # 3. search
+    # 3. search (then the middle relaxation's bound, when there is time for it)
+    middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
+                    >= MIDDLE_MIN_SECONDS else 0.0)
     if best.assign is not None:
         _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
-                          t0 + SEARCH_END_SHARE * budget, feasible)
+                          t0 + (SEARCH_END_SHARE - middle_share) * budget, feasible)
+    if middle_share and best.assign is not None:
+        mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+        best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
+                         "bound (+ middle relaxation)")
     # 4. proof (without a plan it may still prove that none exists)
-    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline,
+    infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
                         log_solver, feasible)
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
@@ -248,11 +283,9 @@ def _middle_bound(district: District, scenario: Scenario, data: FeederData, seco
                        "threads": scenario.solver.threads},
         })
         plan = optimize(middle, scen)
-    except NoSolutionError:
-        return 0.0  # nothing proven cheaply; the two-level search settles it
-    except InfeasibleError as exc:
-        # No middle zoning at all exists, so no nested plan does either.
-        raise InfeasibleError([f"the middle schools alone: {d}" for d in exc.diagnosis]) from None
+    except (NoSolutionError, InfeasibleError):
+        # Nothing proven in the time (a nested plan exists, so the middle problem is feasible).
+        return 0.0
     return max(0.0, float(plan.summary["bound"]))
 
 
@@ -282,18 +315,21 @@ def _whole_eligibility(eligible: np.ndarray, groups: list[np.ndarray]) -> np.nda
     return out
 
 
-def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> bool:
-    """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
+def _single_level_ok(district, scenario, groups, assign) -> bool:
+    """The elementary rules (by the checker) and whole neighbourhoods."""
     from ..check import check_plan
 
     single = scenario.with_values({"feeders.mode": "none", "constraints.keep_neighbourhoods": False,
                                    "constraints.neighbourhoods": ""})
     if not check_plan(district, single, assign).ok:
         return False
-    if groups:
-        for g in groups:
-            if len(set(assign[g].tolist())) > 1:
-                return False
+    return not groups or all(len(set(assign[g].tolist())) == 1 for g in groups)
+
+
+def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> bool:
+    """Feasible for the two-level problem (elementary rules by the checker, then the second level)."""
+    if not _single_level_ok(district, scenario, groups, assign):
+        return False
     if data is None:
         return True
     mid = np.asarray(feeds)[assign]
@@ -306,16 +342,50 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
 
 
-def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline):
-    built = zone_feeder_model(district, scenario, data, assign)
-    if built is None:
-        return None
-    model, y = built
-    res = solve(model, solver_name, time_limit=max(0.5, min(30.0, 0.1 * (deadline - time.perf_counter()))),
-                mip_gap=1e-4, seed=scenario.solver.seed, threads=scenario.solver.threads)
-    if res.values is None:
-        return None
-    return np.argmax(res.values[y], axis=1).astype(np.int64)
+def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, soft=0.0):
+    """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
+    the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
+    one in its time. ``soft`` > 0 lets middle capacity be exceeded at that cost per student."""
+    for closer in (True, False):
+        built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
+        if built is None:
+            return None
+        model, y = built
+        share = 0.1 if closer else 0.3  # the exact flow model is worth more of the time
+        seconds = max(1.0 if closer else 2.0, min(30.0, share * (deadline - time.perf_counter())))
+        res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed,
+                    threads=scenario.solver.threads)
+        if res.values is not None:
+            return np.argmax(res.values[y], axis=1).astype(np.int64)
+        log.info("no feeder map for these zones (%s rule on the zone graph: %s)",
+                 "closer-neighbour" if closer else "exact", res.status)
+    return None
+
+
+def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_name, end):
+    """Elementary zones for a fixed feeder map: the district's MIP with the middle rows (nesting,
+    capacity, balance are linear once the map is fixed; middle contiguity by cut rounds)."""
+    tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                         objective="none", fixed_feeds=feeds, middle_contiguity=False)
+    while time.perf_counter() < end:
+        res = solve(tl.model, solver_name, time_limit=max(0.5, end - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads)
+        if res.values is None:
+            return None
+        a, f = tl.plan_from(res.values, base, feeds)
+        if not scenario.constraints.contiguity:
+            return a, f
+        cuts, lo, hi, pieces = middle_cuts(district, data, tl, f[a])
+        if pieces == 0:
+            return a, f
+        tl.model.add_rows(cuts, lo, hi)
+    return None
+
+
+def _soft_cost(data: FeederData) -> float:
+    """Cost per student over middle capacity in a soft feeder map: 1 % of the middle students over
+    costs 1, far more than any dissimilarity (at most 1)."""
+    return 100.0 / max(1.0, float(data.students.sum()))
 
 
 def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible):
@@ -327,6 +397,12 @@ def _two_level_search(district, scenario, eligible, data, groups, best, solver_n
     stale = 0
     while time.perf_counter() < end:
         improved = False
+        if data is not None:
+            # The best feeder map for the zones as they are now (the steps only re-map a few).
+            remap = _feeder_map(district, scenario, data, best.assign, solver_name, end)
+            if remap is not None and fn_better(best, best.assign, remap) and feasible(best.assign,
+                                                                                      remap):
+                improved |= best.offer(best.assign, remap, "feeder map re-optimised")
         order = rng.permutation(m)
         for j in order.tolist():
             if time.perf_counter() >= end:
@@ -421,4 +497,4 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
     return False
 
 
-__all__ = ["needs_two_level", "optimize_two_level"]
+__all__ = ["needs_two_level", "optimize_two_level", "read_second_level"]

@@ -9,6 +9,7 @@
 
 from .matrix import SNAP_WARN_KM, TravelWarning, matrix, write_matrix
 from .network import Network, grid_network, read_network
+from .walkzones import prepare_district, walk_zone_mask
 
 __all__ = ["matrix", "write_matrix", "read_network", "grid_network", "Network", "TravelWarning",
-           "SNAP_WARN_KM"]
+           "SNAP_WARN_KM", "prepare_district", "walk_zone_mask"]

@@ -40,6 +40,10 @@ SNAP_WARN_KM = 1.0
 #: Searches over more node-visits than this show a progress bar (when ``progress`` is None).
 PROGRESS_MIN_WORK = 5_000_000
 
+#: Searches over more node-visits than this are shared between two processes (when ``workers`` is
+#: None): below it, starting a process costs more than it saves.
+PARALLEL_MIN_WORK = 20_000_000
+
 COLUMNS = ["unit_id", "school_id", "distance_km", "minutes"]
 
 
@@ -55,6 +59,7 @@ def matrix(
     mode: str = "walk",
     max_km: float = math.inf,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Compute the travel matrix of a district from an OpenStreetMap extract.
 
@@ -73,13 +78,15 @@ def matrix(
         Pairs farther than this are left out (and so not allowed when the matrix is used).
     progress
         Show a progress bar over schools; None shows it on long runs only.
+    workers
+        Processes for the searches; None: two on long runs when the machine has two cores.
 
     Returns
     -------
     pandas.DataFrame
         ``unit_id, school_id, distance_km, minutes`` for every pair with a path within ``max_km``,
         in the order of the units and then the schools. ``attrs["snap_km"]`` holds each unit's
-        distance to its node (a Series by unit_id).
+        distance to its node (a dict by unit_id).
 
     Warns
     -----
@@ -124,40 +131,41 @@ def matrix(
 
     # From each school backwards to every node: the reversed graph (identical when walking).
     search = g_km.T.tocsr() if mode == "drive" else g_km
-    arc_min = _ArcLookup(g_min) if mode == "drive" else None
     targets, inverse = np.unique(nu, return_inverse=True)
     n_units, n_schools = len(uxy), len(sxy)
-    show = (progress if progress is not None
-            else n_schools * net.n_nodes > PROGRESS_MIN_WORK)
-    from tqdm.auto import tqdm
+    limits = max_km - ds
+    # Schools on one node share a search when no bound makes their searches differ.
+    keys = ns if math.isinf(max_km) else np.arange(n_schools)
+    first = {}
+    for j in range(n_schools):
+        if limits[j] >= 0:
+            first.setdefault(int(keys[j]), j)
+    todo = sorted(first.values())
+    work = len(todo) * net.n_nodes
+    show = progress if progress is not None else work > PROGRESS_MIN_WORK
+    if workers is None:
+        workers = _default_workers(work)
+    road, road_min = _search_all(search, g_min if mode == "drive" else None,
+                                 ns[todo], limits[todo], targets, workers, show, mode)
+    row_of = {j: k for k, j in enumerate(todo)}
 
     rows_u: list[np.ndarray] = []
     rows_s: list[np.ndarray] = []
     rows_d: list[np.ndarray] = []
     rows_m: list[np.ndarray] = []
-    cache: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
-    for j in tqdm(range(n_schools), desc=f"travel ({mode})", unit="school", disable=not show,
-                  leave=False):
-        limit = max_km - ds[j]
-        if limit < 0:
+    for j in range(n_schools):
+        if limits[j] < 0:
             continue
-        key = int(ns[j])
-        if key in cache and math.isinf(max_km):
-            road, road_min = cache[key]
-        else:
-            road, road_min = _search(search, arc_min, key, limit, targets)
-            if math.isinf(max_km):
-                cache[key] = (road, road_min)  # schools sharing a node share the search
-        total = du + road[inverse] + ds[j]
+        k = row_of[first[int(keys[j])]]
+        total = du + road[k][inverse] + ds[j]
         ok = np.isfinite(total) & (total <= max_km + 1e-12)
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)
-        legs = (du[idx] + ds[j]) / WALK_KMH * 60.0
         if road_min is None:
             minutes = total[idx] / WALK_KMH * 60.0
         else:
-            minutes = road_min[inverse[idx]] + legs
+            minutes = road_min[k][inverse[idx]] + (du[idx] + ds[j]) / WALK_KMH * 60.0
         rows_u.append(idx)
         rows_s.append(np.full(len(idx), j))
         rows_d.append(total[idx])
@@ -183,19 +191,110 @@ def matrix(
                    + (f" within {max_km:g} km" if math.isfinite(max_km) else "")
                    + " (a network piece cut off from the schools?); they will have no school "
                    "allowed when this matrix is used")
-    table.attrs["snap_km"] = pd.Series(du, index=pd.Index(district.unit_ids, name="unit_id"))
+    # Plain dicts: a Series in attrs would break pandas' merges and concatenations of the table.
+    table.attrs["snap_km"] = {str(u): float(d) for u, d in zip(district.unit_ids, du, strict=True)}
     table.attrs["network"] = net.source
     return table
 
 
-def _search(graph, arc_min, source: int, limit: float, targets: np.ndarray):
-    """Network km (and, when driving, minutes) from every target node to ``source``."""
+def _default_workers(work: int) -> int:
+    """Two processes on long runs (csgraph holds the GIL, so threads would not help)."""
+    import multiprocessing as mp
+
+    if work < PARALLEL_MIN_WORK or (os.cpu_count() or 1) < 2 or mp.current_process().daemon:
+        return 1
+    return 2
+
+
+def _search_all(search, g_min, sources, limits, targets, workers: int, show: bool, mode: str):
+    """Road km (and, when driving, minutes) from every target node to each source node.
+
+    Returns two ``(len(sources), len(targets))`` arrays (the second None when walking). With
+    ``workers`` > 1 the searches are shared among spawned processes that receive the graph once.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(sources)
+    road = np.full((n, len(targets)), np.inf)
+    road_min = None if g_min is None else np.full((n, len(targets)), np.inf)
+    bar = tqdm(total=n, desc=f"travel ({mode})", unit="school", disable=not show, leave=False)
+    jobs = [(k, int(sources[k]), float(limits[k])) for k in range(n)]
+    try:
+        if workers <= 1 or n < 2:
+            _init_worker(search, g_min, targets)
+            results = map(_search_one, jobs)
+            pool = None
+        else:
+            import multiprocessing as mp
+
+            pool = mp.get_context("spawn").Pool(
+                workers, initializer=_init_worker, initargs=(search, g_min, targets))
+            results = pool.imap_unordered(_search_one, jobs, chunksize=max(1, n // (8 * workers)))
+        for k, dist, minutes in results:
+            road[k] = dist
+            if road_min is not None:
+                road_min[k] = minutes
+            bar.update()
+        if pool is not None:
+            pool.close()
+            pool.join()
+            pool = None
+    finally:
+        bar.close()
+        if workers <= 1 or n < 2:
+            _WORKER.clear()
+        elif pool is not None:
+            pool.terminate()
+    return road, road_min
+
+
+_WORKER: dict[str, Any] = {}
+
+
+#: Driving searches add up km and minutes in one number: whole millimetres (each arc rounded up, so
+#: a route is never shorter than its geometry) times 2**26, plus minutes in 1e-4 units, which stay
+#: below 2**26 on any route the exactness check admits (speeds are at least 5 km/h). Sums of whole
+#: numbers are exact in float64 below 2**53, so one search gives the shortest route (ties within a
+#: millimetre go to the faster route) and its exact minutes; beyond 2**53 (routes over 134 km) the
+#: search falls back to the float graph and adds minutes along its tree.
+_PACK = float(2**26)
+_EXACT = float(2**53)
+
+
+def _init_worker(search, g_min, targets) -> None:
+    _WORKER.update(search=search, targets=targets, packed=None,
+                   arc_min=_ArcLookup(g_min) if g_min is not None else None)
+    if g_min is not None:
+        t_min = g_min.T.tocsr()
+        t_min.sort_indices()
+        search.sort_indices()
+        if (np.array_equal(t_min.indptr, search.indptr)
+                and np.array_equal(t_min.indices, search.indices)):
+            packed = search.copy()
+            packed.data = (np.ceil(search.data * 1e6) * _PACK
+                           + np.minimum(np.round(t_min.data * 1e4), _PACK - 1))
+            _WORKER["packed"] = packed
+
+
+def _search_one(job):
+    k, source, limit = job
+    graph, targets, arc_min = _WORKER["search"], _WORKER["targets"], _WORKER["arc_min"]
     if arc_min is None:
         dist = dijkstra(graph, directed=True, indices=source, limit=limit)
-        return dist[targets], None
+        return k, dist[targets], None
+    packed = _WORKER["packed"]
+    if packed is not None:
+        lim = (math.floor(limit * 1e6) + 1) * _PACK if math.isfinite(limit) else np.inf
+        both = dijkstra(packed, directed=True, indices=source, limit=lim)[targets]
+        reached = np.isfinite(both)
+        if not (both[reached] >= _EXACT).any():
+            mm = np.floor(both / _PACK)
+            minutes = np.full(len(targets), np.inf)
+            minutes[reached] = (both[reached] - mm[reached] * _PACK) / 1e4
+            return k, mm / 1e6, minutes
     dist, pred = dijkstra(graph, directed=True, indices=source, limit=limit,
                           return_predecessors=True)
-    return dist[targets], _route_minutes(pred, arc_min, source)[targets]
+    return k, dist[targets], _route_minutes(pred, arc_min, source)[targets]
 
 
 class _ArcLookup:
@@ -264,13 +363,3 @@ def _warn_list(ids: np.ndarray, what: str) -> None:
 def write_matrix(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a travel matrix CSV (``unit_id,school_id,distance_km,minutes``) atomically."""
     return io.write_csv(path, table[COLUMNS])
-
-
-def network_summary(table: pd.DataFrame) -> dict[str, Any]:
-    """Counts for the command's closing line: pairs, units covered, median snap distance."""
-    snap = table.attrs.get("snap_km")
-    return {
-        "pairs": len(table),
-        "units": int(table["unit_id"].nunique()),
-        "median_snap_km": float(snap.median()) if snap is not None and len(snap) else float("nan"),
-    }

@@ -19,7 +19,7 @@ Mode definitions (CONTRACT.md, Additions):
   ``1`` forward, ``-1``/``reverse`` backward; motorways and roundabouts are one-way by default).
 
 Speeds: walking :data:`WALK_KMH`; driving at the way's ``maxspeed`` (numbers in km/h, or ``mph``),
-else :data:`DRIVE_DEFAULT_KMH` for its ``highway`` class.
+else :data:`DRIVE_DEFAULT_KMH` for its ``highway`` class (never below :data:`MIN_DRIVE_KMH`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ DRIVE_DEFAULT_KMH: dict[str, float] = {
     "unclassified": 30.0, "residential": 30.0,
     "living_street": 10.0, "service": 15.0,
 }
+
+#: Slowest driving speed taken from ``maxspeed`` (lower values are tagging errors, e.g. "1").
+MIN_DRIVE_KMH = 5.0
 
 #: Classes that are not walkable (CONTRACT.md).
 WALK_EXCLUDED = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
@@ -178,7 +182,9 @@ def way_speed_kmh(tags: dict[str, str], mode: str) -> float:
     if mode == "walk":
         return WALK_KMH
     speed = parse_maxspeed(tags.get("maxspeed"))
-    return speed if speed is not None else DRIVE_DEFAULT_KMH.get(tags.get("highway", ""), 30.0)
+    if speed is None:
+        return DRIVE_DEFAULT_KMH.get(tags.get("highway", ""), 30.0)
+    return max(speed, MIN_DRIVE_KMH)
 
 
 def parse_maxspeed(value: str | None) -> float | None:
@@ -238,12 +244,10 @@ def read_network(path: str | os.PathLike, mode: str) -> Network:
 def _read_osm(path: Path, mode: str) -> Network:
     import osmium
 
+    # Typed arrays, not lists: a city extract has millions of arcs.
     ids: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    tails: list[int] = []
-    heads: list[int] = []
-    speeds: list[float] = []
+    lon, lat = array("d"), array("d")
+    tails, heads, speeds = array("q"), array("q"), array("d")
     try:
         fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
               .with_locations()
@@ -281,11 +285,12 @@ def _read_osm(path: Path, mode: str) -> Network:
         raise ZoneoptInputError(f"could not read the OpenStreetMap file ({exc})", file=path) from None
     return Network(
         mode=mode,
-        lonlat=np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2),
+        lonlat=np.column_stack([np.frombuffer(lon, dtype=float),
+                                np.frombuffer(lat, dtype=float)]).reshape(-1, 2),
         node_ids=np.fromiter(ids.keys(), dtype=np.int64, count=len(ids)),
-        tail=np.asarray(tails, dtype=np.int64),
-        head=np.asarray(heads, dtype=np.int64),
-        speed_kmh=np.asarray(speeds, dtype=float),
+        tail=np.frombuffer(tails, dtype=np.int64).copy(),
+        head=np.frombuffer(heads, dtype=np.int64).copy(),
+        speed_kmh=np.frombuffer(speeds, dtype=float).copy(),
         source=str(path),
     )
 
@@ -340,12 +345,25 @@ def _read_graphml(path: Path, mode: str) -> Network:
             x, y = float(attrs["x"]), float(attrs["y"])
         except (KeyError, ValueError):
             raise ZoneoptInputError(
-                f"GraphML node {node.get('id')} has no numeric x/y (longitude/latitude); is this a "
-                "file saved by osmnx in WGS84 (not projected)?", file=path, row=node.get("id"),
+                f"GraphML node {node.get('id')} has no numeric x/y; is this a file saved by osmnx "
+                "(ox.save_graphml)?", file=path, row=node.get("id"), column="x",
             ) from None
         ids[node.get("id")] = len(lon)
         lon.append(x)
         lat.append(y)
+    crs = data(graph).get("crs", "").strip()
+    if crs and crs.lower() not in ("epsg:4326", "wgs84", "+proj=longlat +datum=wgs84 +no_defs"):
+        # A projected graph (osmnx's project_graph): back to longitude/latitude.
+        from pyproj import CRS, Transformer
+
+        try:
+            tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+        except Exception as exc:  # noqa: BLE001 - any pyproj failure is a bad file for the user
+            raise ZoneoptInputError(f"the GraphML graph's crs {crs!r} is not understood ({exc})",
+                                    file=path, column="crs") from None
+        projected = True
+    else:
+        projected = False
     tails: list[int] = []
     heads: list[int] = []
     speeds: list[float] = []
@@ -379,9 +397,12 @@ def _read_graphml(path: Path, mode: str) -> Network:
                 tails.append(b)
                 heads.append(a)
                 speeds.append(speed)
+    lonlat = np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2)
+    if projected and len(lonlat):
+        lonlat = np.column_stack(tr.transform(lonlat[:, 0], lonlat[:, 1]))
     return Network(
         mode=mode,
-        lonlat=np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]).reshape(-1, 2),
+        lonlat=lonlat,
         node_ids=np.asarray(list(ids.keys()) + [f"geometry:{i}" for i in range(len(lon) - len(ids))],
                             dtype=object),
         tail=np.asarray(tails, dtype=np.int64),

@@ -37,6 +37,11 @@ def walk_zone_mask(district: District, scenario: Scenario) -> np.ndarray:
     return np.isfinite(d) & (d <= km + 1e-9)
 
 
+def uses_matrix(district: District) -> bool:
+    """Whether the district's distances come from a travel matrix."""
+    return "travel_matrix" in district.sources or district.distance_source.startswith("travel")
+
+
 def prepare_district(district: District, scenario: Scenario) -> District:
     """The district as the scenario's travel rules see it.
 
@@ -48,25 +53,25 @@ def prepare_district(district: District, scenario: Scenario) -> District:
     The district passed in is not modified; it is returned as is when nothing applies.
     """
     t = scenario.travel
-    need_barriers = bool(t.barriers) and "barriers" not in district.sources
-    need_matrix = bool(t.matrix) and "travel_matrix" not in district.sources
-    if need_barriers or need_matrix:
-        from .. import io
-        from .barriers import read_barriers
+    if t.barriers and district.barriers is None:
+        from .barriers import blocked_by_barriers, read_barriers, without_pairs
 
-        sources = dict(district.sources)
-        matrix_path = sources.get("travel_matrix") or (t.matrix if need_matrix else "")
-        barriers_path = sources.get("barriers") or (t.barriers if need_barriers else "")
-        if matrix_path:
-            sources["travel_matrix"] = str(matrix_path)
-        if barriers_path:
-            sources["barriers"] = str(barriers_path)
-        district = District.from_frames(
-            district.units, district.schools,
-            travel_matrix=io.read_travel_matrix(matrix_path) if matrix_path else None,
-            barriers=read_barriers(barriers_path) if barriers_path else None,
-            sources=sources,
-        )
+        lines = read_barriers(t.barriers).to_crs(district.crs)
+        cut = blocked_by_barriers(district.units.geometry.to_numpy(), district.adjacency,
+                                  lines.geometry.to_numpy())
+        district = dataclasses.replace(
+            district, adjacency=without_pairs(district.adjacency, cut), barriers=lines,
+            barrier_pairs=tuple(cut), sources={**district.sources, "barriers": str(t.barriers)})
+    if t.matrix and not uses_matrix(district):
+        from .. import io
+        from ..district import _matrix_distances
+
+        dist = _matrix_distances(io.read_travel_matrix(t.matrix), district.units, district.schools,
+                                 str(t.matrix))
+        dist.setflags(write=False)
+        district = dataclasses.replace(
+            district, dist_km=dist, distance_source=f"travel matrix {t.matrix}",
+            sources={**district.sources, "travel_matrix": str(t.matrix)})
     mask = walk_zone_mask(district, scenario)
     free = mask & (district.locked < 0)
     if not free.any():
@@ -127,7 +132,8 @@ def walk_zone_conflicts(district: District, scenario: Scenario, eligible: np.nda
                        f"it is {extra:.2f} km farther than its nearest school, above "
                        f"max_extra_distance_km {c.max_extra_distance_km:g}"
                        if extra > c.max_extra_distance_km + 1e-9 else
-                       f"{ids[j]} lies in another part of the map (no neighbour path)")
+                       f"the home unit of {ids[j]} lies in another part of the map (cut off by a barrier "
+                       "or with no path of neighbours)")
                 out.append(f"{where(i)}; but {why}")
     # Capacity: the walk zone (with the other locks) alone overfills the school.
     forced = district.locked

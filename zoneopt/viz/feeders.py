@@ -55,9 +55,9 @@ def feeders_section(plan: Any) -> markupsafe.Markup:
     s, sc = plan.summary, plan.scenario
     feeders = hoods = None
     if sc.feeders.mode != "none":
-        from ..feeders import feeders_table, middle_schools_table, middle_zones
+        from ..feeders import feeders_table, middle_schools_table, middle_zones, plan_feeds
 
-        feeds = getattr(plan, "feeds", None)
+        feeds = plan_feeds(plan)
         from ..desk.suppress import count_text, mask_schools_table
 
         below = _below(plan)
@@ -115,9 +115,9 @@ def add_middle_zones_layer(m: Any, plan: Any) -> Any:
     if not _uses_second_level(plan) or plan.scenario.feeders.mode == "none":
         return m
     from ..desk.suppress import HIDDEN, count_text, is_small, share_hidden
-    from ..feeders import middle_zones
+    from ..feeders import middle_zones, plan_feeds
 
-    zones = middle_zones(plan.district, plan.scenario, plan.positions, getattr(plan, "feeds", None))
+    zones = middle_zones(plan.district, plan.scenario, plan.positions, plan_feeds(plan))
     below = _below(plan)
     enr = zones["enrollment"].astype(np.int64)
     low = zones["low_income"] if "low_income" in zones.columns else [None] * len(zones)

@@ -111,8 +111,10 @@ class _InlineAssets(MacroElement):
 
 
 class _Runtime(_RawScript):
-    def __init__(self, units: list, schools: list, zones: list, current: list, with_plan: bool):
+    def __init__(self, units: list, schools: list, zones: list, current: list, with_plan: bool,
+                 with_share: bool = True):
         super().__init__()
+        self.with_share = with_share
         self._name = "ZoneoptRuntime"
         self._template = Template(_template_text("runtime.js.j2"))
         self.data_name = "zoneoptUnits"
@@ -156,6 +158,15 @@ class _SchoolsLayer(Layer, _RawScript):
         self.pane = "zoneoptSchools"
 
 
+class _ZoneLabels(Layer, _RawScript):
+    def __init__(self, name: str, labels: list[dict], *, pane: str):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "ZoneoptZoneLabels"
+        self._template = Template(_template_text("zone_labels.js.j2"))
+        self.labels_json = js_json(labels)
+        self.pane = pane
+
+
 class _FitBounds(_RawScript):
     def __init__(self, bounds: list[list[float]]):
         super().__init__()
@@ -175,9 +186,11 @@ class _Legend(_RawScript):
         title: str,
         list_zones: bool,
         with_plan: bool,
+        position: str = "bottomright",
     ):
         super().__init__()
         self._name = "ZoneoptLegend"
+        self.position = position
         self._template = Template(_template_text("legend.js.j2"))
         self.classes_json = js_json(classes)
         self.classes_title = "Low-income share (Fisher-Jenks classes)"

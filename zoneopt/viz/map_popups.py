@@ -21,9 +21,11 @@ __all__ = ["school_markers", "missing"]
 def school_markers(
     d: Prepared, colors: dict[str, str], schools_table: pd.DataFrame | None,
     suppress_below: int = 0,
+    with_share: bool = True,
 ) -> list[dict]:
     """Position, colour and popup HTML of each school.
 
+    Without ``with_share`` (a capacity redraw) the popup has no low-income row.
     With a plan's ``schools_table`` the popup shows today and proposed; otherwise the figures of
     the drawn zones are computed here.
     """
@@ -57,6 +59,7 @@ def school_markers(
                     _fmt_km(r["mean_distance_km_after"]),
                 ),
             ]
+            rows = [r for r in rows if with_share or r[0] != "Low-income share"]
             popup = _popup_html(d.names[i], cap, rows, before_after=True)
         else:
             if stats is None:
@@ -69,6 +72,7 @@ def school_markers(
                 ("Low-income share", _fmt_pct(r["low_income_share"])),
                 ("Mean distance", _fmt_km(r["mean_distance_km"])),
             ]
+            rows = [r for r in rows if with_share or r[0] != "Low-income share"]
             popup = _popup_html(d.names[i], cap, rows, before_after=False)
         pt = schools_wgs.geometry.iat[i]
         out.append(

@@ -18,6 +18,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.ops import polylabel
 
 from zoneopt.desk import suppress
 from zoneopt.errors import ZoneoptInputError
@@ -30,6 +32,7 @@ from zoneopt.viz.map_assets import (
     _Runtime,
     _SchoolsLayer,
     _UnitsLayer,
+    _ZoneLabels,
     js_json,
     stable_ids,
 )
@@ -37,6 +40,7 @@ from zoneopt.viz.map_colours import (
     NO_STUDENTS_COLOR,
     SHARE_PALETTE,
     ZONE_PALETTE,
+    legend_corner,
     share_classes,
     zone_colors,
 )
@@ -71,6 +75,7 @@ _PANES = {
     "zoneoptShare": 430,
     "zoneoptChanged": 440,
     "zoneoptOutlines": 450,
+    "zoneoptLabels": 610,
     "zoneoptSchools": 620,
 }
 
@@ -80,6 +85,7 @@ _LAYER_ZONES = "Zones"
 _LAYER_SHARE = "Low-income share of students"
 _LAYER_CHANGED = "Units that change school"
 _LAYER_SCHOOLS = "Schools"
+_LAYER_LABELS = "School names on zones"
 _LAYER_BASEMAP = "Basemap (needs internet)"
 
 
@@ -146,6 +152,8 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
     scenario = getattr(plan, "scenario", None)
     below = scenario.report.suppress_below if scenario is not None else 0
     assignment = plan.assignment if plan.assignment is not None else plan.status_quo
+    summary_scenario = (getattr(plan, "summary", None) or {}).get("scenario") or {}
+    balance = (summary_scenario.get("objective") or {}).get("balance", "dissimilarity")
     m = _build_map(
         district.units,
         district.schools,
@@ -155,11 +163,14 @@ def plan_map(plan: Any, *, basemap: bool = True) -> folium.Map:
         basemap=basemap,
         title=title,
         suppress_below=below,
+        # A capacity redraw (balance "none") makes no claim about low-income students.
+        with_share=balance != "none",
     )
     from .feeders import add_middle_zones_layer
     from .tiers import add_ses_layers  # SES tiers and monitored groups, when the units have them
+    from .walkzones import add_travel_layers  # walk zones and barriers, when used
 
-    return add_ses_layers(add_middle_zones_layer(m, plan), plan)
+    return add_travel_layers(add_ses_layers(add_middle_zones_layer(m, plan), plan), plan)
 
 
 def render_map(m: folium.Map) -> str:
@@ -281,6 +292,31 @@ def _unit_features(
     return feature_collection(simplified.to_crs(4326), props), class_colors, legend
 
 
+def _zone_labels(d: Prepared, zones: dict[str, Any]) -> list[dict]:
+    """Each zone's label: its school's name at the zone's visual centre, and the zone's bounds.
+
+    The centre is the pole of inaccessibility of the zone's largest piece (the point farthest
+    inside it), so a label sits well inside even a crescent-shaped zone.
+    """
+    out = []
+    crs = d.units.crs
+    for sid, geom in zones.items():
+        parts = [p for p in shapely.get_parts(geom) if not p.is_empty]
+        if not parts:
+            continue
+        main = max(parts, key=lambda p: p.area)
+        centre = polylabel(main, tolerance=max(1.0, math.sqrt(main.area) / 100))
+        wgs = gpd.GeoSeries([centre, geom], crs=crs).to_crs(4326)
+        minx, miny, maxx, maxy = wgs.iloc[1].bounds
+        out.append({
+            "name": d.names[d.index_of[sid]],
+            "lat": round(float(wgs.iloc[0].y), 6),
+            "lon": round(float(wgs.iloc[0].x), 6),
+            "bounds": [round(miny, 6), round(minx, 6), round(maxy, 6), round(maxx, 6)],
+        })
+    return out
+
+
 def _zone_features(d: Prepared, zones: dict[str, Any]) -> list[dict]:
     index_of = d.index_of
     geoms = gpd.GeoSeries(list(zones.values()), crs=d.units.crs).to_crs(4326)
@@ -297,15 +333,20 @@ def _build_map(
     basemap: bool,
     title: str,
     suppress_below: int = 0,
+    with_share: bool = True,
 ) -> folium.Map:
     with_plan = status_quo is not None
     d = _prepare(units, schools, assignment, status_quo)
+    # Without low-income counts (a capacity redraw from files that have none) the share layer
+    # would only say "0%": leave it out.
+    with_share = with_share and bool((d.units["low_income"].to_numpy(dtype=float) > 0).any())
     simplified = simplify_coverage(d.units.geometry)
     zones_new = dissolve(simplified, d.new, d.school_ids)
     zones_old = dissolve(simplified, d.old, d.school_ids) if with_plan else {}
     colors = zone_colors(d.school_ids, [zones_new, zones_old] if with_plan else [zones_new])
     unit_features, class_colors, legend_classes = _unit_features(d, simplified, suppress_below)
-    markers = school_markers(d, colors, schools_table if with_plan else None, suppress_below)
+    markers = school_markers(d, colors, schools_table if with_plan else None, suppress_below,
+                             with_share)
 
     minx, miny, maxx, maxy = (float(v) for v in simplified.to_crs(4326).total_bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
@@ -339,6 +380,7 @@ def _build_map(
         _zone_features(d, zones_new),
         _zone_features(d, zones_old),
         with_plan,
+        with_share,
     ).add_to(m)
     colors_js = js_json([colors[s] for s in d.school_ids])
     fill_by = (
@@ -370,15 +412,16 @@ def _build_map(
         style_js="{color: '#111111', weight: 3, opacity: 0.9, fill: false}",
         show=True,
     ).add_to(m)
-    _UnitsLayer(
-        _LAYER_SHARE,
-        pane="zoneoptShare",
-        style_js=(
-            "{color: '#ffffff', weight: 0.5, fillOpacity: 0.8, fillColor: p.k < 0 ? "
-            f"'{NO_STUDENTS_COLOR}' : {js_json(class_colors)}[p.k]}}"
-        ),
-        show=False,
-    ).add_to(m)
+    if with_share:
+        _UnitsLayer(
+            _LAYER_SHARE,
+            pane="zoneoptShare",
+            style_js=(
+                "{color: '#ffffff', weight: 0.5, fillOpacity: 0.8, fillColor: p.k < 0 ? "
+                f"'{NO_STUDENTS_COLOR}' : {js_json(class_colors)}[p.k]}}"
+            ),
+            show=False,
+        ).add_to(m)
     if with_plan:
         _UnitsLayer(
             _LAYER_CHANGED,
@@ -391,16 +434,19 @@ def _build_map(
             ),
             show=True,
         ).add_to(m)
+    _ZoneLabels(_LAYER_LABELS, _zone_labels(d, zones_new), pane="zoneoptLabels").add_to(m)
     _SchoolsLayer(_LAYER_SCHOOLS).add_to(m)
+    area = shapely.union_all(simplified.to_crs(4326).values)
     _Legend(
         classes=legend_classes,
         zones_title="Proposed zones" if with_plan else "Zones",
-        choropleth_name=_LAYER_SHARE,
+        choropleth_name=_LAYER_SHARE if with_share else "",
         choropleth_shown=False,
         title=title,
         # Past the palette's size colours repeat, so a colour-to-name list would mislead.
         list_zones=len(d.school_ids) <= len(ZONE_PALETTE),
         with_plan=with_plan,
+        position=legend_corner(area, (minx, miny, maxx, maxy)),
     ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _FitBounds([[miny, minx], [maxy, maxx]]).add_to(m)

@@ -17,6 +17,8 @@ import folium
 import markupsafe
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from . import _templates
 
@@ -170,7 +172,7 @@ def tier_sentences(sentences: list[str], objective: dict, constraints: dict) -> 
     ``tier_band`` adds its rule before the last sentence (the one on distances).
     """
     out = list(sentences)
-    if objective.get("balance") == "tiers" and out:
+    if objective.get("balance") == "tiers" and out and "tier" not in out[0]:
         out[0] = ("Goal: make each school's mix of socioeconomic (SES) tiers as close to the "
                   "district's mix as possible (lowest multi-group dissimilarity index).")
     try:
@@ -202,6 +204,39 @@ def _school_popup(row: pd.Series, tiers: list[int], groups: list[str]) -> str:
     if groups:
         out.append("<small>* monitored only, not used to assign anyone</small>")
     return "".join(out)
+
+
+class _TierLegend(MacroElement):
+    """A legend of the tier colours, shown while the unit-tier layer is (Leaflet's overlay events)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var legend = L.control({position: 'bottomleft'});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create('div', 'zoneopt-tier-legend');
+    div.style.background = '#ffffff';
+    div.style.padding = '6px 8px';
+    div.style.font = '12px sans-serif';
+    div.innerHTML = {{ this.html|tojson }};
+    return div;
+  };
+  map.on('overlayadd', function (e) { if (e.name === {{ this.layer|tojson }}) legend.addTo(map); });
+  map.on('overlayremove', function (e) { if (e.name === {{ this.layer|tojson }}) legend.remove(); });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, colors: list[str], layer: str) -> None:
+        super().__init__()
+        self._name = "TierLegend"
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};'
+            f'border:1px solid #000;margin-right:4px"></span>Tier {k + 1}'
+            f'{" (lowest SES)" if k == 0 else ""}</div>' for k, c in enumerate(colors))
+        self.html = f"<b>SES tier</b>{rows}"
+        self.layer = layer
 
 
 def add_ses_layers(m: folium.Map, plan: Any) -> folium.Map:
@@ -252,6 +287,10 @@ def add_ses_layers(m: folium.Map, plan: Any) -> folium.Map:
                 if frame[col].dtype.kind == "f":
                     frame[col] = frame[col].round(1)
         frame["ses_tier"] = [None if pd.isna(t) else int(t) for t in frame["ses_tier"]]
+        # report.suppress_below: small counts of students show as "<N" in files for the public.
+        below = int(getattr(getattr(plan.scenario, "report", None), "suppress_below", 0) or 0)
+        frame["students"] = [f"<{below}" if below > 0 and 0 < int(v) < below else int(v)
+                             for v in frame["students"]]
         layer = folium.FeatureGroup(name=LAYER_UNIT_TIERS, show=False)
         folium.GeoJson(
             frame,
@@ -260,6 +299,7 @@ def add_ses_layers(m: folium.Map, plan: Any) -> folium.Map:
             popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=False),
         ).add_to(layer)
         layer.add_to(m)
+        _TierLegend(colors, LAYER_UNIT_TIERS).add_to(m)
     # Popups as GeoJSON properties: folium.Popup needs jQuery, which these maps do not embed.
     schools = plan.district.schools.to_crs(4326)
     points = pd.DataFrame({

@@ -70,6 +70,10 @@ def _panels(plan: Any, long: pd.DataFrame, limit: float) -> dict[str, Any]:
     years = sorted(long["year"].unique().tolist())
     finite = long["utilization"].replace([np.inf], np.nan)
     top = max(1.1, float(np.nanmax(finite)) if finite.notna().any() else 1.1, limit) * 1.05
+    # The panels share one scale from a little below the emptiest school (not from 0), so that
+    # changes of a few percent from year to year are visible.
+    low = float(np.nanmin(finite)) if finite.notna().any() else 0.0
+    bottom = max(0.0, math.floor(10 * min(low, 0.9)) / 10 - 0.1)
     inner_w, inner_h = PANEL_W - PAD_L - PAD_R, PANEL_H - PAD_T - PAD_B
 
     def x(year: int) -> float:
@@ -77,8 +81,8 @@ def _panels(plan: Any, long: pd.DataFrame, limit: float) -> dict[str, Any]:
         return PAD_L + (inner_w * k / (len(years) - 1) if len(years) > 1 else inner_w / 2)
 
     def yv(u: float) -> float:
-        u = min(u if math.isfinite(u) else top, top)
-        return PAD_T + inner_h * (1 - u / top)
+        u = max(bottom, min(u if math.isfinite(u) else top, top))
+        return PAD_T + inner_h * (1 - (u - bottom) / (top - bottom))
 
     first = plan.scenario.years.series[0]
     panels = []
@@ -109,7 +113,7 @@ def _panels(plan: Any, long: pd.DataFrame, limit: float) -> dict[str, Any]:
         "height": math.ceil(len(panels) / COLUMNS) * PANEL_H,
         "cap_y": yv(1.0), "limit_y": yv(limit), "show_limit": abs(limit - 1.0) > 1e-9,
         "pad_l": PAD_L, "pad_t": PAD_T, "inner_w": inner_w, "inner_h": inner_h,
-        "top_label": _pct(top),
+        "top_label": _pct(top), "bottom_label": _pct(bottom),
     }
 
 

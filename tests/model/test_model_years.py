@@ -97,3 +97,25 @@ def test_an_impossible_year_is_named_with_its_series_and_school(tmp_path):
     with pytest.raises(InfeasibleError) as err:
         optimize(district, scenario.with_values({"solver.time_limit_s": 3}))
     assert err.value.diagnosis == findings
+
+
+def test_an_infeasibility_the_search_proves_is_explained_by_year_series_and_school(tmp_path):
+    from years_districts import write_projections
+
+    # A strip S0 | U0001 | U0002 | S1: no school is overfull by units that can go nowhere else and
+    # the seats suffice in total (230 for 220), but in 2029 (high) every split overfills one school.
+    units, schools = grid_frames(1, 4, [0, 3], students=np.array([30, 20, 20, 30]),
+                                 low_income=np.array([10, 5, 5, 10]), capacities=[100, 130])
+    district = District.from_frames(units, schools)
+    counts = [[[30, 20, 20, 30], [30, 20, 20, 30]], [[30, 20, 20, 30], [70, 40, 40, 70]]]
+    lows = [[[10, 5, 5, 10]] * 2] * 2
+    path = write_projections(tmp_path / "p.csv", district.unit_ids, counts, lows, (2028, 2029),
+                             ("mid", "high"))
+    scenario = Scenario.from_dict({"years": {"projections": str(path), "plan": [2028, 2029],
+                                             "series": ["mid", "high"]},
+                                   "solver": {"time_limit_s": 5}})
+    assert diagnose_years(district, scenario, eligible_pairs(district, scenario)) == []
+    with pytest.raises(InfeasibleError) as err:
+        optimize(district, scenario)
+    assert err.value.diagnosis[0] == (
+        "in 2029, high series, school S0 needs 10 more seats (capacity 100 x max_utilization 1)")

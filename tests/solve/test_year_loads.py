@@ -1,0 +1,39 @@
+"""The local search's multi-year loads agree with the definitions after any sequence of moves."""
+
+import numpy as np
+from districts import grid_frames
+from years_districts import growing_projection
+
+from zoneopt import District, Scenario
+from zoneopt.solve.years import year_loads
+from zoneopt.years import balance_value, enrollment, years_data
+
+
+def test_loads_fit_and_gain_match_a_full_recount(tmp_path):
+    units, schools = grid_frames(4, 4, [0, 15], seed=3, capacity_slack=1.2)
+    district = District.from_frames(units, schools)
+    path = growing_projection(district, tmp_path / "p.csv", grades=6)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "transition": {"start_year": 2027, "grandfather_grades": [5]}})
+    data = years_data(district, scenario)
+    assign = district.status_quo.copy()
+    loads = year_loads(district, scenario, assign)
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    hi, _ = data.limits()  # no min_utilization: a school losing a unit always fits
+    for _ in range(40):
+        i = int(rng.integers(district.n_units))
+        a, b = int(assign[i]), 1 - int(assign[i])
+        after = assign.copy()
+        after[i] = b
+        expected_gain = balance_value(data, assign) - balance_value(data, after)
+        assert np.isclose(loads.gain(i, a, b), expected_gain, atol=1e-12)
+        # the school that gains stays within its seats in every year and series
+        fits = bool((enrollment(data, after)[:, :, b] <= hi[:, None, b] + 1e-9).all())
+        assert loads.fits(i, a, b) == fits
+        outcomes.add(fits)
+        loads.move(i, a, b)
+        assign = after
+        assert np.allclose(loads.enr, enrollment(data, assign).reshape(-1, district.n_schools).T)
+    assert outcomes == {True, False}
