@@ -9,37 +9,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-_BANNER_SHOWN = False
-
-
-def _quiet_highs():
-    """A Highs instance; the first one of a process prints a banner on stdout, kept out of ours."""
-    global _BANNER_SHOWN
-    import os
-    import sys
-
-    import highspy
-
-    if _BANNER_SHOWN:
-        return highspy.Highs()
-    _BANNER_SHOWN = True
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return h
-
 
 def new_highs(*, node_limit: int | None = None, mip_gap: float = 1e-6,
               iteration_limit: int | None = None, time_limit: float | None = None,
               threads: int = 0):
     """A silent Highs instance with deterministic limits (nodes, simplex iterations)."""
-    h = _quiet_highs()
+    from ..solve.backends import _new_highs, _set_threads  # one banner, one thread pool per process
+
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1e-12)
@@ -52,8 +29,6 @@ def new_highs(*, node_limit: int | None = None, mip_gap: float = 1e-6,
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     # HiGHS has one thread pool per process: every instance must ask for the same thread count as
     # the backends' (or reset the pool, which they track), else runs end with status "Not Set".
-    from ..solve.backends import _set_threads
-
     _set_threads(h, threads)
     return h
 

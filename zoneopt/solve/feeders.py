@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -185,7 +182,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     except NoSolutionError:
         pass
     infeasible = False
-    with _on_ctrl_c(best):
+    from . import _interruptible  # the same Ctrl-C rule as the single-level search
+
+    with _interruptible(best):
         # 2. a two-level start
         if rel_assign is not None:
             if nested:
@@ -304,26 +303,6 @@ def middle_scale_of(data: FeederData) -> float:
     """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
     low = float(data.low_income.sum())
     return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
-
-
-@contextmanager
-def _on_ctrl_c(best: _Best):
-    """Ctrl-C during the two-level search: stop and keep the best plan so far (again: abort)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):  # noqa: ARG001
-        if best.interrupted:
-            raise KeyboardInterrupt
-        best.interrupted = True
-        log.warning("interrupted: finishing with the best plan found so far (Ctrl-C again to abort)")
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _whole_by_majority(district: District, assign: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
