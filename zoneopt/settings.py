@@ -59,6 +59,21 @@ PARALLEL_MIN_PAIRS = 400
 #: where the proof runs, never its result.
 PARALLEL_MIN_SECONDS = 8.0
 
+#: The proof worker beats every WORKER_HEARTBEAT_S seconds. Silent for WORKER_SILENCE_S (or, before
+#: its first beat, WORKER_START_GRACE_S: spawning and importing take seconds on a loaded machine), it
+#: is taken for hung: the parent kills it and proves in process with the time left.
+WORKER_HEARTBEAT_S = 1.0
+WORKER_SILENCE_S = 20.0
+WORKER_START_GRACE_S = 60.0
+
+#: Above this many eligible pairs the exact cut loop proves almost nothing within a run (one round of
+#: it does not finish at 2,000 units), so the second core solves search steps instead
+#: (zoneopt.solve.helper): the search then takes LNS_BATCH groups of zones that share no school at a
+#: time, each solved against the same plan. The batch size follows from the problem alone, so the
+#: plan is the same with the helper, without it (one core) and after it died.
+PROOF_WORKER_MAX_PAIRS = 10_000
+LNS_BATCH = 2
+
 #: PuLP solvers (CBC, commercial) take no node cap: each capped step (a search step, a cut round)
 #: gets this share of the time left instead, at least PULP_STEP_MIN_SECONDS.
 PULP_STEP_SHARE = 0.2

@@ -54,6 +54,26 @@ def test_changing_the_thread_count_between_solves_still_solves(model_and_distric
     assert solve(model, "highs", time_limit=10, mip_gap=0.0, threads=2).status == "optimal"
 
 
+def test_a_scheduler_started_by_other_code_does_not_break_zoneopts_solves(model_and_district):
+    """Other code in the process (PuLP's HiGHS, a notebook) may start HiGHS's one scheduler with its
+    automatic thread count; zoneopt's single-threaded runs then fail ("Not Set") unless reset."""
+    import highspy
+
+    from zoneopt.bounds.lp import root_lp_bound
+
+    model, d, s = model_and_district
+    assert solve(model, "highs", time_limit=10, mip_gap=0.0).status == "optimal"
+    highspy.Highs.resetGlobalScheduler(True)
+    other = highspy.Highs()  # as PuLP's HiGHS does: no thread option, automatic
+    other.setOptionValue("output_flag", False)
+    other.addVar(0, 1)
+    assert other.run() == highspy.HighsStatus.kOk
+    assert solve(model, "highs", time_limit=10, mip_gap=0.0).status == "optimal"
+    highspy.Highs.resetGlobalScheduler(True)
+    other.run()
+    assert root_lp_bound(d, s, eligible_pairs(d, s)).useful
+
+
 def test_an_unavailable_solver_falls_back_and_says_so(monkeypatch):
     import pulp
 

@@ -4,7 +4,6 @@ enough for the work budget, with the proof worker on; and a killed worker change
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import os
 import signal
 import threading
@@ -13,6 +12,7 @@ import time
 import numpy as np
 import pytest
 from districts import grid_frames
+from workers import signal_first_worker
 
 from zoneopt import District, Scenario, optimize
 
@@ -67,21 +67,7 @@ def test_same_plan_under_a_busy_thread_and_another_time_limit(district, calm):
 def test_a_worker_killed_mid_run_changes_nothing_but_where_the_proof_ran(district, calm, caplog):
     caplog.set_level(logging.WARNING, logger="zoneopt")
     reference = calm
-    killed: list[int] = []
-
-    def kill_worker() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not killed:
-            for child in mp.active_children():
-                if child.is_alive() and child.pid:
-                    time.sleep(1.0)  # let it start proving first
-                    os.kill(child.pid, signal.SIGKILL)  # as an out-of-memory kill would
-                    killed.append(child.pid)
-                    return
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_worker, daemon=True)
-    killer.start()
+    killer, killed = signal_first_worker(signal.SIGKILL)  # as an out-of-memory kill would
     t0 = time.perf_counter()
     plan = optimize(district, SCENARIO, time_limit=300)
     killer.join()
@@ -93,3 +79,53 @@ def test_a_worker_killed_mid_run_changes_nothing_but_where_the_proof_ran(distric
     assert np.array_equal(plan.positions, reference.positions)
     assert time.perf_counter() - t0 < 300
     assert plan.check().ok
+
+
+@pytest.mark.slow
+def test_a_hung_worker_is_noticed_and_the_proof_runs_in_process(district, calm, caplog,
+                                                                monkeypatch):
+    from zoneopt import settings
+
+    monkeypatch.setattr(settings, "WORKER_SILENCE_S", 3.0)
+    caplog.set_level(logging.WARNING, logger="zoneopt")
+    freezer, stopped = signal_first_worker(signal.SIGSTOP)  # alive, never heard of again
+    t0 = time.perf_counter()
+    plan = optimize(district, SCENARIO, time_limit=300)
+    freezer.join()
+    assert stopped, "the worker never started"
+    assert "(hung); proving in this process" in caplog.text
+    assert any(t["source"] == "proof done (exact MIP)" for t in plan.trace), "no proof in process"
+    assert plan.summary["stopped_by"] in ("work_budget", "proof")
+    assert plan.summary["bound"] == calm.summary["bound"]
+    assert np.array_equal(plan.positions, calm.positions)
+    assert time.perf_counter() - t0 < 120, "the parent waited for the hung worker to the deadline"
+    assert plan.check().ok
+    for pid in stopped:  # the parent killed it; nothing must be left behind
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_script_without_a_main_guard_can_start_the_worker(tmp_path):
+    """A planner's plain script (no ``if __name__ == "__main__":``) must not run itself again in
+    the spawned worker (which fails with multiprocessing's bootstrapping error)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "plan_zones.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from districts import grid_frames\n"
+        "from zoneopt import District, Scenario, optimize\n"
+        "units, schools = grid_frames(10, 10, [11, 18, 55, 81, 88], seed=5)\n"
+        "plan = optimize(District.from_frames(units, schools),\n"
+        "                Scenario.from_dict({'solver': {'work_budget': 0.05}}), time_limit=120)\n"
+        "print('SOURCES', sorted({t['source'] for t in plan.trace}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [os.path.dirname(__file__) + "/..", os.environ.get("PYTHONPATH", "")])}
+    env.pop("ZONEOPT_NO_WORKER", None)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                         timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "bootstrapping phase" not in out.stderr
+    assert "proof done (exact MIP (worker))" in out.stdout, out.stdout + out.stderr[-2000:]

@@ -91,3 +91,10 @@ def has_solution(h) -> bool:
     import highspy
 
     return h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+
+
+def run_highs(h) -> None:
+    """Run ``h`` (robust to a HiGHS scheduler started by other code: see the backends' version)."""
+    from ..solve.backends import run_highs as run
+
+    run(h)

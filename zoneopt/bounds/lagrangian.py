@@ -40,7 +40,7 @@ from ..metrics import dissimilarity_scale
 from ..model import RHS_EPS
 from ..scenario import Scenario
 from . import BoundResult
-from ._highs import add_rows, has_solution, mip_dual_bound, new_highs, pass_arrays
+from ._highs import add_rows, has_solution, mip_dual_bound, new_highs, pass_arrays, run_highs
 
 #: Branch-and-bound nodes per pricing solve: keeps each solve short and the bound repeatable.
 PRICING_NODE_LIMIT = 50
@@ -283,7 +283,7 @@ class _Pricing:
         self.h.changeColsCost(self.k, np.arange(self.k, dtype=np.int32), costs.astype(float))
         best_lb, chosen = -math.inf, None
         for _ in range(PRICING_CUT_ROUNDS if self.contiguity else 1):
-            self.h.run()
+            run_highs(self.h)
             self.last_solves += 1
             lb = mip_dual_bound(self.h)
             best_lb = max(best_lb, lb)  # every round's bound is valid; cuts only raise it

@@ -17,7 +17,7 @@ from ..district import District
 from ..model import build_model
 from ..scenario import Scenario
 from . import BoundResult
-from ._highs import new_highs, pass_arrays
+from ._highs import new_highs, pass_arrays, run_highs
 
 #: Simplex iterations per unit-school pair allowed by default (the LP needs about 1-3).
 ITERATIONS_PER_PAIR = 20
@@ -58,7 +58,7 @@ def root_lp_bound(
                   time_limit=None if deadline is None else deadline - time.perf_counter())
     pass_arrays(h, model.cost, model.lower, model.upper, model.rows, model.row_lower,
                 model.row_upper, offset=model.objective_offset)
-    h.run()
+    run_highs(h)
     import highspy
 
     status = h.getModelStatus()

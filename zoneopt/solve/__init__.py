@@ -36,6 +36,7 @@ from ..tiers import tier_counts, tier_objective, uses_tiers, validate_ses_column
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from ..years import years_objective_fn
 from .backends import SolveResult, resolve_solver, solve
+from .processes import main_module_hidden, silence, worker_pipe
 from .search import large_neighbourhood_search, local_search
 from .work import Budget, counts_nodes, step_seconds
 
@@ -353,8 +354,17 @@ class _Run:
         self.state, self.solver, self.deadline = state, solver_name, deadline
         self.log_solver, self.bar, self.budget = log_solver, bar, budget
 
+        self.prover: _Prover | None = None
+
     def left(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def should_stop(self) -> bool:
+        """Polled between search steps: Ctrl-C, and the worker's messages read as they come (its
+        pipe must not fill up with heartbeats while the search runs)."""
+        if self.prover is not None:
+            self.prover.done()
+        return self.state.interrupted
 
     def tick(self, label: str = "") -> None:
         if self.bar is not None:
@@ -382,13 +392,45 @@ class _Run:
                 return self.prove(None)
             return proven_infeasible
         first = state.assign.copy()
-        prover = _Prover.maybe_start(self, first)
-        self.search()
+        helper = None
+        if self.batch() > 1:  # large: the second core solves search steps, not the proof
+            helper = self.start_helper()
+        else:
+            self.prover = _Prover.maybe_start(self, first)
+        try:
+            self.search(helper)
+        finally:
+            if helper is not None:
+                helper.poll()
+                helper.close()
+                for value, source in helper.bounds:
+                    state.raise_bound(value, f"bound ({source})")
         self.tick("search")
+        prover = self.prover
         if prover is not None and prover.merge_into(state, self.deadline):
             return False
         # No worker, or it died or failed: the proof runs here, from the same first plan.
-        return self.prove(first)
+        return self.prove(first, lp_done=helper is not None and bool(helper.bounds))
+
+    def batch(self) -> int:
+        """Groups per search batch: a function of the problem only, never of the machine."""
+        from .. import settings
+        from ..years import years_active
+
+        if (int(self.eligible.sum()) > settings.PROOF_WORKER_MAX_PAIRS
+                and self.scenario.solver.contiguity_model == "auto"
+                and not years_active(self.scenario)):
+            return settings.LNS_BATCH
+        return 1
+
+    def start_helper(self):
+        """The step helper on the second core (None with one core, threads = 1, in a Dask worker)."""
+        if not _use_second_core(self):
+            return None
+        from .helper import StepHelper
+
+        return StepHelper.start(self.district, self.scenario, self.eligible, self.solver,
+                                max(0.5, self.left() - 1.5), with_lp=not _lp_inline(self.eligible))
 
     # ------------------------------------------------------------------ phases
     def first_plan(self) -> bool:
@@ -416,7 +458,7 @@ class _Run:
                         "feasible start")
         return res.status == "infeasible" and not contiguity
 
-    def search(self) -> None:
+    def search(self, helper=None) -> None:
         """Good plans fast: local moves, the closer-neighbour MIP on small districts, then LNS."""
         district, scenario, state, budget = self.district, self.scenario, self.state, self.budget
         mode = scenario.solver.contiguity_model
@@ -431,50 +473,70 @@ class _Run:
                 state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
             return
         polished = local_search(district, scenario, self.eligible, state.assign,
-                                deadline=self.deadline, should_stop=lambda: state.interrupted)
+                                deadline=self.deadline, should_stop=self.should_stop)
         state.offer(polished, "local search")
         self.tick("local search")
-        if budget.full_mip_nodes and contiguity:
-            # Small district: the whole closer-neighbour MIP, warm-started, often settles it; the
-            # neighbourhood search then continues from its plan.
-            from .. import settings
+        # The neighbourhood search first (good plans within seconds), then on small districts the
+        # whole closer-neighbour MIP warm-started from its plan, then the search again from the
+        # MIP's plan with the steps left.
+        steps = self.neighbourhood_search(budget.lns_steps, helper)
+        if steps is None:
+            return
+        if budget.full_mip_nodes and contiguity and self.full_mip():
+            self.neighbourhood_search(budget.lns_steps - steps, helper)
 
-            model = build_model(district, scenario, self.eligible, contiguity="closer")
-            # Its root alone can take minutes on a slow machine: a safety share of the time keeps
-            # the search going (and is reported: stopped_by = "time_limit").
-            res = solve(model, self.solver, start=model.start_vector(state.assign, district, scenario),
-                        node_limit=budget.full_mip_nodes, mip_gap=scenario.solver.mip_gap,
-                        time_limit=max(0.05, settings.FULL_MIP_SAFETY_SHARE * self.left()),
-                        seed=scenario.solver.seed, threads=scenario.solver.threads,
-                        log=self.log_solver)
-            state.note(res)
-            if res.values is not None:
-                state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
-            self.tick("closer-neighbour MIP")
+    def neighbourhood_search(self, max_steps: int, helper) -> int | None:
+        """LNS from the best plan with at most ``max_steps`` steps; the steps taken, None when the
+        time limit ended it."""
+        state = self.state
         if time.perf_counter() >= self.deadline:
             state.timed_out = True
-            return
+            return None
+        if max_steps <= 0:
+            return 0
         result = large_neighbourhood_search(
-            district, scenario, self.eligible, state.assign, state.objective_fn,
-            deadline=self.deadline, solver=self.solver, max_steps=budget.lns_steps,
+            self.district, self.scenario, self.eligible, state.assign, state.objective_fn,
+            deadline=self.deadline, solver=self.solver, max_steps=max_steps,
             on_improve=lambda a, v, label: (state.offer(a, label), self.tick(label)),
-            should_stop=lambda: state.interrupted,
+            should_stop=self.should_stop, batch=self.batch(), helper=helper,
         )
         if result.timed_out:
             state.timed_out = True
+            return None
+        return result.steps
 
-    def prove(self, first: np.ndarray | None) -> bool:
+    def full_mip(self) -> bool:
+        """Small district: the whole closer-neighbour MIP, warm-started; True when it improved."""
+        from .. import settings
+
+        district, scenario, state = self.district, self.scenario, self.state
+        model = build_model(district, scenario, self.eligible, contiguity="closer")
+        # Its root alone can take minutes on a slow machine: a safety share of the time keeps
+        # the search going (and is reported: stopped_by = "time_limit").
+        res = solve(model, self.solver, start=model.start_vector(state.assign, district, scenario),
+                    node_limit=self.budget.full_mip_nodes, mip_gap=scenario.solver.mip_gap,
+                    time_limit=max(0.05, settings.FULL_MIP_SAFETY_SHARE * self.left()),
+                    seed=scenario.solver.seed, threads=scenario.solver.threads,
+                    log=self.log_solver)
+        state.note(res)
+        self.tick("closer-neighbour MIP")
+        if res.values is None:
+            return False
+        return state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
+
+    def prove(self, first: np.ndarray | None, lp_done: bool = False) -> bool:
         """The exact phase in this process, from ``first``; True when proven infeasible."""
         if self.state.interrupted:
             return False
         result = run_proof(self.district, self.scenario, self.eligible, self.solver,
-                           self.deadline, self.log_solver, self.budget, first, self.tick)
+                           self.deadline, self.log_solver, self.budget, first, self.tick,
+                           lp_done=lp_done)
         merge_proof(self.state, result, "exact MIP")
         return bool(result.get("infeasible")) and self.state.assign is None
 
 
 def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, budget, first,
-              tick=lambda label: None, on_state=None) -> dict[str, Any]:
+              tick=lambda label: None, on_state=None, lp_done: bool = False) -> dict[str, Any]:
     """The exact phase from ``first`` on a state of its own: what it found, as a dict to merge.
 
     The same function runs in the worker process and in this one, so where it runs never changes
@@ -486,7 +548,7 @@ def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, b
         proof.offer(np.asarray(first, dtype=np.int64), "start")
     if on_state is not None:
         on_state(proof)  # e.g. the worker sends each bound as soon as it is proven
-    if not _lp_inline(eligible):  # the large root LP runs here, out of the search's way
+    if not _lp_inline(eligible) and not lp_done:  # the large root LP: out of the search's way
         _quick_bounds(district, scenario, eligible, proof, deadline)
     start_value = proof.value
     infeasible = exact_phase(district, scenario, eligible, proof, solver_name, deadline, log_solver,
@@ -616,6 +678,10 @@ class _Prover:
     def __init__(self, proc, conn) -> None:
         self.proc, self.conn, self.result = proc, conn, None
         self.early_bounds: dict[str, float] = {}  # sent as soon as proven (zoneopt.bounds)
+        self.started = time.monotonic()
+        #: time.monotonic() of the worker's last heartbeat (the clock is system-wide, so the
+        #: worker's stamp says when it was last alive even if the pipe is read much later).
+        self.last_beat: float | None = None
 
     @classmethod
     def maybe_start(cls, run: _Run, first: np.ndarray) -> _Prover | None:
@@ -627,7 +693,8 @@ class _Prover:
         parent, child = ctx.Pipe(duplex=True)
         seconds = max(0.5, run.left() - 1.5)  # margin: reporting back
         proc = ctx.Process(target=_prover_main, args=(child,), daemon=True)
-        proc.start()
+        with main_module_hidden():
+            proc.start()
         child.close()
         payload = (run.district, run.scenario, run.eligible, first, run.solver, seconds, run.budget)
 
@@ -646,7 +713,9 @@ class _Prover:
                 msg = self.conn.recv()
             except (EOFError, OSError):
                 break
-            if not msg.get("early"):
+            if "heartbeat" in msg:
+                self.last_beat = max(self.last_beat or 0.0, float(msg["heartbeat"]))
+            elif not msg.get("early"):
                 self.result = msg
             else:
                 self.early_bounds.update(msg.get("bounds") or {})
@@ -663,17 +732,26 @@ class _Prover:
         False when it died, failed or hung: the caller then proves in process with the time left.
         """
         grace = 1.0  # the worker stops 1.5 s before the deadline; allow it to report
+        hung = None
         while not self.done() and not state.interrupted:
             if time.perf_counter() > deadline + grace:
                 break
+            hung = self.silence()
+            if hung is not None:
+                break
             self.conn.poll(0.05)
         if self.proc.is_alive():
-            self.proc.terminate()
+            # kill, not terminate: a stopped (SIGSTOP) process holds SIGTERM until it resumes
+            self.proc.kill() if hung is not None else self.proc.terminate()
         self.proc.join(timeout=2)
         if state.interrupted and self.result is None:
             return True  # Ctrl-C: nothing to merge, and no proof to run in its place
         for source, value in sorted(self.early_bounds.items()):  # valid whatever became of it
             state.raise_bound(float(value), f"bound ({source})")
+        if hung is not None:
+            log.warning("the proof worker sent nothing for %.0f s (hung); proving in this process "
+                        "with the time left", hung)
+            return False
         if self.result is None:
             # Still proving at the time limit: its proof was cut short, and no time is left for
             # another one here; the bounds it sent on the way are kept.
@@ -690,6 +768,11 @@ class _Prover:
         return True
 
 
+    def silence(self) -> float | None:
+        """Seconds the worker has been silent when that means it hung, else None."""
+        return silence(self.started, self.last_beat)
+
+
 def _send_bounds_early(state: SearchState, conn) -> None:
     """Send every bound the worker proves at once, so a worker stopped at the deadline keeps them."""
     raise_bound = state.raise_bound
@@ -704,16 +787,14 @@ def _send_bounds_early(state: SearchState, conn) -> None:
 
 
 def _prover_main(conn) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    try:
-        district, scenario, eligible, first, solver_name, seconds, budget = conn.recv()
-        conn.send(run_proof(district, scenario, eligible, solver_name,
-                            time.perf_counter() + seconds, False, budget, first,
-                            on_state=lambda state: _send_bounds_early(state, conn)))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-    finally:
-        conn.close()
+    with worker_pipe(conn) as out:
+        try:
+            district, scenario, eligible, first, solver_name, seconds, budget = conn.recv()
+            out.send(run_proof(district, scenario, eligible, solver_name,
+                               time.perf_counter() + seconds, False, budget, first,
+                               on_state=lambda state: _send_bounds_early(state, out)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
+            out.send({"error": f"{type(exc).__name__}: {exc}"})
 
 
 @contextmanager

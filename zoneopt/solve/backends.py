@@ -202,12 +202,33 @@ def _set_threads(h, threads: int) -> None:
     global _THREADS_IN_USE
     import highspy
 
-    wanted = int(threads) if threads else 0
+    # "Automatic" (0) is one thread per solve: zoneopt's parallelism is its processes (the proof
+    # worker, the step helper), each on a core of its own, and a fixed thread count keeps HiGHS's
+    # answers the same on machines with any number of cores.
+    wanted = int(threads) if threads else 1
     if _THREADS_IN_USE is not None and wanted != _THREADS_IN_USE:
         highspy.Highs.resetGlobalScheduler(True)
-    if wanted:
-        h.setOptionValue("threads", wanted)
-    _THREADS_IN_USE = wanted
+    h.setOptionValue("threads", wanted)
+    _THREADS_IN_USE = wanted  # as far as zoneopt knows: see run_highs
+
+
+def run_highs(h) -> None:
+    """``h.run()``, once more after a reset when other code started HiGHS's scheduler differently.
+
+    HiGHS keeps one thread scheduler per process. Code outside zoneopt in the same process (PuLP's
+    HiGHS, a notebook cell, the benchmark's baselines) may start it with HiGHS's automatic thread
+    count; a run asking for another count then fails with model status "Not Set". The scheduler is
+    reset and the run repeated, which gives the same answer as a first run.
+    """
+    global _THREADS_IN_USE
+    import highspy
+
+    status = h.run()
+    if status == highspy.HighsStatus.kError and (
+            h.getModelStatus() == highspy.HighsModelStatus.kNotset):
+        highspy.Highs.resetGlobalScheduler(True)
+        _THREADS_IN_USE = None
+        h.run()
 
 
 #: Tolerance when checking a solver's answer against the model (rows, objective).
@@ -296,7 +317,7 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
         sol.col_value = list(map(float, start))
         sol.value_valid = True
         h.setSolution(sol)
-    h.run()
+    run_highs(h)
     status = h.getModelStatus()
     info = h.getInfo()
     used = max(1, int(getattr(info, "mip_node_count", 0) or 0))

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
 
-def _solve_group(district, scenario, eligible, current, group, solver, deadline):
+def solve_group(district, scenario, eligible, current, group, solver, deadline):
     """Re-optimise the zones of ``group`` with the rest fixed (closer-neighbour contiguity inside it).
 
     Returns the plan found and whether the wall clock (rather than the node cap) ended the step.
@@ -150,6 +151,8 @@ def large_neighbourhood_search(
     max_steps: int | None = None,
     on_improve: Callable[[np.ndarray, float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    batch: int = 1,
+    helper: Any = None,
 ) -> SearchResult:
     """Improve ``assign`` by re-optimising groups of adjacent zones until no group improves.
 
@@ -174,6 +177,14 @@ def large_neighbourhood_search(
         Called with (plan, objective, label) after each improvement.
     should_stop
         Polled between steps (e.g. a Ctrl-C flag).
+    batch
+        Groups per batch: up to this many groups that share no school are each solved against the
+        same plan and their improvements combined (zones of different groups never interact except
+        through the moved-students budget, which the combination is checked against). The plan
+        depends on ``batch``, never on where the groups are solved.
+    helper
+        A :class:`zoneopt.solve.helper.StepHelper` that solves one group of each batch on another
+        core (None: every group is solved here).
 
     Returns
     -------
@@ -184,54 +195,141 @@ def large_neighbourhood_search(
     if m < 2:
         return SearchResult(assign, 0, False)
     rng = np.random.default_rng(scenario.solver.seed)
-    current = assign.copy()
-    value = objective(current)
+    search = _Batches(district, scenario, eligible, assign.copy(), objective, deadline, solver,
+                      helper, on_improve)
     from .. import settings
 
     size = min(settings.LNS_ZONES_PER_STEP, m)
     stale_passes = 0
     tiers = scenario.objective.balance == "tiers"
-    steps = 0
     limit = math.inf if max_steps is None else max_steps
+    batch = max(1, int(batch))
+
+    def flush() -> bool:
+        """Solve the pending groups; True when the wall clock ended a step."""
+        return search.run() if search.pending else False
+
     while True:
-        adjacency = zone_adjacency(district, current)
-        improved = False
-        for j in _seed_order(district, current, rng, tiers):
+        adjacency = zone_adjacency(district, search.current)
+        improved_before = search.improvements
+        for j in _seed_order(district, search.current, rng, tiers):
             if should_stop and should_stop():
-                return SearchResult(current, steps, False)
-            if steps >= limit:
-                return SearchResult(current, steps, False)
+                flush()
+                return SearchResult(search.current, search.steps, False)
+            if search.steps + len(search.pending) >= limit:
+                timed_out = flush()
+                return SearchResult(search.current, search.steps, timed_out)
             if time.perf_counter() >= deadline:
-                return SearchResult(current, steps, True)
-            dev = seed_deviations(district, current, j) if tiers else _deviations(district, current)
+                return SearchResult(search.current, search.steps, True)
+            cur = search.current
+            dev = seed_deviations(district, cur, j) if tiers else _deviations(district, cur)
             group = chain(int(j), adjacency, dev, max_len=2 * size)
             if len(group) < size:
                 extra = neighbourhood(int(j), adjacency, size, rng)
                 group = sorted(set(group) | set(extra[: max(0, size - len(group))]) | set(group))
             if len(group) < 2:
                 continue
-            cand, timed_out = _solve_group(district, scenario, eligible, current, group, solver,
-                                           deadline)
-            steps += 1
-            if timed_out:
-                return SearchResult(current, steps, True)
-            if cand is None:
-                continue
-            cand_value = objective(cand)
-            if cand_value < value - 1e-12:
-                current, value = cand, cand_value
-                improved = True
-                adjacency = zone_adjacency(district, current)
-                if on_improve:
-                    on_improve(current, value, f"lns({len(group)} zones)")
-        if improved:
+            if search.overlaps(group):  # a group must not share a school with the batch's others
+                changed = search.improvements
+                if flush():
+                    return SearchResult(search.current, search.steps, True)
+                if search.improvements != changed:
+                    adjacency = zone_adjacency(district, search.current)
+                    continue  # this seed's group was drawn on the plan before the batch
+            search.pending.append(group)
+            if len(search.pending) >= batch:
+                changed = search.improvements
+                if flush():
+                    return SearchResult(search.current, search.steps, True)
+                if search.improvements != changed:
+                    adjacency = zone_adjacency(district, search.current)
+        if flush():
+            return SearchResult(search.current, search.steps, True)
+        if search.improvements != improved_before:
             stale_passes = 0
             continue
         stale_passes += 1
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
-    return SearchResult(current, steps, False)
+    return SearchResult(search.current, search.steps, False)
+
+
+class _Batches:
+    """The search's plan and its pending batch of groups, solved here or on the helper."""
+
+    def __init__(self, district, scenario, eligible, current, objective, deadline, solver, helper,
+                 on_improve) -> None:
+        self.district, self.scenario, self.eligible = district, scenario, eligible
+        self.current, self.objective = current, objective
+        self.value = objective(current)
+        self.deadline, self.solver, self.helper = deadline, solver, helper
+        self.on_improve = on_improve
+        self.pending: list[list[int]] = []
+        self.steps = 0
+        self.improvements = 0
+
+    def overlaps(self, group: list[int]) -> bool:
+        taken = {k for g in self.pending for k in g}
+        return bool(taken & set(group))
+
+    def _solve(self, group: list[int]):
+        return solve_group(self.district, self.scenario, self.eligible, self.current, group,
+                           self.solver, self.deadline)
+
+    def run(self) -> bool:
+        """Solve every pending group against the current plan and keep what improves it; True when
+        the wall clock ended a step (the batch is then not used)."""
+        groups, self.pending = self.pending, []
+        sent = None
+        helper = self.helper
+        if helper is not None and len(groups) > 1:
+            seconds = step_seconds(self.solver, self.deadline - time.perf_counter())
+            if helper.submit(groups[-1], self.current, seconds):
+                sent = len(groups) - 1
+        answers: list[tuple[np.ndarray | None, bool] | None] = [None] * len(groups)
+        for k, group in enumerate(groups):
+            if k != sent:
+                answers[k] = self._solve(group)
+        if sent is not None:
+            answers[sent] = helper.answer(self.deadline) or self._solve(groups[sent])
+        self.steps += len(groups)
+        if any(timed_out for _, timed_out in answers):
+            return True
+        better = []
+        for k, (cand, _) in enumerate(answers):
+            if cand is not None:
+                v = self.objective(cand)
+                if v < self.value - 1e-12:
+                    better.append((v, k, cand))
+        if not better:
+            return False
+        best_v, best_k, best = min(better, key=lambda b: (b[0], b[1]))
+        label = f"lns({len(groups[best_k])} zones)"
+        if len(better) > 1:
+            combined = self.current.copy()
+            for _, k, cand in better:
+                zone = np.isin(self.current, groups[k])
+                combined[zone] = cand[zone]
+            v = self.objective(combined)
+            if v < best_v - 1e-12 and self._moves_fit(combined):
+                best_v, best = v, combined
+                label = f"lns({sum(len(groups[k]) for _, k, _ in better)} zones, " \
+                        f"{len(better)} groups)"
+        self.current, self.value = best, best_v
+        self.improvements += 1
+        if self.on_improve:
+            self.on_improve(self.current, self.value, label)
+        return False
+
+    def _moves_fit(self, plan: np.ndarray) -> bool:
+        """The one rule that couples zones of different groups: students moved within budget."""
+        c = self.scenario.constraints
+        if c.max_moved_share >= 1:
+            return True
+        s = self.district.students.astype(float)
+        moved = float(s[plan != self.district.status_quo].sum())
+        return moved <= c.max_moved_share * s.sum() + 1e-6
 
 
 def local_search(

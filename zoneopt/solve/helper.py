@@ -1,0 +1,176 @@
+"""A second core for the neighbourhood search: a worker process that solves search steps.
+
+On large districts the exact cut loop proves almost nothing within a run (at 2,000 units one cut
+round does not finish; its bound stays far below the root LP's), while the search's plans still
+improve at the time limit. There the second core solves search steps instead: the search takes its
+steps in batches of groups of zones that share no school, each solved against the same plan
+(:func:`zoneopt.solve.search.large_neighbourhood_search`), and the helper solves one group of each
+batch while this process solves the other. Where a step is solved never changes its answer (the
+same model, single-threaded and node-capped HiGHS), so the helper makes a batch faster and nothing
+else: with it, without it, or after it died, the plan is the same.
+
+The helper also computes the root LP bound first when it is too big to compute inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from .processes import main_module_hidden, silence, worker_pipe
+
+log = logging.getLogger("zoneopt")
+
+
+class StepHelper:
+    """The parent's handle on the helper process."""
+
+    def __init__(self, proc, conn) -> None:
+        self.proc, self.conn = proc, conn
+        self.started = time.monotonic()
+        self.last_beat: float | None = None
+        self.ready = False  # the LP (if any) is done and the helper waits for steps
+        self.pending = False  # a step was sent and its answer not read yet
+        self.failed = False
+        self.bounds: list[tuple[float, str]] = []  # (value, source) as the helper proved them
+        self._answer: Any = None
+
+    @classmethod
+    def start(cls, district, scenario, eligible, solver: str, seconds: float,
+              with_lp: bool) -> StepHelper:
+        """Spawn the helper; it reads the district from the pipe (sent from a thread, so that a
+        helper that dies at start can never block this process)."""
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_helper_main, args=(child,), daemon=True)
+        with main_module_hidden():
+            proc.start()
+        child.close()
+        payload = (district, scenario, eligible, solver, seconds, with_lp)
+
+        def send() -> None:
+            try:
+                parent.send(payload)
+            except (OSError, ValueError):
+                pass  # it died: poll() notices and the parent solves every step itself
+
+        threading.Thread(target=send, daemon=True).start()
+        return cls(proc, parent)
+
+    # ------------------------------------------------------------------ messages
+    def poll(self) -> None:
+        """Read what the helper sent (beats, bounds, readiness, an answer); notice its death."""
+        if self.failed:
+            return
+        try:
+            while self.conn.poll():
+                msg = self.conn.recv()
+                if "heartbeat" in msg:
+                    self.last_beat = max(self.last_beat or 0.0, float(msg["heartbeat"]))
+                elif "bound" in msg:
+                    self.bounds.append((float(msg["bound"]), str(msg["source"])))
+                elif "ready" in msg:
+                    self.ready = True
+                elif "step" in msg:
+                    self._answer = msg["step"]
+                elif "error" in msg:
+                    self._fail(f"the search helper failed ({msg['error']})")
+                    return
+        except (EOFError, OSError):
+            self._fail("the search helper exited")
+            return
+        if not self.proc.is_alive():
+            self._fail("the search helper exited")
+            return
+        quiet = silence(self.started, self.last_beat)
+        if quiet is not None:
+            self._fail(f"the search helper sent nothing for {quiet:.0f} s (hung)")
+
+    def _fail(self, why: str) -> None:
+        self.failed = True
+        log.warning("%s; the search solves every step in this process", why)
+        self.close()
+
+    # ------------------------------------------------------------------ steps
+    def available(self) -> bool:
+        """Whether a step can be sent now (alive, done with its LP, not busy)."""
+        self.poll()
+        return not self.failed and self.ready and not self.pending
+
+    def submit(self, group: list[int], current: np.ndarray, seconds: float) -> bool:
+        """Send one step; False when the helper cannot take it (solve it here instead)."""
+        if not self.available():
+            return False
+        try:
+            self.conn.send(("step", list(group), current, float(seconds)))
+        except (OSError, ValueError):
+            self._fail("the search helper exited")
+            return False
+        self.pending, self._answer = True, None
+        return True
+
+    def answer(self, deadline: float) -> tuple[np.ndarray | None, bool] | None:
+        """The answer to the step sent, waiting for it; None when the helper died or hung (the
+        caller then solves the step itself: the answer is the same)."""
+        grace = 2.0
+        while self._answer is None and not self.failed:
+            if time.perf_counter() > deadline + grace:
+                self._fail("the search helper did not answer by the time limit")
+                break
+            self.conn.poll(0.05)
+            self.poll()
+        self.pending = False
+        got, self._answer = self._answer, None
+        if got is None:
+            return None
+        cand, timed_out = got
+        return (None if cand is None else np.asarray(cand, dtype=np.int64)), bool(timed_out)
+
+    def close(self) -> None:
+        try:
+            if self.proc.is_alive():
+                self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(timeout=0.5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=2)
+
+
+def _helper_main(conn) -> None:
+    """The helper process: the root LP if asked, then one search step per request."""
+    with worker_pipe(conn) as out:
+        try:
+            district, scenario, eligible, solver, seconds, with_lp = conn.recv()
+            deadline = time.perf_counter() + seconds
+            if with_lp:
+                from ..bounds.lp import root_lp_bound
+
+                res = root_lp_bound(district, scenario, eligible, deadline=deadline)
+                if res.useful:
+                    out.send({"bound": res.value, "source": res.source})
+            out.send({"ready": True})
+            from .search import solve_group
+
+            while True:
+                msg = conn.recv()
+                if msg is None:
+                    break
+                _, group, current, step_s = msg
+                cand, timed_out = solve_group(district, scenario, eligible, current, group,
+                                              solver, time.perf_counter() + step_s)
+                out.send({"step": (cand, timed_out)})
+        except EOFError:
+            pass  # the parent closed the pipe
+        except Exception as exc:  # noqa: BLE001 - reported; the parent solves the steps itself
+            try:
+                out.send({"error": f"{type(exc).__name__}: {exc}"})
+            except (OSError, ValueError):
+                pass

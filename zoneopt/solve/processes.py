@@ -1,0 +1,100 @@
+"""Process plumbing shared by the proof worker and the search's step helper.
+
+Both are spawned (HiGHS's thread pool does not survive a fork), talk through one pipe, and beat
+every ``settings.WORKER_HEARTBEAT_S`` so that the parent can tell a slow worker from a hung one.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def silence(started: float, last_beat: float | None) -> float | None:
+    """Seconds a worker has been silent when that means it hung, else None.
+
+    A worker still starting (spawning, importing, reading the district) gets
+    ``settings.WORKER_START_GRACE_S``; once it beats, ``settings.WORKER_SILENCE_S`` of silence means
+    it hung (stopped, deadlocked, swapped out). Both times are ``time.monotonic()``, a system-wide
+    clock, so a beat stamped by the worker says when it was alive even if it is read much later.
+    """
+    from .. import settings
+
+    now = time.monotonic()
+    if last_beat is None:
+        quiet, allowed = now - started, settings.WORKER_START_GRACE_S
+    else:
+        quiet, allowed = now - last_beat, settings.WORKER_SILENCE_S
+    return quiet if quiet > allowed else None
+
+
+@contextmanager
+def main_module_hidden():
+    """Start the worker without re-running the caller's script.
+
+    A spawned child imports the parent's ``__main__`` from its path; a planner's plain script that
+    calls :func:`optimize` without an ``if __name__ == "__main__":`` guard would then run itself
+    again in the child and fail. The worker needs nothing from ``__main__`` (its target and payload
+    are zoneopt's), so the path is hidden while the child is prepared.
+    """
+    import sys
+
+    main = sys.modules.get("__main__")
+    missing = object()
+    saved = {a: getattr(main, a, missing) for a in ("__file__", "__spec__")} if main else {}
+    try:
+        if main is not None:
+            main.__spec__ = None
+            if saved["__file__"] is not missing:
+                del main.__file__
+        yield
+    finally:
+        for attr, value in saved.items():
+            if value is not missing:
+                setattr(main, attr, value)
+
+
+class LockedConn:
+    """The worker's end of the pipe, shared by the proof and the heartbeat thread."""
+
+    def __init__(self, conn) -> None:
+        self.conn, self.lock = conn, threading.Lock()
+
+    def send(self, msg) -> None:
+        with self.lock:
+            self.conn.send(msg)
+
+
+def heartbeat(conn: LockedConn, stop: threading.Event) -> None:
+    """Tell the parent every ``settings.WORKER_HEARTBEAT_S`` that the worker is alive.
+
+    HiGHS releases the GIL while it solves, so the beats go on during long solves; a process
+    that is stopped or frozen sends none, which is how the parent tells hung from slow.
+    """
+    from .. import settings
+
+    while not stop.is_set():
+        try:
+            conn.send({"heartbeat": time.monotonic()})
+        except (OSError, ValueError):
+            return
+        stop.wait(settings.WORKER_HEARTBEAT_S)
+
+
+@contextmanager
+def worker_pipe(conn) -> Iterator[LockedConn]:
+    """A worker's side of the pipe while it works: Ctrl-C left to the parent, heartbeats going."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    out = LockedConn(conn)
+    stop = threading.Event()
+    beat = threading.Thread(target=heartbeat, args=(out, stop), daemon=True)
+    beat.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        conn.close()
