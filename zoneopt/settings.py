@@ -66,12 +66,14 @@ WORKER_HEARTBEAT_S = 1.0
 WORKER_SILENCE_S = 20.0
 WORKER_START_GRACE_S = 60.0
 
-#: Above this many eligible pairs the exact cut loop proves almost nothing within a run (one round of
-#: it does not finish at 2,000 units), so the second core solves search steps instead
+#: Above this many eligible pairs the exact cut loop proves little within a run (at 800 units x 40
+#: schools it raised the root LP's 0.0718 to 0.0740; at 2,000 units one round does not finish), so
+#: the second core solves search steps instead (measured at 800 x 40, 60 s: D 0.143 against 0.157
+#: with the proof worker; at 300 x 15 and on the Albuquerque tracts the proof worker was better)
 #: (zoneopt.solve.helper): the search then takes LNS_BATCH groups of zones that share no school at a
 #: time, each solved against the same plan. The batch size follows from the problem alone, so the
 #: plan is the same with the helper, without it (one core) and after it died.
-PROOF_WORKER_MAX_PAIRS = 10_000
+PROOF_WORKER_MAX_PAIRS = 3_000
 LNS_BATCH = 2
 
 #: PuLP solvers (CBC, commercial) take no node cap: each capped step (a search step, a cut round)
