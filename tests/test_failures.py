@@ -300,6 +300,9 @@ def test_time_limit_without_any_plan_exits_4(tmp_path, capsys):
 def test_ctrl_c_during_a_solve_keeps_the_best_plan(caplog):
     caplog.set_level("WARNING", logger="zoneopt")
     district = District.from_frames(*_bigger(16, 16, 8))
+    # The handler in place before (Python's default, or SIG_IGN when the test runner was started
+    # in the background by a shell without job control) must be back in place after.
+    before = signal.getsignal(signal.SIGINT)
     timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -310,7 +313,7 @@ def test_ctrl_c_during_a_solve_keeps_the_best_plan(caplog):
     assert plan.status in ("feasible", "optimal")
     assert plan.check().ok
     assert plan.summary["solve_seconds"] < 60  # it stopped on the interrupt, not the time limit
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
     assert "interrupted: finishing with the best plan found so far" in caplog.text
 
 
