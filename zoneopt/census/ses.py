@@ -179,6 +179,17 @@ def _vars(table_id: str, numbers: Sequence[int]) -> list[str]:
     return [f"{table_id}_{i:03d}" for i in numbers]
 
 
+def _first_table(out: dict, key: str, options: list, missing: list, what: str) -> None:
+    """The first of ``options`` (table name, share and margin or None) that the files hold goes
+    into ``out`` as ``ses_<key>``, its margin and its table; none: ``what`` is missing."""
+    for table, share in options:
+        if share is not None:
+            out[f"ses_{key}"], out[f"ses_{key}_moe"] = share
+            out[f"ses_{key}_table"] = table
+            return
+    missing.append(what)
+
+
 def _share(table, num_vars, den_vars, *, den_is_sum_of_num=False):
     """A proportion of sums, with its margin (sum rule, then the proportion rule)."""
     num = _est(table, num_vars)
@@ -246,14 +257,8 @@ def ses_measures(table: pd.DataFrame) -> pd.DataFrame:
     # single parents: B11003 families, else B09002 children.
     b11003 = _share(table, _vars("B11003", [10, 16]), _vars("B11003", [3, 10, 16]))
     b09002 = _share(table, _vars("B09002", [8]), _vars("B09002", [1]))
-    if b11003 is not None:
-        out["ses_single_parent"], out["ses_single_parent_moe"] = b11003
-        out["ses_single_parent_table"] = "B11003"
-    elif b09002 is not None:
-        out["ses_single_parent"], out["ses_single_parent_moe"] = b09002
-        out["ses_single_parent_table"] = "B09002"
-    else:
-        missing.append("single_parent (B11003 _003, _010, _016; or B09002 _001, _008)")
+    _first_table(out, "single_parent", [("B11003", b11003), ("B09002", b09002)], missing,
+                 "single_parent (B11003 _003, _010, _016; or B09002 _001, _008)")
     owner = _share(table, _vars("B25003", [2]), _vars("B25003", [1]))
     if owner is None:
         missing.append("owner (B25003 _001, _002)")
@@ -261,14 +266,8 @@ def ses_measures(table: pd.DataFrame) -> pd.DataFrame:
         out["ses_owner"], out["ses_owner_moe"] = owner
     c16002 = _share(table, _vars("C16002", [2]), _vars("C16002", [1]))
     b16004 = _share(table, _vars("B16004", [3, 25, 47]), _vars("B16004", [1]))
-    if c16002 is not None:
-        out["ses_english"], out["ses_english_moe"] = c16002
-        out["ses_english_table"] = "C16002"
-    elif b16004 is not None:
-        out["ses_english"], out["ses_english_moe"] = b16004
-        out["ses_english_table"] = "B16004"
-    else:
-        missing.append("english (C16002 _001, _002; or B16004 _001, _003, _025, _047)")
+    _first_table(out, "english", [("C16002", c16002), ("B16004", b16004)], missing,
+                 "english (C16002 _001, _002; or B16004 _001, _003, _025, _047)")
     if missing:
         raise ZoneoptInputError(
             "the SES index needs ACS tables that the files given lack: " + "; ".join(missing)

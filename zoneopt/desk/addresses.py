@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from zoneopt.viz.map_geometry import zigzag_encode
+
 from ..errors import ZoneoptInputError
 
 __all__ = [
@@ -162,27 +164,6 @@ def addresses_table(plan, addresses: pd.DataFrame) -> pd.DataFrame:
 def _zigzag(values: np.ndarray) -> str:
     """Signed integers as an encoded polyline (zigzag, 5-bit groups), vectorised."""
     return zigzag_encode(values)
-
-
-def zigzag_encode(values: np.ndarray) -> str:
-    """Signed integers in Google's encoded-polyline scheme: zigzag, then 5-bit groups + 63."""
-    v = np.asarray(values, dtype=np.int64).ravel()
-    if not len(v):
-        return ""
-    z = np.where(v < 0, ~(v << 1), v << 1).astype(np.uint64)
-    groups = np.ones(len(z), dtype=np.int64)
-    rest = z >> np.uint64(5)
-    while (rest > 0).any():
-        groups += rest > 0
-        rest >>= np.uint64(5)
-    starts = np.concatenate([[0], np.cumsum(groups)[:-1]])
-    out = np.empty(int(groups.sum()), dtype=np.uint8)
-    for k in range(int(groups.max())):
-        has = groups > k
-        chunk = (z[has] >> np.uint64(5 * k)) & np.uint64(0x1F)
-        more = (groups[has] > k + 1).astype(np.uint64) * np.uint64(0x20)
-        out[starts[has] + k] = (chunk | more) + np.uint64(63)
-    return out.tobytes().decode("ascii")
 
 
 def encode_address_index(addresses: pd.DataFrame, unit: np.ndarray, scale: int = 10**5) -> dict:

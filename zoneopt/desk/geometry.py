@@ -1,4 +1,4 @@
-"""Polygons for the browser: encoded polylines, safe JSON, and Leaflet inlined.
+"""Polygons for the browser: encoded polylines, safe JSON, and Leaflet inlined (from zoneopt.viz).
 
 Both the editor widget and ``public.html`` embed unit polygons as encoded polylines (deltas of
 integer steps of ``1 / scale`` degree, Google's scheme, x then y): about a quarter of the bytes of
@@ -7,66 +7,15 @@ GeoJSON text. :data:`DECODE_JS` turns them back into GeoJSON in the page.
 
 from __future__ import annotations
 
-import base64
-import json
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import shapely
 
-from zoneopt.viz import _templates
+from zoneopt.viz.map_assets import js_json, leaflet_css, leaflet_js
+from zoneopt.viz.map_geometry import encode_geometry, encode_ring, zigzag_encode
 
-__all__ = ["encode_ring", "encode_geometry", "js_json", "leaflet_css", "leaflet_js", "DECODE_JS"]
-
-
-def encode_ring(coords: np.ndarray, scale: int) -> str:
-    """One ring as an encoded polyline with ``scale`` steps per degree."""
-    from .addresses import zigzag_encode
-
-    ints = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
-    return zigzag_encode(np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)))
-
-
-def encode_geometry(geom: Any, scale: int) -> list[list[str]]:
-    """A (multi)polygon as polygons, each a list of encoded rings (exterior first)."""
-    if geom is None or geom.is_empty:
-        return []
-    parts = shapely.get_parts(geom) if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom]
-    return [
-        [encode_ring(np.asarray(p.exterior.coords), scale)]
-        + [encode_ring(np.asarray(r.coords), scale) for r in p.interiors]
-        for p in parts
-        if p.geom_type == "Polygon" and not p.is_empty
-    ]
-
-
-def js_json(obj: Any) -> str:
-    """JSON safe inside a ``<script>`` element: no ``</script>``, no HTML breakout, no U+2028."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-@lru_cache(maxsize=1)
-def leaflet_css() -> str:
-    """Leaflet's stylesheet with its layer-control icons inlined (nothing to fetch)."""
-    css = _templates.asset_text("leaflet.css")
-    for image in ("layers-2x.png", "layers.png"):
-        data = base64.b64encode(_templates.asset_bytes(image)).decode("ascii")
-        css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
-    return css.replace("url(images/marker-icon.png)", "none")
-
-
-@lru_cache(maxsize=1)
-def leaflet_js() -> str:
-    """Leaflet 1.9.4 (BSD-2-Clause, vendored in zoneopt/viz/assets), safe inside ``<script>``."""
-    return _templates.asset_text("leaflet.js").replace("</script", "<\\/script")
+__all__ = ["encode_ring", "encode_geometry", "js_json", "leaflet_css", "leaflet_js", "zigzag_encode",
+           "DECODE_JS"]
 
 
 #: JavaScript: ``zoneoptDecode(features, scale)`` -> GeoJSON FeatureCollection of MultiPolygons,

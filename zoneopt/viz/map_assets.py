@@ -23,7 +23,7 @@ from folium.template import Template
 from zoneopt.viz import _templates
 from zoneopt.viz.map_geometry import COORD_DECIMALS
 
-__all__ = ["LEAFLET_VERSION", "inline_head", "js_json", "stable_ids"]
+__all__ = ["LEAFLET_VERSION", "inline_head", "js_json", "leaflet_css", "leaflet_js", "stable_ids"]
 
 LEAFLET_VERSION = "1.9.4"
 
@@ -32,23 +32,30 @@ _template_text = _templates.template_text
 
 
 @lru_cache(maxsize=1)
-def inline_head() -> str:
-    """The ``<style>`` and ``<script>`` blocks that replace folium's CDN links."""
+def leaflet_css() -> str:
+    """Leaflet's stylesheet with its layer-control icons inlined (nothing to fetch)."""
     css = _asset_text("leaflet.css")
-    # leaflet.css points at images next to it; the layer-control icons are inlined so nothing is
-    # fetched (the marker-icon image is unused: schools are circle markers).
     for image in ("layers-2x.png", "layers.png"):
         data = base64.b64encode(_templates.asset_bytes(image)).decode("ascii")
         css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
     # Only Leaflet's default pin markers read this one; zoneopt draws none, so nothing to fetch.
-    css = css.replace("url(images/marker-icon.png)", "none")
-    js = _asset_text("leaflet.js")
+    return css.replace("url(images/marker-icon.png)", "none")
+
+
+@lru_cache(maxsize=1)
+def leaflet_js() -> str:
+    """Leaflet (BSD-2-Clause, vendored in zoneopt/viz/assets), safe inside ``<script>``."""
     # A literal "</script" inside the script would end the element early.
-    js = js.replace("</script", "<\\/script")
+    return _asset_text("leaflet.js").replace("</script", "<\\/script")
+
+
+@lru_cache(maxsize=1)
+def inline_head() -> str:
+    """The ``<style>`` and ``<script>`` blocks that replace folium's CDN links."""
     return (
-        f"<style>/* Leaflet {LEAFLET_VERSION} (BSD-2-Clause) */\n{css}</style>\n"
+        f"<style>/* Leaflet {LEAFLET_VERSION} (BSD-2-Clause) */\n{leaflet_css()}</style>\n"
         f"<style>{_template_text('map.css')}</style>\n"
-        f"<script>{js}</script>\n"
+        f"<script>{leaflet_js()}</script>\n"
     )
 
 

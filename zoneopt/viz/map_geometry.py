@@ -89,28 +89,44 @@ def simplify_coverage(
     return geoms.simplify(tolerance / 5.0, preserve_topology=True)
 
 
-def _encode_ring(coords: np.ndarray) -> str:
-    """One ring in the encoded-polyline format (x then y, 1e-5 degree steps, zigzag deltas)."""
-    ints = np.round(np.asarray(coords)[:, :2] * 10**COORD_DECIMALS).astype(np.int64)
-    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    out = []
-    for v in deltas.tolist():
-        v = ~(v << 1) if v < 0 else v << 1
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
+def zigzag_encode(values: np.ndarray) -> str:
+    """Signed integers in Google's encoded-polyline scheme: zigzag, then 5-bit groups + 63."""
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if not len(v):
+        return ""
+    z = np.where(v < 0, ~(v << 1), v << 1).astype(np.uint64)
+    groups = np.ones(len(z), dtype=np.int64)
+    rest = z >> np.uint64(5)
+    while (rest > 0).any():
+        groups += rest > 0
+        rest >>= np.uint64(5)
+    starts = np.concatenate([[0], np.cumsum(groups)[:-1]])
+    out = np.empty(int(groups.sum()), dtype=np.uint8)
+    for k in range(int(groups.max())):
+        has = groups > k
+        chunk = (z[has] >> np.uint64(5 * k)) & np.uint64(0x1F)
+        more = (groups[has] > k + 1).astype(np.uint64) * np.uint64(0x20)
+        out[starts[has] + k] = (chunk | more) + np.uint64(63)
+    return out.tobytes().decode("ascii")
 
 
-def _encode_geometry(geom: Any) -> list[list[str]]:
-    """A (multi)polygon as a list of polygons, each a list of encoded rings (exterior first)."""
-    polys = shapely.get_parts(geom) if geom.geom_type == "MultiPolygon" else [geom]
+def encode_ring(coords: np.ndarray, scale: int = 10**COORD_DECIMALS) -> str:
+    """One ring as an encoded polyline (x then y, ``scale`` steps per degree, zigzag deltas)."""
+    ints = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
+    return zigzag_encode(np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)))
+
+
+def encode_geometry(geom: Any, scale: int = 10**COORD_DECIMALS) -> list[list[str]]:
+    """A (multi)polygon as polygons, each a list of encoded rings (exterior first)."""
+    if geom is None or geom.is_empty:
+        return []
+    parts = (shapely.get_parts(geom) if geom.geom_type in ("MultiPolygon", "GeometryCollection")
+             else [geom])
     return [
-        [_encode_ring(np.asarray(p.exterior.coords))]
-        + [_encode_ring(np.asarray(r.coords)) for r in p.interiors]
-        for p in polys
-        if not p.is_empty
+        [encode_ring(np.asarray(p.exterior.coords), scale)]
+        + [encode_ring(np.asarray(r.coords), scale) for r in p.interiors]
+        for p in parts
+        if p.geom_type == "Polygon" and not p.is_empty
     ]
 
 
@@ -125,7 +141,7 @@ def feature_collection(geoms: Sequence, props: Sequence[dict]) -> list[dict]:
     for geom, p in zip(geoms, props, strict=True):
         if geom is None or geom.is_empty:
             continue
-        features.append({"p": p, "g": _encode_geometry(geom)})
+        features.append({"p": p, "g": encode_geometry(geom)})
     return features
 
 
