@@ -33,6 +33,7 @@ def district():
 def large(monkeypatch):
     """Make the district count as large: batches of two groups, the helper on the second core."""
     monkeypatch.setattr(settings, "PROOF_WORKER_MAX_PAIRS", 50)
+    monkeypatch.setattr(settings, "HELPER_MIN_UNITS", 50)
     monkeypatch.delenv("ZONEOPT_NO_WORKER", raising=False)
 
 

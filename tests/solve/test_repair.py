@@ -109,3 +109,27 @@ def test_binding_rules_name_schools_outside_a_narrow_band(grid_district):
     rules = " ".join(binding_rules(grid_district, scenario, eligible_pairs(grid_district, scenario)))
     assert "outside the low-income band" in rules
     assert any(str(sid) in rules for sid in grid_district.school_ids)
+
+
+def test_repair_from_a_plan_whose_zones_fell_into_pieces():
+    # An exact round's plan: near-optimal but with zone pieces cut off from their home units.
+    units, schools = synthetic_district(120, 6, seed=2)
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
+    eligible = eligible_pairs(district, scenario)
+    plan = optimize(district, Scenario.from_dict({
+        "constraints": {"max_extra_distance_km": 3.0},
+        "solver": {"time_limit_s": 5, "work_budget": 0.05}})).positions
+    broken = plan.copy()
+    home = set(district.home_unit.tolist())
+    # Give zone 0 a far unit of another zone: a piece of zone 0 that does not reach its home unit.
+    far = [i for i in np.argsort(-district.dist_km[:, 0]) if i not in home and eligible[i, 0]
+           and plan[i] != 0]
+    broken[far[0]] = 0
+    assert not check_plan(district, scenario, broken).ok
+    fixed = repair_status_quo(district, scenario, eligible, start=broken)
+    assert fixed is not None
+    check_plan(district, scenario, fixed).raise_if_failed()
+    # The repair stays close to the plan it was given, not to today's zones.
+    assert (fixed == broken).mean() > 0.9
+    assert (fixed == broken).mean() > (fixed == district.status_quo).mean()

@@ -424,6 +424,7 @@ class _Run:
         from ..years import years_active
 
         if (int(self.eligible.sum()) > settings.PROOF_WORKER_MAX_PAIRS
+                and self.district.n_units >= settings.HELPER_MIN_UNITS
                 and self.scenario.solver.contiguity_model == "auto"
                 and not years_active(self.scenario)):
             return settings.LNS_BATCH
@@ -541,11 +542,12 @@ class _Run:
 
 
 def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, budget, first,
-              tick=lambda label: None, on_state=None) -> dict[str, Any]:
+              tick=lambda label: None, on_state=None, on_checkpoint=None) -> dict[str, Any]:
     """The exact phase from ``first`` on a state of its own: what it found, as a dict to merge.
 
     The same function runs in the worker process and in this one, so where it runs never changes
-    what it finds.
+    what it finds. After ``budget.plan_rounds`` rounds its best plan so far is the checkpoint
+    (``on_checkpoint`` gets it at once; None when it is no better than ``first``).
     """
     proof = SearchState(t0=time.perf_counter(), objective_fn=objective_function(district, scenario),
                         district=district)
@@ -556,12 +558,22 @@ def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, b
     if not _lp_inline(eligible):  # the large root LP runs here, out of the search's way
         _quick_bounds(district, scenario, eligible, proof, deadline)
     start_value = proof.value
+    checkpoint: dict[str, Any] = {}
+
+    def on_round(done: int) -> None:
+        if done == budget.plan_rounds and "assign" not in checkpoint and not proof.timed_out:
+            plan = proof.assign.copy() if proof.value < start_value - 1e-12 else None
+            checkpoint["assign"] = plan
+            if on_checkpoint is not None:
+                on_checkpoint(plan)
+
     infeasible = exact_phase(district, scenario, eligible, proof, solver_name, deadline, log_solver,
-                             budget, first, tick)
+                             budget, first, tick, on_round=on_round)
     improved = proof.value < start_value - 1e-12
     return {"assign": proof.assign if improved else None, "bound": proof.bound,
             "bounds": bounds_by_source(proof.trace), "proved": proof.proved,
-            "timed_out": proof.timed_out, "infeasible": infeasible}
+            "timed_out": proof.timed_out, "infeasible": infeasible,
+            "checkpoint": checkpoint.get("assign")}
 
 
 def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
@@ -576,6 +588,9 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         if not timed_out or state.assign is None:
             state.offer(np.asarray(result["assign"], dtype=np.int64), label)
         else:
+            if result.get("checkpoint") is not None:  # the same work gives it on any machine
+                state.offer(np.asarray(result["checkpoint"], dtype=np.int64),
+                            f"{label}, checkpoint")
             log.info("%s: a plan found after the time limit cut the proof short is not used "
                      "(it would depend on the machine's speed)", label)
     for source, value in sorted((result.get("bounds") or {}).items()):
@@ -588,7 +603,7 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
 
 
 def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,
-                first, tick=lambda label: None) -> bool:
+                first, tick=lambda label: None, on_round=None) -> bool:
     """Prove on the exact problem: the neighbour relaxation plus separation cuts, round by round.
 
     Every bound it reports holds for the exact problem (the cut rows are valid for it). Each round is
@@ -600,9 +615,14 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
     model = build_model(district, scenario, eligible,
                         contiguity="neighbour" if contiguity else "none")
     s = scenario.solver
+    if contiguity and model.n_pairs:
+        _root_cuts(district, model, state, deadline, s.threads)
+        tick("root cuts")
     nodes, spent = budget.round_nodes, 0
     incumbent = None if first is None else np.asarray(first, dtype=np.int64)
     for round_ in range(budget.cut_rounds):
+        if on_round is not None:
+            on_round(round_)  # rounds completed so far
         if deadline - time.perf_counter() < 0.05:
             state.timed_out = True
             return False
@@ -636,6 +656,8 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
         pieces = 0
         if contiguity:
             cuts, lo, hi, pieces = separation_cuts(district, model, cand)
+        if pieces > 0:
+            _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline)
         if pieces == 0:
             state.offer(cand, "exact MIP")
             incumbent = cand
@@ -650,6 +672,40 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
         model.add_rows(cuts, lo, hi)
         tick(f"cuts {round_}")
     return False
+
+
+def _root_cuts(district, model, state, deadline, threads) -> None:
+    """Separator cuts on the fractional LP (zoneopt.model.root_cuts) before the first round; their
+    LP value is a bound on the exact problem ("bound (root cuts)")."""
+    from ..model.root_cuts import strengthen_root
+
+    def stop() -> bool:
+        if time.perf_counter() >= deadline - 0.05:
+            state.timed_out = True  # fewer rounds than the budget: a safety stop, reported
+            return True
+        return state.interrupted
+
+    value, added, rounds = strengthen_root(district, model, threads=threads, should_stop=stop)
+    log.info("root cuts: %d rows in %d LP rounds, LP %.6f", added, rounds, value)
+    if math.isfinite(value):
+        state.raise_bound(max(value, 0.0), "bound (root cuts)")
+
+
+def _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline) -> bool:
+    """An exact round's plan whose zones fell into pieces, repaired into a plan that satisfies the
+    scenario (the pieces join neighbouring zones; zoneopt.solve.repair), then polished by single
+    moves. The round's plan is near the relaxation's optimum, so the repaired one often beats the
+    search's; it is checked like every other plan before it is offered. True when it was better."""
+    from .repair import repair_status_quo
+
+    fixed = repair_status_quo(district, scenario, eligible, deadline=deadline, solver=solver_name,
+                              start=cand)
+    if fixed is None or not check_plan(district, scenario, fixed).ok:
+        return False
+    polished = local_search(district, scenario, eligible, fixed, deadline=deadline)
+    if check_plan(district, scenario, polished).ok:
+        fixed = polished
+    return state.offer(fixed, "exact MIP (repaired)")
 
 
 # ---------------------------------------------------------------------------------- the worker
@@ -683,6 +739,7 @@ class _Prover:
     def __init__(self, proc, conn) -> None:
         self.proc, self.conn, self.result = proc, conn, None
         self.early_bounds: dict[str, float] = {}  # sent as soon as proven (zoneopt.bounds)
+        self.checkpoint = None  # the proof's plan after budget.plan_rounds rounds (run_proof)
         self.started = time.monotonic()
         #: time.monotonic() of the worker's last heartbeat (the clock is system-wide, so the
         #: worker's stamp says when it was last alive even if the pipe is read much later).
@@ -722,6 +779,8 @@ class _Prover:
                 self.last_beat = max(self.last_beat or 0.0, float(msg["heartbeat"]))
             elif not msg.get("early"):
                 self.result = msg
+            elif "checkpoint" in msg:
+                self.checkpoint = msg["checkpoint"]
             else:
                 self.early_bounds.update(msg.get("bounds") or {})
         if self.result is None and (self.conn.poll() or not self.proc.is_alive()):
@@ -762,6 +821,9 @@ class _Prover:
             # another one here; the bounds it sent on the way are kept.
             log.warning("the proof worker was still proving at the time limit; the bound is what "
                         "the search and the worker proved so far")
+            if self.checkpoint is not None:
+                state.offer(np.asarray(self.checkpoint, dtype=np.int64),
+                            "exact MIP (worker), checkpoint")
             state.timed_out = True
             return True
         result = self.result
@@ -797,7 +859,9 @@ def _prover_main(conn) -> None:
             district, scenario, eligible, first, solver_name, seconds, budget = conn.recv()
             out.send(run_proof(district, scenario, eligible, solver_name,
                                time.perf_counter() + seconds, False, budget, first,
-                               on_state=lambda state: _send_bounds_early(state, out)))
+                               on_state=lambda state: _send_bounds_early(state, out),
+                               on_checkpoint=lambda plan: out.send({"early": True,
+                                                                    "checkpoint": plan})))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
             out.send({"error": f"{type(exc).__name__}: {exc}"})
 

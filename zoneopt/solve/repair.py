@@ -61,6 +61,7 @@ def repair_status_quo(
     *,
     deadline: float | None = None,
     solver: str = "highs",
+    start: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """A plan close to today's zones that satisfies capacity, eligibility and contiguity, or None.
 
@@ -72,6 +73,9 @@ def repair_status_quo(
         ``time.perf_counter()`` value at which to give up (safety stop).
     solver
         Solver of the local MIPs.
+    start
+        The plan to repair instead of today's (school position per unit, e.g. an exact round's plan
+        whose zones fell apart into pieces); the repair then stays as close to it as it can.
 
     Returns
     -------
@@ -79,7 +83,7 @@ def repair_status_quo(
         School position per unit. Not yet checked against every rule: the caller runs
         :func:`zoneopt.check.check_plan` (the low-income band and the moved budget are not targeted).
     """
-    r = _Repair(district, scenario, eligible)
+    r = _Repair(district, scenario, eligible, start)
     if not r.keep_and_regrow():
         return None
     r.eject(deadline)
@@ -191,8 +195,12 @@ def _short_groups(district, eligible, enr, hi) -> list[str]:
 
 
 class _Repair:
-    def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray) -> None:
+    def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray,
+                 start: np.ndarray | None = None) -> None:
         self.d, self.sc, self.el = district, scenario, eligible
+        # The plan the repair keeps close to: today's zones unless the caller gives another.
+        self.start = (district.status_quo if start is None
+                      else np.asarray(start, dtype=np.int64))
         c = scenario.constraints
         m = district.n_schools
         self.s = district.students.astype(float)
@@ -216,7 +224,7 @@ class _Repair:
     def keep_and_regrow(self) -> bool:
         d, el = self.d, self.el
         n, m = d.n_units, d.n_schools
-        sq = d.status_quo
+        sq = self.start
         a = np.where((sq >= 0) & el[np.arange(n), np.clip(sq, 0, m - 1)], sq, -1)
         locked = d.locked >= 0
         a[locked] = d.locked[locked]
@@ -443,7 +451,7 @@ class _Repair:
         takes back every move it can (room at today's school, the unit touching its zone, the zone it
         leaves staying connected).
         """
-        sq = self.d.status_quo
+        sq = self.start
         self.members = [set(np.flatnonzero(self.assign == j).tolist())
                         for j in range(self.d.n_schools)]
         enr = self._enrolment()

@@ -30,6 +30,10 @@ class Budget:
         Node caps summed over all exact cut rounds.
     cut_rounds : int
         Exact cut rounds.
+    plan_rounds : int
+        Exact cut rounds after which the proof's best plan is final for the plan (a checkpoint):
+        it is used even when the time limit later cuts the proof short, because the same work
+        gives it on any machine.
     """
 
     start_nodes: int
@@ -38,6 +42,7 @@ class Budget:
     round_nodes: int
     exact_nodes: int
     cut_rounds: int
+    plan_rounds: int
 
     @classmethod
     def for_problem(cls, district, scenario, eligible) -> Budget:
@@ -62,6 +67,7 @@ class Budget:
             round_nodes=scaled(round_nodes),
             exact_nodes=scaled(settings.EXACT_NODES_ROUNDS * round_nodes),
             cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
+            plan_rounds=scaled(settings.PROOF_PLAN_ROUNDS),
         )
 
 

@@ -1,0 +1,67 @@
+"""The proof's plan checkpoint: its plan after a fixed number of exact rounds counts for the plan
+even when the time limit cuts the proof short later, because the same work gives it anywhere."""
+
+import dataclasses
+import time
+
+import numpy as np
+
+from zoneopt import Scenario
+from zoneopt.metrics import dissimilarity
+from zoneopt.model import eligible_pairs
+from zoneopt.solve import SearchState, merge_proof, objective_function, run_proof
+from zoneopt.solve.repair import repair_status_quo
+from zoneopt.solve.search import local_search
+from zoneopt.solve.work import Budget
+
+SCENARIO = Scenario.from_dict({"constraints": {"max_extra_distance_km": 2.0}})
+
+
+def _state(district):
+    return SearchState(t0=time.perf_counter(), objective_fn=objective_function(district, SCENARIO),
+                       district=district)
+
+
+def test_a_timed_out_proof_gives_its_checkpoint_plan_not_its_last(grid_district):
+    eligible = eligible_pairs(grid_district, SCENARIO)
+    first = repair_status_quo(grid_district, SCENARIO, eligible)
+    later = local_search(grid_district, SCENARIO, eligible, first, deadline=time.perf_counter() + 30)
+    value = objective_function(grid_district, SCENARIO)
+    assert value(later) < value(first) - 1e-9
+
+    def merged(checkpoint):
+        state = _state(grid_district)
+        state.offer(first, "search")
+        merge_proof(state, {"assign": later, "checkpoint": checkpoint, "timed_out": True,
+                            "bound": 0.0, "bounds": {}, "proved": False}, "exact MIP")
+        return state
+
+    # Found after the cut-off, the better plan would depend on the machine's speed: not used.
+    assert np.array_equal(merged(None).assign, first)
+    assert np.array_equal(merged(first).assign, first)
+    # Found by the checkpoint's fixed work, it is.
+    state = merged(later)
+    assert np.array_equal(state.assign, later)
+    assert "exact MIP, checkpoint" in [t["source"] for t in state.trace]
+
+
+def test_run_proof_reports_the_same_checkpoint_every_time(grid_district):
+    eligible = eligible_pairs(grid_district, SCENARIO)
+    first = repair_status_quo(grid_district, SCENARIO, eligible)
+    budget = dataclasses.replace(Budget.for_problem(grid_district, SCENARIO, eligible),
+                                 plan_rounds=2, cut_rounds=4)
+    seen = []
+    runs = [run_proof(grid_district, SCENARIO, eligible, "highs", time.perf_counter() + 120, False,
+                      budget, first, on_checkpoint=seen.append) for _ in range(2)]
+    a, b = runs
+    assert len(seen) == 2  # once per run, after its second round
+    for got, res in zip(seen, runs, strict=True):
+        assert (got is None and res["checkpoint"] is None) or np.array_equal(got, res["checkpoint"])
+    assert a["checkpoint"] is not None, "two exact rounds improve the repaired status quo"
+    assert np.array_equal(a["checkpoint"], b["checkpoint"])
+    d = dissimilarity(a["checkpoint"], grid_district.students, grid_district.low_income,
+                      grid_district.n_schools)
+    d0 = dissimilarity(first, grid_district.students, grid_district.low_income,
+                       grid_district.n_schools)
+    assert d < d0
+    assert a["bound"] == b["bound"]
