@@ -4,12 +4,14 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from bruteforce import _contiguous, brute_force
+from districts import grid_frames
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import districts
 
-from zoneopt import Scenario
+from zoneopt import District, Scenario
 from zoneopt.bounds._highs import new_highs, pass_arrays, run_highs
 from zoneopt.bounds.lp import root_lp_bound
 from zoneopt.model import build_model, eligible_pairs
@@ -115,3 +117,20 @@ def test_the_same_model_gets_the_same_cuts(grid_district):
     ra, rb = strengthen_root(grid_district, a), strengthen_root(grid_district, b)
     assert ra == rb
     assert (a.rows != b.rows).nnz == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_cuts_stay_valid_when_two_schools_share_a_home_unit(seed):
+    # School 1 shares school 0's home unit: its zone must touch that unit, not contain it.
+    units, schools = grid_frames(2, 4, [1, 1, 6], seed=seed)
+    district = District.from_frames(units, schools)
+    assert district.home_owner[1] == 0
+    scenario = Scenario.from_dict({})
+    best, _ = brute_force(district, scenario)
+    model = build_model(district, scenario, eligible_pairs(district, scenario),
+                        contiguity="neighbour")
+    value, _, _ = strengthen_root(district, model)
+    assert value <= best + 1e-7
+    appended = np.isneginf(model.row_lower) & (model.row_upper == 0)
+    for plan in _contiguous_plans(district, model):
+        assert ((model.rows @ _pair_vector(model, plan))[appended] <= 1e-9).all()
