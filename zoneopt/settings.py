@@ -86,8 +86,10 @@ LNS_BATCH = 2
 #: ... and the district has at least this many units. Many pairs on few units (no distance limit:
 #: the 279 Sacramento county tracts x 24 schools have 6,144) keep each search step cheap and the
 #: proof's rounds affordable: there the proof worker with sequential steps did better (60 s: D
-#: 0.0881 against 0.0962 with the helper).
+#: 0.0881 against 0.0962 with the helper). Up to FEW_UNITS_MAX_PAIRS: beyond it the proof's rounds
+#: are as slow as a large district's whatever the unit count (18,912 pairs: one round does not finish).
 HELPER_MIN_UNITS = 500
+FEW_UNITS_MAX_PAIRS = 10_000
 
 #: PuLP solvers (CBC, commercial) take no node cap: each capped step (a search step, a cut round)
 #: gets this share of the time left instead, at least PULP_STEP_MIN_SECONDS.

@@ -322,8 +322,10 @@ class _Run:
         from .. import settings
         from ..years import years_active
 
-        if (int(self.eligible.sum()) > settings.PROOF_WORKER_MAX_PAIRS
-                and self.district.n_units >= settings.HELPER_MIN_UNITS
+        pairs = int(self.eligible.sum())
+        if (pairs > settings.PROOF_WORKER_MAX_PAIRS
+                and (self.district.n_units >= settings.HELPER_MIN_UNITS
+                     or pairs > settings.FEW_UNITS_MAX_PAIRS)
                 and self.scenario.solver.contiguity_model == "auto"
                 and not years_active(self.scenario)):
             return settings.LNS_BATCH
