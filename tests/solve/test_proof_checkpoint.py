@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from zoneopt import Scenario
+from zoneopt.check import check_plan
 from zoneopt.metrics import dissimilarity
 from zoneopt.model import eligible_pairs
 from zoneopt.solve import SearchState, merge_proof, objective_function, run_proof
@@ -59,6 +60,7 @@ def test_run_proof_reports_the_same_checkpoint_every_time(grid_district):
         assert (got is None and res["checkpoint"] is None) or np.array_equal(got, res["checkpoint"])
     assert a["checkpoint"] is not None, "two exact rounds improve the repaired status quo"
     assert np.array_equal(a["checkpoint"], b["checkpoint"])
+    check_plan(grid_district, SCENARIO, a["checkpoint"]).raise_if_failed()
     d = dissimilarity(a["checkpoint"], grid_district.students, grid_district.low_income,
                       grid_district.n_schools)
     d0 = dissimilarity(first, grid_district.students, grid_district.low_income,
