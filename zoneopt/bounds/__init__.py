@@ -56,7 +56,7 @@ class BoundResult:
 #: Which bound source a trace label names (labels of zoneopt.solve: "bound (root_lp)", the cut
 #: loop's "bound (cut round k)", its worker's "bound (worker)" and "proven").
 _TRACE_SOURCES = (("bound (root_lp)", "root_lp"), ("bound (lagrangian)", "lagrangian"),
-                  ("bound (root cuts)", "root_cuts"), ("bound (root_cuts)", "root_cuts"),
+                  ("bound (root_cuts)", "root_cuts"),
                   ("bound (cut_loop)", "cut_loop"),
                   ("bound (cut round", "cut_loop"), ("bound (worker)", "cut_loop"),
                   ("proven", "cut_loop"))

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from ..district import District
+from . import reachable
 
 #: LP rounds at most (each: solve the LP, separate, add the cuts).
 ROOT_CUT_ROUNDS = 25
@@ -99,7 +100,6 @@ def fractional_separator_cuts(
         dst = np.concatenate([2 * np.arange(nu) + 1, 2 * b])
         cap = np.concatenate([node_cap, np.full(len(a), big)]).astype(np.int32)
         graph = sp.csr_matrix((cap, (src, dst)), shape=(2 * nu, 2 * nu))
-        unit_graph = district.adjacency[nodes][:, nodes].tocsr()
         for u in sorted(cand, key=lambda u: (-x[u, j], u)):
             p = int(pos[u])
             need = x[u, j]
@@ -116,7 +116,7 @@ def fractional_separator_cuts(
             cut = cut[cut != p]
             if x[nodes[cut], j].sum() > need - min_violation:
                 continue
-            if not _separates(unit_graph, p, hp, cut):
+            if not _separates(district, nodes, u, home, nodes[cut]):
                 continue  # the flow's arithmetic misled it: keep only true separators
             cols = col[nodes[cut], j]
             cols = cols[cols >= 0]  # units not eligible for j are never in zone j
@@ -128,15 +128,11 @@ def fractional_separator_cuts(
     return rows, np.full(n_rows, -np.inf), np.zeros(n_rows)
 
 
-def _separates(unit_graph: sp.csr_matrix, p: int, home: int, cut: np.ndarray) -> bool:
-    """Whether removing ``cut`` leaves no path from ``p`` to ``home`` in the unit graph."""
-    if home in set(cut.tolist()):
-        return False
-    keep = np.ones(unit_graph.shape[0], dtype=bool)
-    keep[cut] = False
-    reach = breadth_first_order(unit_graph[keep][:, keep], int(np.cumsum(keep)[p] - 1),
-                                directed=False, return_predecessors=False)
-    return int(np.cumsum(keep)[home] - 1) not in set(reach.tolist())
+def _separates(district: District, nodes: np.ndarray, unit: int, home: int,
+               cut: np.ndarray) -> bool:
+    """Whether no path from ``unit`` to ``home`` through ``nodes`` avoids the units of ``cut``."""
+    allowed = set(nodes.tolist()) - set(cut.tolist())
+    return home in allowed and home not in reachable(district.adjacency, {unit}, allowed)
 
 
 def strengthen_root(

@@ -69,18 +69,20 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
 
     A plan found by a proof that the wall clock cut short depends on the machine's speed; it is
     used only when there is no other plan, so that assignment.csv stays reproducible whenever the
-    search itself finished its work. Its bound is always valid and always taken.
+    search itself finished its work. The plan of the proof's checkpoint (its first
+    ``Budget.plan_rounds`` rounds) is the exception: the same work gives it on any machine. Its
+    bound is always valid and always taken.
     """
     timed_out = bool(result.get("timed_out"))
     if result.get("assign") is not None:
         if not timed_out or state.assign is None:
             state.offer(np.asarray(result["assign"], dtype=np.int64), label)
         else:
-            if result.get("checkpoint") is not None:  # the same work gives it on any machine
-                state.offer(np.asarray(result["checkpoint"], dtype=np.int64),
-                            f"{label}, checkpoint")
-            log.info("%s: a plan found after the time limit cut the proof short is not used "
-                     "(it would depend on the machine's speed)", label)
+            checkpoint = result.get("checkpoint")
+            if checkpoint is not None:  # the same work gives it on any machine
+                state.offer(np.asarray(checkpoint, dtype=np.int64), f"{label}, checkpoint")
+            log.info("%s: a plan found after the checkpoint, by a proof the time limit cut short, "
+                     "is not used (it would depend on the machine's speed)", label)
     for source, value in sorted((result.get("bounds") or {}).items()):
         state.raise_bound(float(value), f"bound ({source})")
     if result.get("bound") is not None:
@@ -144,8 +146,6 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
         pieces = 0
         if contiguity:
             cuts, lo, hi, pieces = separation_cuts(district, model, cand)
-        if pieces > 0:
-            _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline)
         if pieces == 0:
             state.offer(cand, "exact MIP")
             incumbent = cand
@@ -157,6 +157,7 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
                 return False
             nodes = 2 * nodes  # no new cut: the next round needs more nodes to close the gap
             continue
+        _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline)
         model.add_rows(cuts, lo, hi)
         tick(f"cuts {round_}")
     return False
@@ -164,7 +165,7 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
 
 def _root_cuts(district, model, state, deadline, threads) -> None:
     """Separator cuts on the fractional LP (zoneopt.model.root_cuts) before the first round; their
-    LP value is a bound on the exact problem ("bound (root cuts)")."""
+    LP value is a bound on the exact problem ("bound (root_cuts)")."""
     from ..model.root_cuts import strengthen_root
 
     def stop() -> bool:
@@ -176,7 +177,7 @@ def _root_cuts(district, model, state, deadline, threads) -> None:
     value, added, rounds = strengthen_root(district, model, threads=threads, should_stop=stop)
     log.info("root cuts: %d rows in %d LP rounds, LP %.6f", added, rounds, value)
     if math.isfinite(value):
-        state.raise_bound(max(value, 0.0), "bound (root cuts)")
+        state.raise_bound(max(value, 0.0), "bound (root_cuts)")
 
 
 def _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline) -> bool:
