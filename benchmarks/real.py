@@ -17,6 +17,9 @@ school per unit, capacities following each cluster's students times a fixed pseu
   draw, seed 10740) and a low-income share rising from the tracts' north-east to south-west (10% to
   60%, plus noise). 12 schools, all on the main landmass. Real geometry with an island, modelled people: a test of the solver
   on real shapes, not a statement about Albuquerque.
+- ``county``: the Sacramento demo's 279 census tracts (2000) and 24 schools (:func:`zoneopt.demo.county_frames`,
+  shipped with zoneopt under its own licence and provenance), with no distance limit: the district
+  where every relaxation balances the schools and only the search decides the plan.
 """
 
 from __future__ import annotations
@@ -34,13 +37,17 @@ REAL_DISTRICTS = {
     # no connected way to an allowed one (the diagnosis proves those scenarios infeasible).
     "georgia": ("Georgia counties 1990 (real population)", 10, 80.0),
     "albuquerque": ("Albuquerque tracts 2000 (island; modelled students)", 12, 40.0),
+    # The demo's whole county with no distance limit: every relaxation balances it (root LP 0).
+    "county": ("Sacramento county tracts 2000, no distance limit", 24, float("inf")),
 }
 
 
 def real_frames(name: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Units and schools of a shipped real district (see the module docstring)."""
-    from zoneopt.demo import site_schools
+    from zoneopt.demo import county_frames, site_schools
 
+    if name == "county":
+        return county_frames()  # the demo's own schools and students (zoneopt.demo)
     if name == "georgia":
         g = gpd.read_file(DATA / "georgia" / "G_utm.shp").set_crs("EPSG:26916", allow_override=True)
         g = g.sort_values("AreaKey").reset_index(drop=True)

@@ -556,7 +556,8 @@ def render(records: list[dict], budget: float, command: str, started: str, mach:
         f"Scenario for every method: `max_extra_distance_km` = {SYNTHETIC_EXTRA_KM:g} "
         f"(synthetic cities; {demo_extra_km():g} for the Sacramento demo, as its shipped scenario; "
         "the real districts of `benchmarks/real.py` their own: "
-        + ", ".join(f"{v[2]:g} km for {k}" for k, v in _real_districts().items()) + "), "
+        + ", ".join((f"{v[2]:g} km" if math.isfinite(v[2]) else "no limit") + f" for {k}"
+                    for k, v in _real_districts().items()) + "), "
         "`max_utilization` = 1.0, "
         f"contiguity on, objective = dissimilarity, mip gap 1%. Synthetic cities: "
         f"`synthetic_district(n, m, seed={SEED})`.",

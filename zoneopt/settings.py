@@ -67,6 +67,11 @@ PARALLEL_MIN_PAIRS = 400
 #: where the proof runs, never its result.
 PARALLEL_MIN_SECONDS = 8.0
 
+#: A proof cannot gain where the root LP bound is below this share of the first plan's objective
+#: (279 county tracts, no distance limit: 0 against 0.32); the second core then runs a second
+#: search with the next seed instead, and the better plan is kept (zoneopt.solve.second_search).
+HOPELESS_BOUND_SHARE = 0.05
+
 #: The proof worker beats every WORKER_HEARTBEAT_S seconds. Silent for WORKER_SILENCE_S (or, before
 #: its first beat, WORKER_START_GRACE_S: spawning and importing take seconds on a loaded machine), it
 #: is taken for hung: the parent kills it and proves in process with the time left.

@@ -40,3 +40,11 @@ def test_report_lists_bounds_by_source_and_each_source_alone():
     assert "| synthetic 9x2 | repair | 0.5 | 0.100 | 0.080 | 0.200 | cut_loop 0.080, root_lp 0.050 |" in page
     assert ("| synthetic 9x2 | 0.050 | 0.1 | 0.060 | 2.0 (10) | 0.070 | 0.4 (6) | 0.080 | 9.0 (10) |"
             in page)
+
+
+def test_county_is_the_demo_county_without_a_distance_limit():
+    units, schools = real_frames("county")
+    district = District.from_frames(units, schools)
+    label, n_schools, extra_km = REAL_DISTRICTS["county"]
+    assert district.n_units == 279 and district.n_schools == n_schools == 24
+    assert extra_km == float("inf") and "no distance limit" in label

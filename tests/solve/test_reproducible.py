@@ -20,6 +20,19 @@ from zoneopt import District, Scenario, optimize
 SCENARIO = Scenario.from_dict({"solver": {"work_budget": 0.05}})
 
 
+@pytest.fixture(autouse=True, scope="module")
+def proof_on_the_worker():
+    """This loose grid (no distance limit: root bound 0) would get a second search on the second
+    core instead of the proof (zoneopt.solve.second_search, tested on its own); these tests are
+    about the proof worker."""
+    from zoneopt import settings
+
+    saved = settings.HOPELESS_BOUND_SHARE
+    settings.HOPELESS_BOUND_SHARE = 0.0
+    yield
+    settings.HOPELESS_BOUND_SHARE = saved
+
+
 @pytest.fixture(scope="module")
 def calm(district):
     """The reference run: no load, a generous time limit."""
@@ -115,7 +128,8 @@ def test_a_script_without_a_main_guard_can_start_the_worker(tmp_path):
     script.write_text(
         "import numpy as np\n"
         "from districts import grid_frames\n"
-        "from zoneopt import District, Scenario, optimize\n"
+        "from zoneopt import District, Scenario, optimize, settings\n"
+        "settings.HOPELESS_BOUND_SHARE = 0.0  # the proof on the worker, not a second search\n"
         "units, schools = grid_frames(10, 10, [11, 18, 55, 81, 88], seed=5)\n"
         "plan = optimize(District.from_frames(units, schools),\n"
         "                Scenario.from_dict({'solver': {'work_budget': 0.05}}), time_limit=120)\n"

@@ -34,6 +34,12 @@ from ..travel.walkzones import prepare_district, walk_zone_conflicts
 from .backends import SolveResult, resolve_solver, solve
 from .proof import _Prover, _use_second_core, exact_phase, merge_proof, run_proof
 from .search import large_neighbourhood_search, local_search
+from .second_search import (
+    merge_second_search,
+    proof_is_hopeless,
+    run_second_search,
+    second_search_main,
+)
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import Budget
 
@@ -290,12 +296,19 @@ class _Run:
                 # No plan yet (the start MIP was cut short): the exact phase may still find one.
                 return self.prove(None)
             return proven_infeasible
+        from .. import settings
+
         first = state.assign.copy()
         helper = None
+        # Where the root bound is near zero next to the first plan, a proof cannot gain: the
+        # second core searches again with another seed instead (zoneopt.solve.second_search).
+        rival = (self.batch() == 1 and int(self.eligible.sum()) >= settings.PARALLEL_MIN_PAIRS
+                 and proof_is_hopeless(self.scenario, state.bound, state.value))
         if self.batch() > 1:  # large: the second core solves search steps, not the proof
             helper = self.start_helper()
         else:
-            self.prover = _Prover.maybe_start(self, first)
+            self.prover = _Prover.maybe_start(self, first,
+                                              target=second_search_main if rival else None)
         try:
             self.search(helper)
         finally:
@@ -305,6 +318,13 @@ class _Run:
                 for value, source in helper.bounds:
                     state.raise_bound(value, f"bound ({source})")
         self.tick("search")
+        if rival:
+            self.second_search(first)
+            if state.interrupted or state.timed_out or self.left() <= 0:
+                return False
+            # Both searches finished their work with time to spare: the proof gets what is left
+            # (its bound is near zero on these districts, but a small one may still be proven).
+            return self.prove(first)
         if self.batch() > 1:
             # Large: the cut loop would take minutes to add little to the root LP (800 units x 40
             # schools: 0.0768 against 0.0718 after 500 s), so the bound is the root LP's.
@@ -316,6 +336,33 @@ class _Run:
             return False
         # No worker, or it died or failed: the proof runs here, from the same first plan.
         return self.prove(first)
+
+    def second_search(self, first: np.ndarray) -> None:
+        """The second search's plan: from the worker, or (no worker, or it failed) run here with
+        the time left."""
+        state, worker = self.state, self.prover
+        self.prover = None
+        if worker is not None:
+            hung = worker.wait(state, self.deadline)
+            result = worker.result
+            if hung is None and (state.interrupted or result is None
+                                 or not result.get("error")):
+                if result is not None:
+                    merge_second_search(state, result)
+                elif not state.interrupted:
+                    state.timed_out = True  # still searching at the time limit
+                return
+            why = f"sent nothing for {hung:.0f} s (hung)" if hung is not None else (
+                f"failed ({result.get('error')})")
+            log.warning("the second search's worker %s; searching in this process with the time "
+                        "left", why)
+        if state.interrupted or time.perf_counter() >= self.deadline:
+            state.timed_out = state.timed_out or not state.interrupted
+            return
+        merge_second_search(state, run_second_search(
+            self.district, self.scenario, self.eligible, first, self.solver, self.deadline,
+            self.budget, should_stop=lambda: state.interrupted))
+        self.tick("second search")
 
     def batch(self) -> int:
         """Groups per search batch: a function of the problem only, never of the machine."""

@@ -235,7 +235,9 @@ class _Prover:
         self.last_beat: float | None = None
 
     @classmethod
-    def maybe_start(cls, run, first: np.ndarray) -> _Prover | None:
+    def maybe_start(cls, run, first: np.ndarray, target=None) -> _Prover | None:
+        """The worker on the second core (None where it does not pay); ``target`` is its main
+        function (default: the proof; :mod:`zoneopt.solve.second_search` passes its own)."""
         if not _use_second_core(run):
             return None
         import multiprocessing as mp
@@ -243,7 +245,7 @@ class _Prover:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         seconds = max(0.5, run.left() - 1.5)  # margin: reporting back
-        proc = ctx.Process(target=_prover_main, args=(child,), daemon=True)
+        proc = ctx.Process(target=target or _prover_main, args=(child,), daemon=True)
         with main_module_hidden():
             proc.start()
         child.close()
@@ -284,19 +286,7 @@ class _Prover:
 
         False when it died, failed or hung: the caller then proves in process with the time left.
         """
-        grace = 1.0  # the worker stops 1.5 s before the deadline; allow it to report
-        hung = None
-        while not self.done() and not state.interrupted:
-            if time.perf_counter() > deadline + grace:
-                break
-            hung = self.silence()
-            if hung is not None:
-                break
-            self.conn.poll(0.05)
-        if self.proc.is_alive():
-            # kill, not terminate: a stopped (SIGSTOP) process holds SIGTERM until it resumes
-            self.proc.kill() if hung is not None else self.proc.terminate()
-        self.proc.join(timeout=2)
+        hung = self.wait(state, deadline)
         if state.interrupted and self.result is None:
             return True  # Ctrl-C: nothing to merge, and no proof to run in its place
         for source, value in sorted(self.early_bounds.items()):  # valid whatever became of it
@@ -323,6 +313,24 @@ class _Prover:
         merge_proof(state, result, "exact MIP (worker)")
         return True
 
+
+    def wait(self, state: SearchState, deadline: float) -> float | None:
+        """Wait for the worker's result until the deadline, then stop it; the seconds it was
+        silent when it hung, else None."""
+        grace = 1.0  # the worker stops 1.5 s before the deadline; allow it to report
+        hung = None
+        while not self.done() and not state.interrupted:
+            if time.perf_counter() > deadline + grace:
+                break
+            hung = self.silence()
+            if hung is not None:
+                break
+            self.conn.poll(0.05)
+        if self.proc.is_alive():
+            # kill, not terminate: a stopped (SIGSTOP) process holds SIGTERM until it resumes
+            self.proc.kill() if hung is not None else self.proc.terminate()
+        self.proc.join(timeout=2)
+        return hung
 
     def silence(self) -> float | None:
         """Seconds the worker has been silent when that means it hung, else None."""
