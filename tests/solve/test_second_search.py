@@ -46,14 +46,14 @@ def _first_plan(district):
 
 
 def test_the_proof_is_hopeless_only_for_a_near_zero_bound_on_a_contiguous_auto_problem():
-    assert proof_is_hopeless(LOOSE, 0.0, 0.2)
-    assert proof_is_hopeless(LOOSE, 0.009, 0.2)
-    assert not proof_is_hopeless(LOOSE, 0.011, 0.2)  # 5.5% of the first plan: the proof may gain
-    assert not proof_is_hopeless(LOOSE, 0.0, 0.0)  # nothing left to improve
+    assert proof_is_hopeless(LOOSE, 0.0, 0.2, pairs=400)
+    assert proof_is_hopeless(LOOSE, 0.009, 0.2, pairs=400)
+    assert not proof_is_hopeless(LOOSE, 0.011, 0.2, pairs=400)  # 5.5% of the first plan: the proof may gain
+    assert not proof_is_hopeless(LOOSE, 0.0, 0.0, pairs=400)  # nothing left to improve
     flat = Scenario.from_dict({"constraints": {"contiguity": False}})
-    assert not proof_is_hopeless(flat, 0.0, 0.2)  # without contiguity the MIP proves balance
+    assert not proof_is_hopeless(flat, 0.0, 0.2, pairs=400)  # without contiguity the MIP proves balance
     chosen = Scenario.from_dict({"solver": {"contiguity_model": "closer_neighbour"}})
-    assert not proof_is_hopeless(chosen, 0.0, 0.2)
+    assert not proof_is_hopeless(chosen, 0.0, 0.2, pairs=400)
 
 
 def test_the_second_scenario_differs_only_in_its_seed():

@@ -296,14 +296,12 @@ class _Run:
                 # No plan yet (the start MIP was cut short): the exact phase may still find one.
                 return self.prove(None)
             return proven_infeasible
-        from .. import settings
-
         first = state.assign.copy()
         helper = None
         # Where the root bound is near zero next to the first plan, a proof cannot gain: the
         # second core searches again with another seed instead (zoneopt.solve.second_search).
-        rival = (self.batch() == 1 and int(self.eligible.sum()) >= settings.PARALLEL_MIN_PAIRS
-                 and proof_is_hopeless(self.scenario, state.bound, state.value))
+        rival = self.batch() == 1 and proof_is_hopeless(
+            self.scenario, state.bound, state.value, pairs=int(self.eligible.sum()))
         if self.batch() > 1:  # large: the second core solves search steps, not the proof
             helper = self.start_helper()
         else:

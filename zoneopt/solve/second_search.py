@@ -22,9 +22,10 @@ from ..scenario import Scenario
 from .state import SearchState, objective_function
 
 
-def proof_is_hopeless(scenario: Scenario, bound: float, first_value: float) -> bool:
+def proof_is_hopeless(scenario: Scenario, bound: float, first_value: float, *, pairs: int) -> bool:
     """Whether a proof on the second core cannot gain: the root bound is near zero next to the first
-    plan (a function of the problem only, never of the machine).
+    plan, on a problem large enough for a worker (a function of the problem only, never of the
+    machine).
 
     Parameters
     ----------
@@ -35,10 +36,15 @@ def proof_is_hopeless(scenario: Scenario, bound: float, first_value: float) -> b
         The root LP bound (``SearchState.bound`` after the quick bounds).
     first_value
         The objective of the first plan.
+    pairs
+        Eligible pairs: below ``settings.PARALLEL_MIN_PAIRS`` the proof runs inline and closes
+        small loose districts quickly (16 units with SES tiers: proven optimal), so it stays.
     """
     from .. import settings
     from ..years import years_active
 
+    if pairs < settings.PARALLEL_MIN_PAIRS:
+        return False
     if not scenario.constraints.contiguity or scenario.solver.contiguity_model != "auto":
         return False
     if years_active(scenario) or not np.isfinite(first_value) or first_value <= 0:
@@ -91,7 +97,6 @@ def merge_second_search(state: SearchState, result: dict[str, Any]) -> None:
         return
     state.offer(np.asarray(result["assign"], dtype=np.int64),
                 f"second search (seed {result.get('seed')})")
-    state.timed_out = state.timed_out or bool(result.get("timed_out"))
 
 
 def second_search_main(conn) -> None:
