@@ -36,6 +36,12 @@ LNS_STEPS_BASE = 60
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4
 
+#: The closer-neighbour potentials a search step tries, in turn, until one improves the plan:
+#: "hops" (hop distance from the home unit: zones may be redrawn from scratch) and "zones"
+#: (zoneopt.model.potential: anchored on the plan's own zones, which then satisfy the rows, so a
+#: step can keep a zone that "hops" would have to break). Measured in the session of 2026-12-01.
+LNS_STEP_POTENTIALS = ("hops", "zones")
+
 #: Branch-and-bound node cap of one large-neighbourhood sub-MIP.
 LNS_NODE_LIMIT = 400
 

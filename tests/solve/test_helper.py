@@ -112,7 +112,7 @@ def _batch_with_two_improving_groups(district, moved_share: float):
         unit = int(np.flatnonzero(current == g[0])[-1])
         moves[tuple(g)] = (unit, g[1])
 
-    def fake_solve(district_, scenario_, eligible_, plan, group, solver, deadline):
+    def fake_solve(district_, scenario_, eligible_, plan, group, solver, deadline, potential="hops"):
         out = plan.copy()
         unit, school = moves[tuple(group)]
         out[unit] = school

@@ -128,8 +128,8 @@ class Model:
             from .years import start_balance
 
             t = start_balance(self.years, assign, self.balance_schools, self.balance_years)
-            return np.concatenate([x, t])
-        if len(self.balance_schools):
+            x = np.concatenate([x, t])
+        elif len(self.balance_schools):
             w = (self.balance_weights if self.balance_weights is not None
                  else _imbalance_weights(district)[:, None])
             g = (self.balance_group if self.balance_group is not None
@@ -256,6 +256,7 @@ def build_model(
     contiguity: str = "closer",
     part: Neighbourhood | None = None,
     objective: str = "scenario",
+    potential: np.ndarray | None = None,
 ) -> Model:
     r"""Build the MIP for the whole district or for a neighbourhood of zones.
 
@@ -275,6 +276,10 @@ def build_model(
     objective
         ``"scenario"`` (the contract's objective) or ``"moved"`` (students moved, to repair the status
         quo into a feasible plan) or ``"none"`` (feasibility only).
+    potential
+        The closer-neighbour rows' potential, ``(n_units, n_schools)`` with 0 at each home unit
+        (:func:`zoneopt.model.potential.zone_potential`); None: hop distances from the home units
+        through the free units.
 
     Returns
     -------
@@ -302,7 +307,8 @@ def build_model(
     mask = eligible & unit_free[:, None] & school_free[None, :]
     hops = None
     if c.contiguity:
-        hops = _hops(district, free_units, free_schools, unit_free)
+        hops = _hops(district, free_units, free_schools, unit_free) if potential is None \
+            else potential
         mask &= np.isfinite(hops) | district.islands[:, None]
         if contiguity == "closer":
             mask = _prune_closer(district, mask, hops, free_schools)

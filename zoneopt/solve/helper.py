@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .processes import main_module_hidden, silence, worker_pipe
+from .processes import main_module_hidden, send_payload, silence, worker_pipe
 
 log = logging.getLogger("zoneopt")
 
@@ -56,7 +56,7 @@ class StepHelper:
 
         def send() -> None:
             try:
-                parent.send(payload)
+                send_payload(parent, payload)
             except (OSError, ValueError):
                 pass  # it died: poll() notices and the parent solves every step itself
 
@@ -115,7 +115,7 @@ class StepHelper:
         self.pending, self._answer = True, None
         return True
 
-    def answer(self, deadline: float) -> tuple[np.ndarray | None, bool] | None:
+    def answer(self, deadline: float) -> tuple[np.ndarray | None, bool, str] | None:
         """The answer to the step sent, waiting for it; None when the helper died or hung (the
         caller then solves the step itself: the answer is the same)."""
         grace = 2.0
@@ -129,8 +129,9 @@ class StepHelper:
         got, self._answer = self._answer, None
         if got is None:
             return None
-        cand, timed_out = got
-        return (None if cand is None else np.asarray(cand, dtype=np.int64)), bool(timed_out)
+        cand, timed_out, rule = got
+        return ((None if cand is None else np.asarray(cand, dtype=np.int64)), bool(timed_out),
+                str(rule))
 
     def close(self) -> None:
         try:
@@ -157,16 +158,18 @@ def _helper_main(conn) -> None:
                 if res.useful:
                     out.send({"bound": res.value, "source": res.source})
             out.send({"ready": True})
-            from .search import solve_group
+            from .search import improve_group
+            from .state import objective_function
+
+            objective = objective_function(district, scenario)
 
             while True:
                 msg = conn.recv()
                 if msg is None:
                     break
                 _, group, current, step_s = msg
-                cand, timed_out = solve_group(district, scenario, eligible, current, group,
-                                              solver, time.perf_counter() + step_s)
-                out.send({"step": (cand, timed_out)})
+                out.send({"step": improve_group(district, scenario, eligible, current, group,
+                                                solver, time.perf_counter() + step_s, objective)})
         except EOFError:
             pass  # the parent closed the pipe
         except Exception as exc:  # noqa: BLE001 - reported; the parent solves the steps itself

@@ -84,15 +84,47 @@ def heartbeat(conn: LockedConn, stop: threading.Event) -> None:
         stop.wait(settings.WORKER_HEARTBEAT_S)
 
 
+def settings_snapshot() -> dict[str, object]:
+    """The tuning constants of :mod:`zoneopt.settings` as they are now in this process."""
+    from .. import settings
+
+    return {k: v for k, v in vars(settings).items()
+            if k.isupper() and isinstance(v, (bool, int, float, str, tuple))}
+
+
+def send_payload(conn, payload) -> None:
+    """Send a worker its settings, then its work.
+
+    A spawned worker imports :mod:`zoneopt.settings` afresh; a constant a notebook changed would
+    otherwise hold in this process and not in the worker, and the same run would give another plan
+    with a worker than without one.
+    """
+    conn.send(settings_snapshot())
+    conn.send(payload)
+
+
+def apply_settings(snapshot: dict[str, object]) -> None:
+    """Set the constants of :mod:`zoneopt.settings` from :func:`settings_snapshot`."""
+    from .. import settings
+
+    for name, value in snapshot.items():
+        setattr(settings, name, value)
+
+
 @contextmanager
 def worker_pipe(conn) -> Iterator[LockedConn]:
-    """A worker's side of the pipe while it works: Ctrl-C left to the parent, heartbeats going."""
+    """A worker's side of the pipe while it works: Ctrl-C left to the parent, heartbeats going,
+    the parent's settings applied (:func:`send_payload`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     out = LockedConn(conn)
     stop = threading.Event()
     beat = threading.Thread(target=heartbeat, args=(out, stop), daemon=True)
     beat.start()
     try:
+        try:
+            apply_settings(conn.recv())
+        except (EOFError, OSError):
+            pass  # the parent went away: the worker's next read ends it
         yield out
     finally:
         stop.set()

@@ -21,7 +21,7 @@ from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..model import build_model, separation_cuts
 from .backends import SolveResult, solve
-from .processes import main_module_hidden, silence, worker_pipe
+from .processes import main_module_hidden, send_payload, silence, worker_pipe
 from .search import local_search
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import counts_nodes, step_seconds
@@ -253,7 +253,7 @@ class _Prover:
 
         def send() -> None:
             try:
-                parent.send(payload)
+                send_payload(parent, payload)
             except (OSError, ValueError):
                 pass  # the worker died; done() sees EOF and the parent proves in process
 

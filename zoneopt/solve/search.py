@@ -17,6 +17,7 @@ import numpy as np
 
 from ..district import District
 from ..model import Neighbourhood, build_model, reachable
+from ..model.potential import zone_potential
 from ..scenario import Scenario
 from .backends import solve
 from .groups import seed_deviations, tier_imbalance, tier_moves
@@ -105,18 +106,27 @@ def _seed_order(district: District, assign: np.ndarray, rng: np.random.Generator
     return [int(j) for j in np.argsort(-(dev + noise), kind="stable")]
 
 
-def solve_group(district, scenario, eligible, current, group, solver, deadline):
+def solve_group(district, scenario, eligible, current, group, solver, deadline,
+                potential: str = "hops"):
     """Re-optimise the zones of ``group`` with the rest fixed (closer-neighbour contiguity inside it).
+
+    ``potential`` names the rows' potential: ``"hops"`` (hop distance from each home unit through
+    the group's units) or ``"zones"`` (anchored on ``current``'s zones,
+    :func:`zoneopt.model.potential.zone_potential`, so that ``current`` satisfies the rows).
 
     Returns the plan found and whether the wall clock (rather than the node cap) ended the step.
     """
     from .. import settings
 
     free = np.flatnonzero(np.isin(current, group))
+    contiguous = scenario.constraints.contiguity
+    pot = zone_potential(district, current, group, free) if (
+        contiguous and potential == "zones") else None
     model = build_model(
         district, scenario, eligible,
-        contiguity="closer" if scenario.constraints.contiguity else "none",
+        contiguity="closer" if contiguous else "none",
         part=Neighbourhood(units=free, schools=np.asarray(group), base=current),
+        potential=pot,
     )
     res = solve(
         model, solver, time_limit=step_seconds(solver, deadline - time.perf_counter()),
@@ -127,6 +137,34 @@ def solve_group(district, scenario, eligible, current, group, solver, deadline):
     if res.values is None:
         return None, res.limit == "time"
     return model.assignment_from(res.values, current), res.limit == "time"
+
+
+def improve_group(district, scenario, eligible, current, group, solver, deadline, objective):
+    """One search step: :func:`solve_group` under each potential of
+    ``settings.LNS_STEP_POTENTIALS`` in turn, until one improves on ``current``.
+
+    The potentials reach different zones: hop distances let a step redraw the zones from scratch
+    but forbid the detours today's zones often take; the zones' own potential keeps every zone
+    feasible and lets it grow and shrink at its edges.
+
+    Returns
+    -------
+    tuple
+        The improved plan (None when no potential improved), whether the wall clock ended a solve,
+        and the potential that improved ("" when none did).
+    """
+    from .. import settings
+
+    value = objective(current)
+    rules = settings.LNS_STEP_POTENTIALS if scenario.constraints.contiguity else ("hops",)
+    for rule in rules:
+        cand, timed_out = solve_group(district, scenario, eligible, current, group, solver,
+                                      deadline, potential=rule)
+        if timed_out:
+            return cand, True, rule
+        if cand is not None and objective(cand) < value - 1e-12:
+            return cand, False, rule
+    return None, False, ""
 
 
 @dataclass
@@ -274,8 +312,8 @@ class _Batches:
         return bool(taken & set(group))
 
     def _solve(self, group: list[int]):
-        return solve_group(self.district, self.scenario, self.eligible, self.current, group,
-                           self.solver, self.deadline)
+        return improve_group(self.district, self.scenario, self.eligible, self.current, group,
+                             self.solver, self.deadline, self.objective)
 
     def run(self) -> bool:
         """Solve every pending group against the current plan and keep what improves it; True when
@@ -287,17 +325,17 @@ class _Batches:
             seconds = step_seconds(self.solver, self.deadline - time.perf_counter())
             if helper.submit(groups[-1], self.current, seconds):
                 sent = len(groups) - 1
-        answers: list[tuple[np.ndarray | None, bool] | None] = [None] * len(groups)
+        answers: list[tuple[np.ndarray | None, bool, str] | None] = [None] * len(groups)
         for k, group in enumerate(groups):
             if k != sent:
                 answers[k] = self._solve(group)
         if sent is not None:
             answers[sent] = helper.answer(self.deadline) or self._solve(groups[sent])
         self.steps += len(groups)
-        if any(timed_out for _, timed_out in answers):
+        if any(timed_out for _, timed_out, _ in answers):
             return True
         better = []
-        for k, (cand, _) in enumerate(answers):
+        for k, (cand, _, _) in enumerate(answers):
             if cand is not None:
                 v = self.objective(cand)
                 if v < self.value - 1e-12:
@@ -305,7 +343,8 @@ class _Batches:
         if not better:
             return False
         best_v, best_k, best = min(better, key=lambda b: (b[0], b[1]))
-        label = f"lns({len(groups[best_k])} zones)"
+        kind = ", anchored" if answers[best_k][2] == "zones" else ""
+        label = f"lns({len(groups[best_k])} zones{kind})"
         if len(better) > 1:
             combined = self.current.copy()
             for _, k, cand in better:

@@ -1,0 +1,93 @@
+"""Search steps: each closer-neighbour potential in turn; the zones' own potential keeps the plan
+feasible, so its steps never return a worse plan, and they reach plans the hop potential cannot."""
+
+import math
+
+import numpy as np
+import pytest
+
+from zoneopt import District, Scenario, settings
+from zoneopt.check import check_plan
+from zoneopt.model import eligible_pairs
+from zoneopt.solve.repair import repair_status_quo
+from zoneopt.solve.search import (
+    improve_group,
+    large_neighbourhood_search,
+    neighbourhood,
+    solve_group,
+    zone_adjacency,
+)
+from zoneopt.solve.state import objective_function
+from zoneopt.synthetic import synthetic_district
+
+LOOSE = Scenario.from_dict({"constraints": {"max_extra_distance_km": math.inf}})
+
+
+@pytest.fixture(scope="module")
+def searched():
+    """A plan after a short search with hop potentials only (today's zones break the rows)."""
+    units, schools = synthetic_district(100, 6, seed=0)
+    district = District.from_frames(units, schools)
+    eligible = eligible_pairs(district, LOOSE)
+    first = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)
+    objective = objective_function(district, LOOSE)
+    saved = settings.LNS_STEP_POTENTIALS
+    settings.LNS_STEP_POTENTIALS = ("hops",)
+    try:
+        plan = large_neighbourhood_search(district, LOOSE, eligible, first, objective,
+                                          deadline=math.inf, max_steps=10).assign
+    finally:
+        settings.LNS_STEP_POTENTIALS = saved
+    return district, eligible, plan, objective
+
+
+def _groups(district, plan):
+    adjacency = zone_adjacency(district, plan)
+    rng = np.random.default_rng(0)
+    return [neighbourhood(j, adjacency, 3, rng) for j in range(district.n_schools)]
+
+
+def test_a_step_on_the_zones_potential_never_returns_a_worse_plan(searched):
+    district, eligible, plan, objective = searched
+    for group in _groups(district, plan):
+        cand, timed_out = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
+                                      potential="zones")
+        assert not timed_out and cand is not None
+        assert objective(cand) <= objective(plan) + 1e-12
+        assert check_plan(district, LOOSE, cand).ok
+
+
+def test_the_zones_potential_reaches_plans_the_hop_potential_cannot(searched):
+    district, eligible, plan, objective = searched
+    gains = []
+    for group in _groups(district, plan):
+        hop, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf)
+        zones, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
+                               potential="zones")
+        hop_value = objective(hop) if hop is not None else math.inf
+        gains.append(hop_value - objective(zones))
+    assert max(gains) > 1e-6, gains
+
+
+def test_a_step_tries_the_next_potential_only_when_the_first_does_not_improve(searched,
+                                                                             monkeypatch):
+    district, eligible, plan, objective = searched
+    from zoneopt.solve import search
+
+    tried = []
+
+    def fake(district_, scenario_, eligible_, current, group, solver, deadline, potential="hops"):
+        tried.append(potential)
+        out = current.copy()
+        if potential == "zones":  # only the second potential finds a better plan
+            out[np.flatnonzero(current == group[0])[-1]] = group[1]
+        return out, False
+
+    monkeypatch.setattr(search, "solve_group", fake)
+    cand, timed_out, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs",
+                                          math.inf, lambda a: -float((a != plan).sum()))
+    assert tried == ["hops", "zones"] and rule == "zones" and not timed_out
+    tried.clear()
+    cand, _, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs", math.inf,
+                                  lambda a: 0.0)
+    assert tried == ["hops", "zones"] and cand is None and rule == ""
