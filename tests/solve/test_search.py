@@ -84,10 +84,38 @@ def test_a_step_tries_the_next_potential_only_when_the_first_does_not_improve(se
         return out, False
 
     monkeypatch.setattr(search, "solve_group", fake)
+    both = ("hops", "zones")
     cand, timed_out, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs",
-                                          math.inf, lambda a: -float((a != plan).sum()))
+                                          math.inf, lambda a: -float((a != plan).sum()), both)
     assert tried == ["hops", "zones"] and rule == "zones" and not timed_out
     tried.clear()
     cand, _, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs", math.inf,
-                                  lambda a: 0.0)
+                                  lambda a: 0.0, both)
     assert tried == ["hops", "zones"] and cand is None and rule == ""
+    tried.clear()
+    improve_group(district, LOOSE, eligible, plan, [0, 1], "highs", math.inf, lambda a: 0.0)
+    assert tried == ["hops"]  # a search starts with the first potential only
+
+
+def test_a_search_adds_the_second_potential_after_a_pass_that_finds_nothing(searched, monkeypatch):
+    district, eligible, plan, objective = searched
+    from zoneopt.solve import search
+
+    tried = []
+
+    def nothing_better(district_, scenario_, eligible_, current, group, solver, deadline,
+                       potential="hops"):
+        tried.append(potential)
+        return current.copy(), False
+
+    monkeypatch.setattr(search, "solve_group", nothing_better)
+    monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units - 1)
+    large_neighbourhood_search(district, LOOSE, eligible, plan, objective, deadline=math.inf)
+    first = tried.index("zones")
+    assert first >= district.n_schools - 1 and set(tried[:first]) == {"hops"}
+    assert tried[first - 1: first + 3] == ["hops", "zones", "hops", "zones"]
+    # A district of up to LNS_ALL_POTENTIALS_MAX_UNITS units tries both from the first step.
+    tried.clear()
+    monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units)
+    large_neighbourhood_search(district, LOOSE, eligible, plan, objective, deadline=math.inf)
+    assert tried[:4] == ["hops", "zones", "hops", "zones"]

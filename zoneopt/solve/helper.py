@@ -103,12 +103,13 @@ class StepHelper:
         self.poll()
         return not self.failed and self.ready and not self.pending
 
-    def submit(self, group: list[int], current: np.ndarray, seconds: float) -> bool:
+    def submit(self, group: list[int], current: np.ndarray, seconds: float,
+               rules: tuple[str, ...] = ("hops",)) -> bool:
         """Send one step; False when the helper cannot take it (solve it here instead)."""
         if not self.available():
             return False
         try:
-            self.conn.send(("step", list(group), current, float(seconds)))
+            self.conn.send(("step", list(group), current, float(seconds), tuple(rules)))
         except (OSError, ValueError):
             self._fail("the search helper exited")
             return False
@@ -167,9 +168,10 @@ def _helper_main(conn) -> None:
                 msg = conn.recv()
                 if msg is None:
                     break
-                _, group, current, step_s = msg
+                _, group, current, step_s, rules = msg
                 out.send({"step": improve_group(district, scenario, eligible, current, group,
-                                                solver, time.perf_counter() + step_s, objective)})
+                                                solver, time.perf_counter() + step_s, objective,
+                                                rules)})
         except EOFError:
             pass  # the parent closed the pipe
         except Exception as exc:  # noqa: BLE001 - reported; the parent solves the steps itself

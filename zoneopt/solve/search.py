@@ -139,9 +139,10 @@ def solve_group(district, scenario, eligible, current, group, solver, deadline,
     return model.assignment_from(res.values, current), res.limit == "time"
 
 
-def improve_group(district, scenario, eligible, current, group, solver, deadline, objective):
-    """One search step: :func:`solve_group` under each potential of
-    ``settings.LNS_STEP_POTENTIALS`` in turn, until one improves on ``current``.
+def improve_group(district, scenario, eligible, current, group, solver, deadline, objective,
+                  rules=("hops",)):
+    """One search step: :func:`solve_group` under each potential of ``rules`` in turn, until one
+    improves on ``current``.
 
     The potentials reach different zones: hop distances let a step redraw the zones from scratch
     but forbid the detours today's zones often take; the zones' own potential keeps every zone
@@ -153,10 +154,9 @@ def improve_group(district, scenario, eligible, current, group, solver, deadline
         The improved plan (None when no potential improved), whether the wall clock ended a solve,
         and the potential that improved ("" when none did).
     """
-    from .. import settings
-
     value = objective(current)
-    rules = settings.LNS_STEP_POTENTIALS if scenario.constraints.contiguity else ("hops",)
+    if not scenario.constraints.contiguity:
+        rules = ("hops",)  # without contiguity rows the potential plays no part
     for rule in rules:
         cand, timed_out = solve_group(district, scenario, eligible, current, group, solver,
                                       deadline, potential=rule)
@@ -287,10 +287,25 @@ def large_neighbourhood_search(
             stale_passes = 0
             continue
         stale_passes += 1
+        if search.rules != tuple(settings.LNS_STEP_POTENTIALS):
+            # A pass found nothing under the first potential: from now on a step that finds
+            # nothing tries the next one too, before the groups widen.
+            search.rules, stale_passes = tuple(settings.LNS_STEP_POTENTIALS), 0
+            continue
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
     return SearchResult(search.current, search.steps, False)
+
+
+def first_rules(district: District) -> tuple[str, ...]:
+    """The potentials a search's steps try from its start: all of ``settings.LNS_STEP_POTENTIALS``
+    below ``settings.LNS_ALL_POTENTIALS_MAX_UNITS`` units, else the first until a pass finds nothing
+    with it (a function of the district alone, so the plan does not depend on the machine)."""
+    from .. import settings
+
+    rules = tuple(settings.LNS_STEP_POTENTIALS)
+    return rules if district.n_units <= settings.LNS_ALL_POTENTIALS_MAX_UNITS else rules[:1]
 
 
 class _Batches:
@@ -306,6 +321,8 @@ class _Batches:
         self.pending: list[list[int]] = []
         self.steps = 0
         self.improvements = 0
+        #: The potentials each step tries (zoneopt.solve.search.improve_group).
+        self.rules: tuple[str, ...] = first_rules(district)
 
     def overlaps(self, group: list[int]) -> bool:
         taken = {k for g in self.pending for k in g}
@@ -313,7 +330,7 @@ class _Batches:
 
     def _solve(self, group: list[int]):
         return improve_group(self.district, self.scenario, self.eligible, self.current, group,
-                             self.solver, self.deadline, self.objective)
+                             self.solver, self.deadline, self.objective, self.rules)
 
     def run(self) -> bool:
         """Solve every pending group against the current plan and keep what improves it; True when
@@ -323,7 +340,7 @@ class _Batches:
         helper = self.helper
         if helper is not None and len(groups) > 1:
             seconds = step_seconds(self.solver, self.deadline - time.perf_counter())
-            if helper.submit(groups[-1], self.current, seconds):
+            if helper.submit(groups[-1], self.current, seconds, self.rules):
                 sent = len(groups) - 1
         answers: list[tuple[np.ndarray | None, bool, str] | None] = [None] * len(groups)
         for k, group in enumerate(groups):
