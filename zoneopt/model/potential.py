@@ -25,9 +25,8 @@ D = 0.0718 with this potential, against 0.0877 with hop distances.
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 
 
 def zone_potential(district, assign: np.ndarray, schools, units) -> np.ndarray:
@@ -55,28 +54,30 @@ def zone_potential(district, assign: np.ndarray, schools, units) -> np.ndarray:
     out = np.full((district.n_units, district.n_schools), np.inf)
     free = np.zeros(district.n_units, dtype=bool)
     free[np.asarray(units, dtype=np.int64)] = True
-    nbrs, islands = district.neighbors, district.islands
+    usable = ~district.islands
     for j in np.asarray(schools, dtype=np.int64).tolist():
         root = int(district.home_unit[j])
-        depth = _bfs({root}, lambda u, j=j: assign[u] == j and not islands[u], nbrs)
-        top = max(depth.values())
-        hop = _bfs(set(depth), lambda u: bool(free[u]) and not islands[u], nbrs)
-        for u, h in hop.items():
-            out[u, j] = depth[u] if u in depth else top + h
+        zone = (assign == j) & usable
+        zone[root] = True  # the depth counts from the home unit, whoever holds it
+        depth = _hops_within(district, zone, [root])
+        reached = np.isfinite(depth)
+        top = depth[reached].max()
+        hop = _hops_within(district, (free & usable) | reached, np.flatnonzero(reached))
+        out[:, j] = np.where(reached, depth, top + hop)
     return out
 
 
-def _bfs(start: set[int], allowed, nbrs) -> dict[int, int]:
-    """Hop distance from ``start`` through units for which ``allowed`` holds."""
-    dist = dict.fromkeys(sorted(start), 0)
-    queue = deque(sorted(start))
-    while queue:
-        u = queue.popleft()
-        for w in nbrs[u].tolist():
-            if w not in dist and allowed(w):
-                dist[w] = dist[u] + 1
-                queue.append(w)
-    return dist
+def _hops_within(district, allowed: np.ndarray, sources) -> np.ndarray:
+    """Hop distance from the nearest of ``sources`` through ``allowed`` units (inf elsewhere), on
+    scipy.sparse.csgraph as the model's hop distances are."""
+    nodes = np.flatnonzero(allowed)
+    sub = district.adjacency[nodes][:, nodes]
+    d = dijkstra(sub, directed=False, unweighted=True,
+                 indices=np.searchsorted(nodes, np.asarray(sources, dtype=np.int64)),
+                 min_only=True)
+    out = np.full(district.n_units, np.inf)
+    out[nodes] = d
+    return out
 
 
 __all__ = ["zone_potential"]

@@ -300,7 +300,7 @@ def large_neighbourhood_search(
 
 def first_rules(district: District) -> tuple[str, ...]:
     """The potentials a search's steps try from its start: all of ``settings.LNS_STEP_POTENTIALS``
-    below ``settings.LNS_ALL_POTENTIALS_MAX_UNITS`` units, else the first until a pass finds nothing
+    up to ``settings.LNS_ALL_POTENTIALS_MAX_UNITS`` units, else the first until a pass finds nothing
     with it (a function of the district alone, so the plan does not depend on the machine)."""
     from .. import settings
 
