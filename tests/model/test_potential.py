@@ -11,7 +11,7 @@ from strategies import districts
 
 from zoneopt import Scenario
 from zoneopt.model import Neighbourhood, build_model, eligible_pairs
-from zoneopt.model.potential import closer_rows_hold, zone_potential
+from zoneopt.model.potential import zone_potential
 
 SCENARIO = Scenario.from_dict({"constraints": {"max_utilization": 5.0}})
 
@@ -63,36 +63,6 @@ def test_the_plan_passes_and_every_plan_that_passes_is_contiguous(case):
         other[free] = combo
         if _passes(model, other, district):
             assert _contiguous(other, district, nbrs, district.islands)
-
-
-def _rows_only(model, plan, district):
-    """The closer-neighbour rows alone (the rows whose upper bound is 0 and lower bound -inf)."""
-    rows = np.isneginf(model.row_lower) & (model.row_upper == 0)
-    v = model.rows[rows] @ model.start_vector(plan, district, SCENARIO)
-    return bool((v <= 1e-9).all())
-
-
-@settings(max_examples=60, deadline=None)
-@given(cases(), st.integers(0, 2**16))
-def test_the_rows_predicate_agrees_with_the_hop_model_on_any_plan(case, draw_seed):
-    district, eligible, nbrs, plan, group = case
-    if plan is None:
-        return
-    rng = np.random.default_rng(draw_seed)
-    free = np.flatnonzero(np.isin(plan, group))
-    other = plan.copy()
-    for i in free.tolist():  # any plan of the group's schools over its units, contiguous or not
-        options = [j for j in group.tolist() if eligible[i, j]]
-        other[i] = options[rng.integers(len(options))]
-    model = build_model(district, SCENARIO, eligible, contiguity="closer",
-                        part=Neighbourhood(units=free, schools=group, base=plan))
-    chosen = np.isin(np.arange(district.n_units), free)
-    present = {(int(u), int(j)) for u, j in zip(model.pair_unit, model.pair_school, strict=True)}
-    if not all((int(i), int(other[i])) in present for i in np.flatnonzero(chosen)):
-        return  # a pruned pair: the model cannot even express the plan
-    assert closer_rows_hold(district, other, group, free) == _rows_only(model, other, district)
-    pot = zone_potential(district, plan, group, free)
-    assert closer_rows_hold(district, plan, group, free, potential=pot)
 
 
 def test_zone_units_sit_one_level_below_a_zone_neighbour(grid_district):

@@ -8,14 +8,13 @@ import pytest
 
 from zoneopt import District, Scenario, settings
 from zoneopt.check import check_plan
-from zoneopt.model import Neighbourhood, build_model, eligible_pairs
+from zoneopt.model import eligible_pairs
 from zoneopt.solve.repair import repair_status_quo
 from zoneopt.solve.search import (
     improve_group,
     large_neighbourhood_search,
     neighbourhood,
     solve_group,
-    step_order,
     zone_adjacency,
 )
 from zoneopt.solve.state import objective_function
@@ -85,7 +84,6 @@ def test_a_step_tries_the_next_potential_only_when_the_first_does_not_improve(se
         return out, False
 
     monkeypatch.setattr(search, "solve_group", fake)
-    monkeypatch.setattr(search, "closer_rows_hold", lambda *a, **k: True)
     both = ("hops", "zones")
     cand, timed_out, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs",
                                           math.inf, lambda a: -float((a != plan).sum()), both)
@@ -111,7 +109,6 @@ def test_a_search_adds_the_second_potential_after_a_pass_that_finds_nothing(sear
         return current.copy(), False
 
     monkeypatch.setattr(search, "solve_group", nothing_better)
-    monkeypatch.setattr(search, "closer_rows_hold", lambda *a, **k: True)
     monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units - 1)
     large_neighbourhood_search(district, LOOSE, eligible, plan, objective, deadline=math.inf)
     first = tried.index("zones")
@@ -122,22 +119,3 @@ def test_a_search_adds_the_second_potential_after_a_pass_that_finds_nothing(sear
     monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units)
     large_neighbourhood_search(district, LOOSE, eligible, plan, objective, deadline=math.inf)
     assert tried[:4] == ["hops", "zones", "hops", "zones"]
-
-
-def test_a_step_whose_start_breaks_the_hop_rows_tries_the_zones_potential_first(searched):
-    district, eligible, _, _ = searched
-    plan = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)  # holds groups of both kinds
-    both = ("hops", "zones")
-    broken = kept = 0
-    for group in _groups(district, plan):
-        free = np.flatnonzero(np.isin(plan, group))
-        model = build_model(district, LOOSE, eligible, contiguity="closer",
-                            part=Neighbourhood(units=free, schools=np.asarray(group), base=plan))
-        v = model.rows @ model.start_vector(plan, district, LOOSE)
-        start_ok = bool((v <= model.row_upper + 1e-9).all() and (v >= model.row_lower - 1e-9).all())
-        order = step_order(district, plan, group, both)
-        assert order == (both if start_ok else ("zones", "hops"))
-        broken += not start_ok
-        kept += start_ok
-        assert step_order(district, plan, group, ("hops",)) == ("hops",)
-    assert broken and kept, "the fixture should hold groups of both kinds"

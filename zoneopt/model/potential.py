@@ -67,52 +67,6 @@ def zone_potential(district, assign: np.ndarray, schools, units) -> np.ndarray:
     return out
 
 
-def closer_rows_hold(district, assign: np.ndarray, schools, units,
-                     potential: np.ndarray | None = None) -> bool:
-    """Whether ``assign`` satisfies the closer-neighbour rows of ``schools`` over ``units``.
-
-    Parameters
-    ----------
-    district
-        The district.
-    assign
-        A plan (school position per unit).
-    schools, units
-        The neighbourhood, as :class:`zoneopt.model.Neighbourhood` gives it to
-        :func:`zoneopt.model.build_model`.
-    potential
-        The rows' potential (None: hop distances from each home unit through ``units``, the
-        model's default).
-
-    Returns
-    -------
-    bool
-        True when every unit of a zone of ``schools`` (islands and home units aside) has a zone
-        neighbour of smaller potential, or touches the zone's home unit held by another school:
-        the model built on this potential then accepts ``assign`` as its start.
-    """
-    from . import _hops, _virtual_root
-
-    units = np.asarray(units, dtype=np.int64)
-    schools = np.asarray(schools, dtype=np.int64)
-    if potential is None:
-        free = np.zeros(district.n_units, dtype=bool)
-        free[units] = True
-        potential = _hops(district, units, schools, free)
-    neighbours = district.neighbors
-    for j in schools.tolist():
-        vroot = _virtual_root(district, j)
-        pot = potential[:, j]
-        for i in units[(assign[units] == j) & ~district.islands[units]].tolist():
-            if pot[i] == 0:
-                continue
-            nb = neighbours[i]
-            closer = nb[pot[nb] < pot[i]]
-            if not ((assign[closer] == j).any() or (closer == vroot).any()):
-                return False
-    return True
-
-
 def _hops_within(district, allowed: np.ndarray, sources) -> np.ndarray:
     """Hop distance from the nearest of ``sources`` through ``allowed`` units (inf elsewhere), on
     scipy.sparse.csgraph as the model's hop distances are."""
@@ -126,4 +80,4 @@ def _hops_within(district, allowed: np.ndarray, sources) -> np.ndarray:
     return out
 
 
-__all__ = ["closer_rows_hold", "zone_potential"]
+__all__ = ["zone_potential"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..district import District
 from ..model import Neighbourhood, build_model, reachable
-from ..model.potential import closer_rows_hold, zone_potential
+from ..model.potential import zone_potential
 from ..scenario import Scenario
 from .backends import solve
 from .groups import seed_deviations, tier_imbalance, tier_moves
@@ -157,7 +157,6 @@ def improve_group(district, scenario, eligible, current, group, solver, deadline
     value = objective(current)
     if not scenario.constraints.contiguity:
         rules = ("hops",)  # without contiguity rows the potential plays no part
-    rules = step_order(district, current, group, rules)
     for rule in rules:
         cand, timed_out = solve_group(district, scenario, eligible, current, group, solver,
                                       deadline, potential=rule)
@@ -166,23 +165,6 @@ def improve_group(district, scenario, eligible, current, group, solver, deadline
         if cand is not None and objective(cand) < value - 1e-12:
             return cand, False, rule
     return None, False, ""
-
-
-def step_order(district, current, group, rules) -> tuple[str, ...]:
-    """The order in which a step tries ``rules``: as given, except that the zones' potential goes
-    first when ``current`` breaks the hop rows of ``group``.
-
-    A hop step whose start breaks its rows must redraw the zones it cannot keep, and its optimum is
-    often worse than the start (the county's 60-s plan: 9 of 24 four-zone groups); trying the
-    anchored potential first saves that solve where it is most likely wasted.
-    """
-    rules = tuple(rules)
-    if len(rules) < 2 or rules[0] != "hops" or "zones" not in rules:
-        return rules
-    free = np.flatnonzero(np.isin(current, group))
-    if closer_rows_hold(district, current, group, free):
-        return rules
-    return ("zones",) + tuple(r for r in rules if r != "zones")
 
 
 @dataclass
