@@ -16,11 +16,6 @@ from zoneopt.model.potential import zone_potential
 SCENARIO = Scenario.from_dict({"constraints": {"max_utilization": 5.0}})
 
 
-def _neighbours(district):
-    adj = district.adjacency
-    return [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(district.n_units)]
-
-
 def _contiguous_plan(district, eligible, nbrs):
     options = [np.flatnonzero(eligible[i]).tolist() for i in range(district.n_units)]
     for combo in itertools.islice(itertools.product(*options), 3000):
@@ -39,7 +34,7 @@ def _passes(model, plan, district):
 def cases(draw):
     district = draw(districts(min_units=4, max_units=8, max_schools=3))
     eligible = eligible_pairs(district, SCENARIO)
-    nbrs = _neighbours(district)
+    nbrs = district.neighbors
     plan = _contiguous_plan(district, eligible, nbrs)
     k = draw(st.integers(2, district.n_schools))
     group = sorted(draw(st.permutations(range(district.n_schools)))[:k])
@@ -69,7 +64,7 @@ def test_zone_units_sit_one_level_below_a_zone_neighbour(grid_district):
     plan = grid_district.status_quo.copy()
     group = np.arange(grid_district.n_schools)
     pot = zone_potential(grid_district, plan, group, np.arange(grid_district.n_units))
-    nbrs = _neighbours(grid_district)
+    nbrs = grid_district.neighbors
     for j in group.tolist():
         home = int(grid_district.home_unit[j])
         assert pot[home, j] == 0

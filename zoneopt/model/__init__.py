@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, shortest_path
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..district import District
 from ..scenario import Scenario
@@ -477,11 +477,33 @@ def _hops(district, free_units, free_schools, unit_free) -> np.ndarray:
         root = int(district.home_unit[j])
         mask = unit_free.copy()
         mask[root] = True  # the path starts at the home unit, held by any school
-        nodes = np.flatnonzero(mask)
-        sub = district.adjacency[nodes][:, nodes]
-        d = shortest_path(sub, directed=False, unweighted=True,
-                          indices=int(np.searchsorted(nodes, root)))
-        out[nodes, j] = d
+        out[:, j] = hops_within(district, mask, [root])
+    return out
+
+
+def hops_within(district: District, allowed: np.ndarray, sources) -> np.ndarray:
+    """Hop distance from the nearest of ``sources`` through ``allowed`` units (inf elsewhere).
+
+    Parameters
+    ----------
+    district
+        The district (its adjacency).
+    allowed
+        Boolean mask of the units a path may pass through (the sources among them).
+    sources
+        Unit positions the distance counts from.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_units,)`` hop distances.
+    """
+    nodes = np.flatnonzero(allowed)
+    sub = district.adjacency[nodes][:, nodes]
+    d = dijkstra(sub, directed=False, unweighted=True, min_only=True,
+                 indices=np.searchsorted(nodes, np.asarray(sources, dtype=np.int64)))
+    out = np.full(district.n_units, np.inf)
+    out[nodes] = d
     return out
 
 

@@ -26,7 +26,8 @@ D = 0.0718 with this potential, against 0.0877 with hop distances.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+
+from . import hops_within
 
 
 def zone_potential(district, assign: np.ndarray, schools, units) -> np.ndarray:
@@ -59,24 +60,11 @@ def zone_potential(district, assign: np.ndarray, schools, units) -> np.ndarray:
         root = int(district.home_unit[j])
         zone = (assign == j) & usable
         zone[root] = True  # the depth counts from the home unit, whoever holds it
-        depth = _hops_within(district, zone, [root])
+        depth = hops_within(district, zone, [root])
         reached = np.isfinite(depth)
         top = depth[reached].max()
-        hop = _hops_within(district, (free & usable) | reached, np.flatnonzero(reached))
+        hop = hops_within(district, (free & usable) | reached, np.flatnonzero(reached))
         out[:, j] = np.where(reached, depth, top + hop)
-    return out
-
-
-def _hops_within(district, allowed: np.ndarray, sources) -> np.ndarray:
-    """Hop distance from the nearest of ``sources`` through ``allowed`` units (inf elsewhere), on
-    scipy.sparse.csgraph as the model's hop distances are."""
-    nodes = np.flatnonzero(allowed)
-    sub = district.adjacency[nodes][:, nodes]
-    d = dijkstra(sub, directed=False, unweighted=True,
-                 indices=np.searchsorted(nodes, np.asarray(sources, dtype=np.int64)),
-                 min_only=True)
-    out = np.full(district.n_units, np.inf)
-    out[nodes] = d
     return out
 
 
