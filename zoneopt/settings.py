@@ -112,3 +112,18 @@ FEW_UNITS_MAX_PAIRS = 10_000
 #: gets this share of the time left instead, at least PULP_STEP_MIN_SECONDS.
 PULP_STEP_SHARE = 0.2
 PULP_STEP_MIN_SECONDS = 2.0
+
+#: Simulated annealing (zoneopt.solve.anneal) after the greedy local search: proposed single-unit
+#: moves per unit of the district (the counted work; about a million proposals a second in pure
+#: Python), the starting temperature as a multiple of a typical move's objective change, and the
+#: final temperature as a share of the starting one.
+ANNEAL_PROPOSALS_PER_UNIT = 4000
+#: ... but at most the proposals that ANNEAL_TIME_SHARE of the time limit holds at ANNEAL_RATE
+#: proposals a second (measured: 350,000-450,000 a second at 800-5,000 units on a 2-core EPYC), so
+#: the neighbourhood search keeps time after it: 5,000 units at 60 s get 2,400 a unit.
+ANNEAL_RATE = 400_000
+ANNEAL_TIME_SHARE = 0.5
+ANNEAL_START_FACTOR = 2.0
+ANNEAL_FINAL_RATIO = 1e-2
+#: Whether a move blocked by the target school's capacity may push one of its units on (a pair move).
+ANNEAL_PUSH = True

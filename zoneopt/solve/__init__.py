@@ -31,6 +31,7 @@ from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
 from ..tiers import tier_counts, uses_tiers, validate_ses_columns
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
+from .anneal import anneal, anneal_applies
 from .backends import SolveResult, resolve_solver, solve
 from .proof import _Prover, _use_second_core, exact_phase, merge_proof, run_proof
 from .search import large_neighbourhood_search, local_search
@@ -429,6 +430,7 @@ class _Run:
                                 deadline=self.deadline, should_stop=self.should_stop)
         state.offer(polished, "local search")
         self.tick("local search")
+        self.anneal()
         # The neighbourhood search first (good plans within seconds), then on small districts the
         # whole closer-neighbour MIP warm-started from its plan, then the search again from the
         # MIP's plan with the steps left.
@@ -437,6 +439,22 @@ class _Run:
             return
         if budget.full_mip_nodes and contiguity and self.full_mip():
             self.neighbourhood_search(budget.lns_steps - steps, helper)
+
+    def anneal(self) -> None:
+        """Simulated annealing from the best plan (zoneopt.solve.anneal), when it models the
+        scenario's rules."""
+        state = self.state
+        if state.assign is None or state.interrupted or not anneal_applies(self.scenario):
+            return
+        result = anneal(self.district, self.scenario, self.eligible, state.assign,
+                        self.budget.anneal_proposals, seed=self.scenario.solver.seed,
+                        deadline=self.deadline, should_stop=self.should_stop,
+                        on_improve=lambda plan: state.offer(plan, "annealing (so far)"))
+        if result.improved:
+            state.offer(result.assign, "annealing")
+        if result.timed_out and not state.interrupted:
+            state.timed_out = True
+        self.tick("annealing")
 
     def neighbourhood_search(self, max_steps: int, helper) -> int | None:
         """LNS from the best plan with at most ``max_steps`` steps; the steps taken, None when the

@@ -8,6 +8,7 @@ stop, reported as ``stopped_by = "time_limit"`` when it ends the search before t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -23,6 +24,8 @@ class Budget:
         Node cap of the whole-district closer-neighbour MIP (0: not run, the district is too big).
     lns_steps : int
         Large-neighbourhood steps (one node-capped sub-MIP each).
+    anneal_proposals : int
+        Single-unit moves the simulated annealing proposes (:mod:`zoneopt.solve.anneal`).
     round_nodes : int
         Node cap of the first exact cut round (doubled after a round that adds no cut); fewer on
         larger problems, whose nodes cost more.
@@ -40,6 +43,7 @@ class Budget:
     full_mip_nodes: int
     lns_steps: int
     round_nodes: int
+    anneal_proposals: int
     exact_nodes: int
     cut_rounds: int
     plan_rounds: int
@@ -64,11 +68,25 @@ class Budget:
             full_mip_nodes=scaled(settings.FULL_MIP_NODES) if pairs <= settings.FULL_MIP_MAX_PAIRS
             else 0,
             lns_steps=scaled(settings.LNS_STEPS_PER_SCHOOL * m + settings.LNS_STEPS_BASE),
+            anneal_proposals=scaled(anneal_work(district.n_units, scenario.solver.time_limit_s)),
             round_nodes=scaled(round_nodes),
             exact_nodes=scaled(settings.EXACT_NODES_ROUNDS * round_nodes),
             cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
             plan_rounds=scaled(settings.PROOF_PLAN_ROUNDS),
         )
+
+
+def anneal_work(n_units: int, time_limit_s: float) -> float:
+    """Proposals of the simulated annealing: ``ANNEAL_PROPOSALS_PER_UNIT`` per unit, but no more
+    than ``ANNEAL_TIME_SHARE`` of the time limit holds at the nominal ``ANNEAL_RATE``, so that the
+    neighbourhood search keeps time after it. A function of the inputs and the scenario only (the
+    time limit is part of the scenario), never of the machine: the plan stays reproducible."""
+    from .. import settings
+
+    work = float(settings.ANNEAL_PROPOSALS_PER_UNIT * n_units)
+    if math.isfinite(time_limit_s):
+        work = min(work, settings.ANNEAL_RATE * settings.ANNEAL_TIME_SHARE * time_limit_s)
+    return work
 
 
 def counts_nodes(solver: str) -> bool:
