@@ -125,3 +125,27 @@ def test_scenarios_with_their_own_bookkeeping_are_left_to_the_other_steps():
     assert anneal_applies(Scenario())
     assert not anneal_applies(Scenario.from_dict({"constraints": {"contiguity": False}}))
     assert not anneal_applies(Scenario.from_dict({"objective": {"balance": "tiers"}}))
+
+
+def test_the_annealing_work_is_set_by_the_district_and_the_time_limit_never_the_machine():
+    from zoneopt import settings as zs
+    from zoneopt.solve.work import anneal_work
+
+    per_unit = zs.ANNEAL_PROPOSALS_PER_UNIT
+    assert anneal_work(100, math.inf) == per_unit * 100
+    assert anneal_work(100, 300.0) == per_unit * 100
+    # 5,000 units in a minute: half the minute at the nominal rate, not 20,000 a unit
+    assert anneal_work(5000, 60.0) == zs.ANNEAL_RATE * zs.ANNEAL_TIME_SHARE * 60.0 < per_unit * 5000
+
+
+def test_optimize_anneals_and_its_plan_passes_the_checker(city):
+    from zoneopt import optimize
+
+    district, scenario, _, _ = city
+    scenario = scenario.with_values({"solver.work_budget": 0.1})
+    plan = optimize(district, scenario, time_limit=8)
+    assert any(str(t["source"]).startswith("annealing") for t in plan.trace)
+    assert check_plan(district, scenario, plan.positions, summary=plan.summary).ok
+    # the annealing's plan (or a better one) is the plan: never worse than the local search's
+    local = min(t["objective"] for t in plan.trace if t["source"] == "local search")
+    assert plan.summary["objective"] <= local
