@@ -116,14 +116,15 @@ PULP_STEP_MIN_SECONDS = 2.0
 #: Simulated annealing (zoneopt.solve.anneal) after the greedy local search. Its counted work is
 #: ANNEAL_PROPOSALS_PER_UNIT proposed moves per unit of the district. A longer anneal keeps paying
 #: (279 county tracts, no distance limit, seeds 0-2, anneal alone: mean D 0.0978 at 1,333 a unit,
-#: 0.0786 at 4,000, 0.0600 at 12,000, 0.0544 at 40,000). Reheating from the best plan with a cooler
+#: 0.0786 at 4,000, 0.0600 at 12,000, 0.0544 at 40,000; whole 60-s runs, seeds 0-3: mean 0.0689 at
+#: 20,000 a unit, 0.0531 at 50,000). Reheating from the best plan with a cooler
 #: start, for the same total of 4,000 a unit, was worse on 2,000 x 100 (mean 0.2289-0.2329 against
 #: 0.2271) and on the county (0.0820-0.0992 against 0.0786), better by 1-2% on 800 x 40: one anneal.
-ANNEAL_PROPOSALS_PER_UNIT = 20_000
+ANNEAL_PROPOSALS_PER_UNIT = 50_000
 #: ... but at most the proposals that ANNEAL_TIME_SHARE of the time limit holds at ANNEAL_RATE
 #: proposals a second (measured: 350,000-850,000 a second from 5,000 down to 279 units on a 2-core
-#: EPYC), so the neighbourhood search keeps time after it: at 60 s, 12 million proposals (800 units
-#: get 15,000 a unit, 5,000 units 2,400).
+#: EPYC), so the neighbourhood search keeps time after it: at 60 s, 12 million proposals (the cap
+#: binds from 240 units: 800 units get 15,000 a unit, 5,000 units 2,400).
 ANNEAL_RATE = 400_000
 ANNEAL_TIME_SHARE = 0.5
 #: The starting temperature as a multiple of a typical move's objective change (the median of the
