@@ -203,6 +203,14 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
     district = district_cls.from_frames(units, schools)
     prep = time.perf_counter() - t0
     scenario = scenario_cls.from_dict(scenario_dict(extra_km, limit))
+    # zoneopt's warnings (a worker that failed or hung, a proof cut short) go into the raw figures:
+    # they explain a run that ends unlike its neighbours.
+    import logging
+
+    warnings_seen: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warnings_seen.append(record.getMessage()[:300])
+    logging.getLogger("zoneopt").addHandler(handler)
     t1 = time.perf_counter()
     try:
         plan = optimize(district, scenario, time_limit=limit)
@@ -235,6 +243,10 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
         "bounds": {k: _num(v) for k, v in (summary.get("bounds") or {}).items()},
         "first_source": first_source,
         "gap": _num(summary.get("gap")),
+        "stopped_by": summary.get("stopped_by"),
+        "trace": [(round(float(e["seconds"]), 3), str(e.get("source")), _num(e.get("bound")))
+                  for e in trace],
+        "warnings": warnings_seen,
     }
 
 
