@@ -35,6 +35,7 @@ import numpy as np
 from ..district import District
 from ..metrics import dissimilarity_scale
 from ..scenario import Scenario
+from .moves import seat_limits, unit_costs
 
 #: How often (in proposals) the loop looks at the clock and the stop flag, and re-sets the temperature.
 _CHECK_EVERY = 4096
@@ -222,20 +223,14 @@ class _Moves:
         self.enr: list[float] = np.bincount(assign, weights=s, minlength=m).tolist()
         self.dev: list[float] = np.bincount(assign, weights=low - self.p * s, minlength=m).tolist()
         self.lowj: list[float] = np.bincount(assign, weights=low, minlength=m).tolist()
-        self.cap_hi: list[float] = np.floor(district.capacity * c.max_utilization + 1e-6).tolist()
-        self.cap_lo: list[float] = (np.ceil(district.capacity * c.min_utilization - 1e-6)
-                                    if c.min_utilization > 0 else np.zeros(m)).tolist()
+        hi, lo = seat_limits(district, scenario)
+        self.cap_hi: list[float] = hi.tolist()
+        self.cap_lo: list[float] = lo.tolist()
         self.band = float(c.low_income_band)
         self.sq: list[int] = district.status_quo.tolist()
         self.budget = c.max_moved_share * total + 1e-6 if c.max_moved_share < 1 else math.inf
         self.moved = float(s[assign != district.status_quo].sum())
-        cost = np.zeros((n, m))
-        if o.distance_weight and total > 0:
-            dist = district.dist_km
-            cost += o.distance_weight * s[:, None] * np.where(np.isfinite(dist), dist, 0) / total
-        if o.moved_weight and total > 0:
-            cost += o.moved_weight * s[:, None] * (
-                np.arange(m)[None, :] != district.status_quo[:, None]) / total
+        cost = unit_costs(district, scenario)
         self.cost: list[list[float]] | None = cost.tolist() if cost.any() else None
 
     def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
@@ -315,20 +310,16 @@ class _Moves:
         """The low-income band at ``zones`` and the moved budget, on the running totals."""
         if self.moved > self.budget:
             return False
-        if self.band == math.inf:
-            return True
-        for j in zones:
-            enr = self.enr[j]
-            if enr > 0 and abs(self.lowj[j] / enr - self.p) > self.band + 1e-9:
-                return False
-        return True
+        return self.band == math.inf or all(self._share_ok(self.lowj[j], self.enr[j])
+                                             for j in zones)
 
     def _band_ok(self, j: int, i: int, sign: float) -> bool:
         """The band at school ``j`` after unit ``i`` joins it (``sign`` 1) or leaves it (-1)."""
-        enr = self.enr[j] + sign * self.s[i]
-        if enr <= 0:
-            return True
-        return abs((self.lowj[j] + sign * self.low[i]) / enr - self.p) <= self.band + 1e-9
+        return self._share_ok(self.lowj[j] + sign * self.low[i], self.enr[j] + sign * self.s[i])
+
+    def _share_ok(self, low: float, enr: float) -> bool:
+        """A school of ``enr`` students, ``low`` of them low-income, is within the band."""
+        return enr <= 0 or abs(low / enr - self.p) <= self.band + 1e-9
 
     def leaves_connected(self, i: int, a: int) -> bool:
         """Whether zone ``a`` stays connected when unit ``i`` leaves it.

@@ -36,8 +36,9 @@ from collections import deque
 import numpy as np
 
 from ..district import District
-from ..model import RHS_EPS, Neighbourhood, build_model
+from ..model import Neighbourhood, build_model
 from ..scenario import Scenario
+from .moves import seat_limits
 
 #: Moves of the ejection-chain step per unit of the district (a safety cap; it usually stops far
 #: sooner, when no move lowers the weighted overflow).
@@ -105,9 +106,7 @@ def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) 
     m = district.n_schools
     ids = district.school_ids
     sq = district.status_quo
-    hi = np.floor(district.capacity * c.max_utilization + RHS_EPS)
-    lo = np.ceil(district.capacity * c.min_utilization - RHS_EPS) if c.min_utilization > 0 else (
-        np.zeros(m))
+    hi, lo = seat_limits(district, scenario)
     enr = np.bincount(sq[sq >= 0], weights=s[sq >= 0], minlength=m)
     out: list[str] = []
     over = np.flatnonzero(enr > hi)
@@ -204,9 +203,7 @@ class _Repair:
         c = scenario.constraints
         m = district.n_schools
         self.s = district.students.astype(float)
-        self.hi = np.floor(district.capacity * c.max_utilization + RHS_EPS)
-        self.lo = (np.ceil(district.capacity * c.min_utilization - RHS_EPS)
-                   if c.min_utilization > 0 else np.zeros(m))
+        self.hi, self.lo = seat_limits(district, scenario)
         self.contiguity = c.contiguity
         self.nbrs = district.neighbors
         self.islands = district.islands

@@ -21,6 +21,7 @@ from ..model.potential import zone_potential
 from ..scenario import Scenario
 from .backends import solve
 from .groups import seed_deviations, tier_imbalance, tier_moves
+from .moves import seat_limits, unit_costs
 from .work import step_seconds
 from .years import year_loads
 
@@ -421,10 +422,8 @@ def local_search(
     from ..metrics import dissimilarity_scale
 
     scale = dissimilarity_scale(district.students, district.low_income) if o.balance == "dissimilarity" else 0.0
-    dist = district.dist_km
     sq = district.status_quo
-    cap_hi = np.floor(district.capacity * c.max_utilization + 1e-6)
-    cap_lo = np.ceil(district.capacity * c.min_utilization - 1e-6) if c.min_utilization > 0 else np.zeros(m)
+    cap_hi, cap_lo = seat_limits(district, scenario)
     band = c.low_income_band
     budget = c.max_moved_share * total + 1e-6
     movable = np.ones(n, dtype=bool)
@@ -440,11 +439,7 @@ def local_search(
     dev = np.bincount(cur, weights=a_i, minlength=m)
     lowj = np.bincount(cur, weights=low, minlength=m)
     moved = float(s[cur != sq].sum())
-    unit_cost = np.zeros((n, m))
-    if o.distance_weight:
-        unit_cost += o.distance_weight * s[:, None] * np.where(np.isfinite(dist), dist, 0) / total
-    if o.moved_weight:
-        unit_cost += o.moved_weight * s[:, None] * (np.arange(m)[None, :] != sq[:, None]) / total
+    unit_cost = unit_costs(district, scenario)
     rng = np.random.default_rng(scenario.solver.seed)
     members: list[set[int]] = [set() for _ in range(m)]
     for i, j in enumerate(cur.tolist()):

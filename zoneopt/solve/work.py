@@ -42,8 +42,8 @@ class Budget:
     start_nodes: int
     full_mip_nodes: int
     lns_steps: int
-    round_nodes: int
     anneal_proposals: int
+    round_nodes: int
     exact_nodes: int
     cut_rounds: int
     plan_rounds: int
