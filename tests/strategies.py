@@ -10,8 +10,9 @@ from zoneopt import District, Scenario
 
 
 @st.composite
-def districts(draw, min_units=10, max_units=60, max_schools=5):
-    """A grid district with random holes (which can leave islands), 2..max_schools schools."""
+def districts(draw, min_units=10, max_units=60, max_schools=5, tiers=0):
+    """A grid district with random holes (which can leave islands), 2..max_schools schools; with
+    ``tiers``, an ``ses_tier`` column in 1..tiers, tied to the units' low-income share."""
     rows = draw(st.integers(2, 8))
     cols = draw(st.integers(max(2, -(-min_units // rows)), max(2, max_units // rows)))
     n = rows * cols
@@ -28,6 +29,10 @@ def districts(draw, min_units=10, max_units=60, max_schools=5):
     units = units.drop(index=drop).reset_index(drop=True)
     if draw(st.booleans()):
         units["current_school"] = [f"S{rng.integers(m)}" for _ in range(len(units))]
+    if tiers:
+        share = units["low_income"] / units["students"].clip(lower=1)
+        noisy = share * tiers + rng.uniform(-0.5, 0.5, len(units))
+        units["ses_tier"] = np.clip(np.floor(noisy).astype(int) + 1, 1, tiers)
     return District.from_frames(units, schools)
 
 

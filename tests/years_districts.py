@@ -53,6 +53,21 @@ def growing_projection(district, path, *, years=(2027, 2028, 2029), series=("mid
     return write_projections(path, district.unit_ids, counts, lows, years, series, grades)
 
 
+def growing_grid(tmp_path, seed, capacity_slack):
+    """An 8 x 8 grid with 5 schools whose units grow over 2027-2029 (series mid and high, the
+    centre fastest), and a scenario planning those years at ``max_utilization`` 1.1."""
+    from zoneopt import District, Scenario
+
+    units, schools = grid_frames(8, 8, [0, 7, 27, 56, 63], seed=seed,
+                                 capacity_slack=capacity_slack)
+    district = District.from_frames(units, schools)
+    path = growing_projection(district, tmp_path / "p.csv", seed=seed)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "constraints": {"max_utilization": 1.1}})
+    return district, scenario
+
+
 def two_by_two_transition(tmp_path):
     """A 2 x 2 district where today's best plan overfills school S0 in the transition year 2027.
 

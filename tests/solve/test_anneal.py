@@ -1,5 +1,6 @@
 """Simulated annealing: every plan it returns passes the independent checker, it never returns a
-worse plan than its start, it is reproducible, and it goes well past the greedy local search."""
+worse plan than its start, it is reproducible, and it goes well past the greedy local search; with
+SES tiers, multi-year plans and without contiguity as with the single-year low-income balance."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from strategies import districts, scenarios
 from zoneopt import District, Scenario
 from zoneopt.check import check_plan
 from zoneopt.model import eligible_pairs
-from zoneopt.solve.anneal import anneal, anneal_applies
+from zoneopt.solve.anneal import anneal
 from zoneopt.solve.repair import repair_status_quo
 from zoneopt.solve.search import local_search
 from zoneopt.solve.state import objective_function
@@ -37,21 +38,36 @@ def _feasible_start(district, scenario, eligible):
        min_util=st.sampled_from([0.0, 0.4]))
 def test_every_annealed_plan_passes_the_checker_and_is_never_worse(district, scenario, seed,
                                                                     min_util):
-    scenario = scenario.with_values({"constraints.contiguity": True,
-                                     "constraints.min_utilization": min_util})
+    scenario = scenario.with_values({"constraints.min_utilization": min_util})
+    _assert_annealing_keeps_the_rules(district, scenario, seed)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(district=districts(tiers=4), scenario=scenarios(), seed=st.integers(0, 3),
+       balance=st.sampled_from(["tiers", "dissimilarity"]),
+       tier_band=st.sampled_from([math.inf, 0.45]))
+def test_with_ses_tiers_every_annealed_plan_keeps_the_tier_band_and_is_never_worse(
+        district, scenario, seed, balance, tier_band):
+    scenario = scenario.with_values({"objective.balance": balance,
+                                     "constraints.tier_band": tier_band})
+    _assert_annealing_keeps_the_rules(district, scenario, seed)
+
+
+def _assert_annealing_keeps_the_rules(district, scenario, seed, proposals=3000):
     eligible = eligible_pairs(district, scenario)
     start = _feasible_start(district, scenario, eligible)
     if start is None:
         return
     before = start.copy()
-    result = anneal(district, scenario, eligible, start, 3000, seed=seed)
+    result = anneal(district, scenario, eligible, start, proposals, seed=seed)
     assert np.array_equal(start, before)  # the caller's plan is not modified
     report = check_plan(district, scenario, result.assign)
     assert report.ok, report.violations[:3]
     objective = objective_function(district, scenario)
     assert objective(result.assign) <= objective(start) + 1e-9
     assert result.improved == (objective(result.assign) < objective(start) - 1e-12)
-    assert result.proposals == 3000 or not result.accepted
+    assert result.proposals == proposals or not result.accepted
+    return start, result
 
 
 def _shared_home_district(seed: int) -> District:
@@ -121,10 +137,47 @@ def test_a_passed_deadline_stops_at_once_with_the_start(city):
     assert np.array_equal(result.assign, start)
 
 
-def test_scenarios_with_their_own_bookkeeping_are_left_to_the_other_steps():
-    assert anneal_applies(Scenario())
-    assert not anneal_applies(Scenario.from_dict({"constraints": {"contiguity": False}}))
-    assert not anneal_applies(Scenario.from_dict({"objective": {"balance": "tiers"}}))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_multi_year_plans_keep_every_years_seats_and_gain_on_the_years_mean_d(tmp_path, seed):
+    from years_districts import growing_grid
+
+    # seats to spare, so that today's zones fit every plan year (the growth is in the centre)
+    district, scenario = growing_grid(tmp_path, seed, capacity_slack=2.2)
+    out = _assert_annealing_keeps_the_rules(district, scenario, seed, proposals=20_000)
+    assert out is not None  # the status quo or its repair is a plan here
+    start, result = out
+    objective = objective_function(district, scenario)
+    greedy = local_search(district, scenario, eligible_pairs(district, scenario), start,
+                          deadline=math.inf)
+    # measured on seeds 0-2: the annealing's years' mean D is 28-72% below the greedy search's
+    assert objective(result.assign) < objective(greedy) - 1e-6
+
+
+def test_with_ses_tiers_the_annealing_goes_well_past_the_greedy_search():
+    units, schools = synthetic_district(200, 10, seed=0)
+    share = units["low_income"] / units["students"].clip(lower=1)
+    units["ses_tier"] = np.clip(np.floor(share * 4).astype(int) + 1, 1, 4)
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"objective": {"balance": "tiers"},
+                                   "constraints": {"max_extra_distance_km": 3.0}})
+    eligible = eligible_pairs(district, scenario)
+    start = _feasible_start(district, scenario, eligible)
+    greedy = local_search(district, scenario, eligible, start, deadline=math.inf)
+    result = anneal(district, scenario, eligible, greedy, 1_000_000, seed=0)
+    assert check_plan(district, scenario, result.assign).ok
+    objective = objective_function(district, scenario)
+    # measured: D_T 0.304 after the greedy search, 0.221 after the annealing (2 s)
+    assert objective(result.assign) < 0.8 * objective(greedy)
+
+
+def test_without_contiguity_the_annealing_still_improves_and_keeps_the_rules():
+    units, schools = synthetic_district(120, 6, seed=2)
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"contiguity": False,
+                                                   "max_extra_distance_km": 3.0}})
+    start, result = _assert_annealing_keeps_the_rules(district, scenario, 0, proposals=50_000)
+    objective = objective_function(district, scenario)
+    assert objective(result.assign) < 0.5 * objective(start)
 
 
 def test_the_annealing_work_is_set_by_the_district_and_the_time_limit_never_the_machine():
@@ -138,11 +191,17 @@ def test_the_annealing_work_is_set_by_the_district_and_the_time_limit_never_the_
     assert anneal_work(5000, 60.0) == zs.ANNEAL_RATE * zs.ANNEAL_TIME_SHARE * 60.0 < per_unit * 5000
 
 
-def test_optimize_anneals_and_its_plan_passes_the_checker(city):
+@pytest.mark.parametrize("rules", [{}, {"objective.balance": "tiers"},
+                                   {"constraints.contiguity": False}])
+def test_optimize_anneals_and_its_plan_passes_the_checker(city, rules):
     from zoneopt import optimize
 
     district, scenario, _, _ = city
-    scenario = scenario.with_values({"solver.work_budget": 0.1})
+    if "objective.balance" in rules:
+        units, schools = synthetic_district(200, 10, seed=0)
+        units["ses_tier"] = 1 + np.arange(len(units)) % 3
+        district = District.from_frames(units, schools)
+    scenario = scenario.with_values({"solver.work_budget": 0.1, **rules})
     plan = optimize(district, scenario, time_limit=8)
     assert any(str(t["source"]).startswith("annealing") for t in plan.trace)
     assert check_plan(district, scenario, plan.positions, summary=plan.summary).ok

@@ -31,7 +31,7 @@ from ..model.diagnose import diagnose_before_solving
 from ..scenario import Scenario
 from ..tiers import tier_counts, uses_tiers, validate_ses_columns
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
-from .anneal import anneal, anneal_applies
+from .anneal import anneal
 from .backends import SolveResult, resolve_solver, solve
 from .proof import _Prover, _use_second_core, exact_phase, merge_proof, run_proof
 from .search import large_neighbourhood_search, local_search
@@ -441,10 +441,9 @@ class _Run:
             self.neighbourhood_search(budget.lns_steps - steps, helper)
 
     def anneal(self) -> None:
-        """Simulated annealing from the best plan (zoneopt.solve.anneal), when it models the
-        scenario's rules."""
+        """Simulated annealing from the best plan (zoneopt.solve.anneal)."""
         state = self.state
-        if state.assign is None or state.interrupted or not anneal_applies(self.scenario):
+        if state.assign is None or state.interrupted:
             return
         result = anneal(self.district, self.scenario, self.eligible, state.assign,
                         self.budget.anneal_proposals, seed=self.scenario.solver.seed,

@@ -11,6 +11,14 @@ re-optimise only a few zones at a time). Where the target school is full, the un
 of that school's units next to it on (back across the boundary, a swap, or into a third zone):
 both moves are taken together, by the same rule, only if the pair keeps every rule.
 
+The same moves serve every single-level scenario. With SES tiers a move must also keep every tier
+within ``tier_band`` and its objective change includes :math:`D_T`'s; with a ``[years]`` plan it
+must fit every plan year's and series' seat limits (grandfathered students stay put), and the
+balance term is the years' mean dissimilarity. Both come from the local search's running totals
+(:class:`zoneopt.solve.groups.TierMoves`, :class:`zoneopt.solve.years.YearLoads`); pushes are
+left out there. Without contiguity no connectivity test is made (moves still go to a neighbouring
+zone).
+
 Why annealing: the objective changes in only two zones per move, and the connectivity test only looks
 around the moved unit, so a pure-Python loop tries 350,000-850,000 moves a second. Measured on
 ``synthetic_district(2000, 100)`` with 3 km extra distance: 20 s of annealing alone reached
@@ -35,7 +43,9 @@ import numpy as np
 from ..district import District
 from ..metrics import dissimilarity_scale
 from ..scenario import Scenario
+from .groups import tier_moves
 from .moves import seat_limits, unit_costs
+from .years import year_loads
 
 #: How often (in proposals) the loop looks at the clock and the stop flag, and re-sets the temperature.
 _CHECK_EVERY = 4096
@@ -68,19 +78,6 @@ class AnnealResult:
     proposals: int
     accepted: int
     timed_out: bool
-
-
-def anneal_applies(scenario: Scenario) -> bool:
-    """Whether the annealer models every rule of ``scenario`` (else the search skips it).
-
-    SES tiers and multi-year plans weigh moves through their own bookkeeping
-    (:mod:`zoneopt.solve.groups`, :mod:`zoneopt.solve.years`), which the annealer does not carry.
-    """
-    from ..tiers import uses_tiers
-    from ..years import years_active
-
-    return (scenario.constraints.contiguity and not uses_tiers(scenario)
-            and not years_active(scenario))
 
 
 def anneal(
@@ -131,7 +128,7 @@ def anneal(
     from .. import settings
 
     t_final = t0 * settings.ANNEAL_FINAL_RATIO
-    push = settings.ANNEAL_PUSH
+    push = settings.ANNEAL_PUSH and moves.plain
     log_ratio = math.log(t_final / t0)
     temperature = t0
     value = best = reported = 0.0  # objective relative to the start
@@ -232,13 +229,27 @@ class _Moves:
         self.moved = float(s[assign != district.status_quo].sum())
         cost = unit_costs(district, scenario)
         self.cost: list[list[float]] | None = cost.tolist() if cost.any() else None
+        self.contiguous = bool(c.contiguity)
+        # SES tiers (their band and D_T) and [years] plans (every year's seat limits, the years'
+        # mean D in place of today's) keep the local search's running totals
+        self.tiers = tier_moves(district, scenario, assign)
+        self.loads = year_loads(district, scenario, assign)
+        if self.loads is not None:
+            self.scale = 0.0
+        #: Neither: the single-year low-income arithmetic alone, where the push applies.
+        self.plain = self.tiers is None and self.loads is None
 
     def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
         """The objective's change when unit ``i`` moves from zone ``a`` to ``b``; None if a rule
         (other than contiguity, and ``b``'s capacity when ``room`` is False) forbids the move."""
         si = self.s[i]
-        if not self.eligible[i][b] or (room and self.enr[b] + si > self.cap_hi[b]) or (
-                self.enr[a] - si < self.cap_lo[a]):
+        loads = self.loads
+        if not self.eligible[i][b]:
+            return None
+        if loads is None:
+            if (room and self.enr[b] + si > self.cap_hi[b]) or self.enr[a] - si < self.cap_lo[a]:
+                return None
+        elif not loads.fits(i, a, b):
             return None
         if self.budget < math.inf:
             sq = self.sq[i]
@@ -252,6 +263,14 @@ class _Moves:
         if self.cost is not None:
             row = self.cost[i]
             delta += row[b] - row[a]
+        if not self.plain:
+            tiers = self.tiers
+            if tiers is not None:
+                if not tiers.band_ok(i, a, b):
+                    return None
+                delta -= tiers.gain(i, a, b)
+            if loads is not None:
+                delta -= loads.gain(i, a, b)
         return delta
 
     def push(self, i: int, a: int, b: int, pick, uniform, temperature: float) -> float | None:
@@ -328,6 +347,8 @@ class _Moves:
         another school owns it), so it stays connected exactly when ``i``'s neighbours in the zone
         still reach each other: a search from one of them that stops once it has met all the others.
         """
+        if not self.contiguous:
+            return True
         z, root, nb = self.z, self.roots[a], self.nb
         ring = [k for k in nb[i] if z[k] == a or k == root]
         if len(ring) <= 1:
@@ -362,6 +383,11 @@ class _Moves:
         if self.budget < math.inf:
             sq = self.sq[i]
             self.moved += (si if a == sq else 0.0) - (si if b == sq else 0.0)
+        if not self.plain:
+            if self.tiers is not None:
+                self.tiers.move(i, a, b)
+            if self.loads is not None:
+                self.loads.move(i, a, b)
 
     def typical_change(self, rng: random.Random) -> float:
         """A typical objective change of a feasible move (the median of non-zero changes over a
