@@ -133,3 +133,32 @@ def test_repair_from_a_plan_whose_zones_fell_into_pieces():
     # The repair stays close to the plan it was given, not to today's zones.
     assert (fixed == broken).mean() > 0.9
     assert (fixed == broken).mean() > (fixed == district.status_quo).mean()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_multi_year_plan_is_repaired_against_every_years_seats(tmp_path, seed):
+    from years_districts import growing_grid
+
+    # growth in the centre overfills S2 in the plan years under today's zones
+    district, scenario = growing_grid(tmp_path, seed, capacity_slack=1.25)
+    assert not check_plan(district, scenario, district.status_quo).ok
+    assign = repair_status_quo(district, scenario, eligible_pairs(district, scenario))
+    assert assign is not None
+    report = check_plan(district, scenario, assign)
+    assert report.ok, report.violations[:3]
+
+
+def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):
+    from years_districts import growing_projection
+
+    monkeypatch.setenv("ZONEOPT_NO_WORKER", "1")
+    district = _overfull_synthetic(300, 15, 1.0)
+    # today's zones overfill some schools in the plan years; the repair takes 0.04 s here
+    path = growing_projection(district, tmp_path / "p.csv", growth=0.03)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0},
+        "solver": {"work_budget": 0.1}})
+    plan = optimize(district, scenario, time_limit=20)
+    assert plan.trace[0]["source"] == "repair"
+    assert plan.check().ok

@@ -37,3 +37,33 @@ def test_loads_fit_and_gain_match_a_full_recount(tmp_path):
         assign = after
         assert np.allclose(loads.enr, enrollment(data, assign).reshape(-1, district.n_schools).T)
     assert outcomes == {True, False}
+
+
+def test_repair_seats_pool_every_year_and_over_counts_each_year(tmp_path):
+    from zoneopt.solve.years import repair_seats
+
+    units, schools = grid_frames(4, 4, [0, 15], seed=5, capacity_slack=1.3)
+    district = District.from_frames(units, schools)
+    path = growing_projection(district, tmp_path / "p.csv", grades=6)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "transition": {"start_year": 2027, "grandfather_grades": [5]},
+        "constraints": {"max_utilization": 1.1}})
+    data = years_data(district, scenario)
+    seats = repair_seats(district, scenario)
+    hi, _ = data.limits()
+    rng = np.random.default_rng(1)
+    pooled_fits = broken = 0
+    for _ in range(200):
+        assign = rng.integers(0, 2, district.n_units)
+        assign[district.home_unit] = [0, 1]
+        enr = enrollment(data, assign)  # (Y, S, m), grandfathered students included
+        over = np.maximum(enr - hi[:, None, :], 0).max(axis=(0, 1))
+        assert np.allclose(seats.over(assign), over)
+        broken += bool((over > 0).any())
+        pooled = np.bincount(assign, weights=seats.students, minlength=2)
+        if (pooled <= seats.hi).all():  # fits the pooled counts -> fits every year and series
+            pooled_fits += 1
+            assert (over == 0).all()
+    assert pooled_fits > 0 and broken > 0
+    assert repair_seats(district, scenario.with_values({"constraints.min_utilization": 0.2})) is None

@@ -8,6 +8,8 @@ per-school loads of all (year, series) pairs and updates them in O(years x serie
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..years import YearsData, years_active, years_data
@@ -68,6 +70,48 @@ class YearLoads:
         self.dev[b] += self.a[i]
 
 
+class RepairSeats(NamedTuple):
+    """What the repair of a ``[years]`` plan counts (see :func:`repair_seats`)."""
+
+    #: Per unit, its most students who follow the plan in any plan year and series.
+    students: np.ndarray
+    #: Per school, its fewest free seats over the plan years and series.
+    hi: np.ndarray
+    #: Per school, the fewest students it needs (0: no minimum enrolment here).
+    lo: np.ndarray
+    #: ``(n_units, Y*S)`` and ``(n_schools, Y*S)``: every year's and series' own counts and free
+    #: seats, to accept a plan that fits every year although it breaks the pooled counts.
+    loads: np.ndarray
+    free: np.ndarray
+
+    def over(self, assign: np.ndarray) -> np.ndarray:
+        """Per school, its most students above its free seats in any year and series (0: fits)."""
+        ok = assign >= 0
+        enr = np.zeros_like(self.free)
+        np.add.at(enr, assign[ok], self.loads[ok])
+        return np.maximum(enr - self.free, 0).max(axis=1)
+
+
+def repair_seats(district, scenario) -> RepairSeats | None:
+    """Students per unit and each school's most and fewest students for the repair of a
+    ``[years]`` plan: zones that fit these fit every plan year and series. None without a plan
+    of years, or with a minimum enrolment (the repair then counts today's students).
+
+    Each unit counts its most students who follow the plan in any year and series, and each school
+    its fewest free seats (its limit in a year less the grandfathered students it keeps that year
+    and series): a sum of maxima is at least the maximum of the sums. A minimum enrolment would
+    need the opposite rounding of the same counts, so it is left to today's counts and the checker.
+    """
+    if not years_active(scenario) or scenario.constraints.min_utilization > 0:
+        return None
+    data = years_data(district, scenario)
+    ny, ns, n = data.movable.shape
+    hi, _ = data.limits()  # (Y, m)
+    free = (hi[:, None, :] - data.fixed).reshape(ny * ns, data.n_schools).T.astype(float)
+    loads = data.movable.reshape(ny * ns, n).T.astype(float)
+    return RepairSeats(loads.max(axis=1), free.min(axis=1), np.zeros(data.n_schools), loads, free)
+
+
 def year_loads(district, scenario, assign: np.ndarray) -> YearLoads | None:
     """The local search's multi-year loads, or None when the scenario plans one year only."""
     if not years_active(scenario):
@@ -76,4 +120,4 @@ def year_loads(district, scenario, assign: np.ndarray) -> YearLoads | None:
                      balance=scenario.objective.balance == "dissimilarity")
 
 
-__all__ = ["YearLoads", "year_loads"]
+__all__ = ["RepairSeats", "YearLoads", "repair_seats", "year_loads"]
