@@ -9,13 +9,20 @@ from zoneopt.solve.years import year_loads
 from zoneopt.years import balance_value, enrollment, years_data
 
 
-def test_loads_fit_and_gain_match_a_full_recount(tmp_path):
-    units, schools = grid_frames(4, 4, [0, 15], seed=3, capacity_slack=1.2)
+def _grandfathering_grid(tmp_path, seed, capacity_slack, constraints=None):
+    """A 4 x 4 grid, two schools, growing by grade over 2027-2029 with grade 5 grandfathered."""
+    units, schools = grid_frames(4, 4, [0, 15], seed=seed, capacity_slack=capacity_slack)
     district = District.from_frames(units, schools)
     path = growing_projection(district, tmp_path / "p.csv", grades=6)
     scenario = Scenario.from_dict({
         "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
-        "transition": {"start_year": 2027, "grandfather_grades": [5]}})
+        "transition": {"start_year": 2027, "grandfather_grades": [5]},
+        "constraints": constraints or {}})
+    return district, scenario
+
+
+def test_loads_fit_and_gain_match_a_full_recount(tmp_path):
+    district, scenario = _grandfathering_grid(tmp_path, 3, 1.2)
     data = years_data(district, scenario)
     assign = district.status_quo.copy()
     loads = year_loads(district, scenario, assign)
@@ -42,13 +49,7 @@ def test_loads_fit_and_gain_match_a_full_recount(tmp_path):
 def test_repair_seats_pool_every_year_and_over_counts_each_year(tmp_path):
     from zoneopt.solve.years import repair_seats
 
-    units, schools = grid_frames(4, 4, [0, 15], seed=5, capacity_slack=1.3)
-    district = District.from_frames(units, schools)
-    path = growing_projection(district, tmp_path / "p.csv", grades=6)
-    scenario = Scenario.from_dict({
-        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
-        "transition": {"start_year": 2027, "grandfather_grades": [5]},
-        "constraints": {"max_utilization": 1.1}})
+    district, scenario = _grandfathering_grid(tmp_path, 5, 1.3, {"max_utilization": 1.1})
     data = years_data(district, scenario)
     seats = repair_seats(district, scenario)
     hi, _ = data.limits()
