@@ -219,6 +219,8 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
                 "bound": None, "build_s": prep, "solve_s": time.perf_counter() - t1,
                 "first_plan_s": None, "incumbents": [], "peak_mb": _peak_rss_mb(),
                 "note": str(exc)[:300]}
+    finally:
+        logging.getLogger("zoneopt").removeHandler(handler)
     solve = time.perf_counter() - t1
     summary = dict(getattr(plan, "summary", {}) or {})
     trace = list(getattr(plan, "trace", []) or [])

@@ -15,6 +15,17 @@ import numpy as np
 from ..years import YearsData, years_active, years_data
 
 
+def _columns(data: YearsData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (year, series) pair as one column, year-major: ``(n_units, Y*S)`` students who follow
+    the plan, and ``(n_schools, Y*S)`` grandfathered students, most and fewest students allowed."""
+    ny, ns, n = data.movable.shape
+    hi, lo = data.limits()
+    # Units by rows: one contiguous row per unit, so a move touches one row.
+    return (np.ascontiguousarray(data.movable.reshape(ny * ns, n).T),
+            data.fixed.reshape(ny * ns, data.n_schools).T,
+            np.repeat(hi.T, ns, axis=1), np.repeat(lo.T, ns, axis=1))
+
+
 class YearLoads:
     """Per-school enrollment of every plan year and series, kept in step with a plan.
 
@@ -29,17 +40,14 @@ class YearLoads:
     """
 
     def __init__(self, data: YearsData, assign: np.ndarray, *, balance: bool) -> None:
-        ny, ns, n = data.movable.shape
         m = data.n_schools
-        # Units by rows, (year, series) pairs by columns: one contiguous row per unit and school.
-        self.w = np.ascontiguousarray(data.movable.reshape(ny * ns, n).T)
-        self.enr = np.zeros((m, ny * ns))
+        self.w, fixed, hi, lo = _columns(data)
+        self.enr = np.zeros((m, self.w.shape[1]))
         for j in range(m):
             self.enr[j] = self.w[assign == j].sum(axis=0)
-        self.enr += data.fixed.reshape(ny * ns, m).T
-        hi, lo = data.limits()
-        self.hi = np.repeat(hi.T, ns, axis=1) + 1e-6  # (m, Y*S): year-major like the columns
-        self.lo = np.repeat(lo.T, ns, axis=1) - 1e-6
+        self.enr += fixed
+        self.hi = hi + 1e-6
+        self.lo = lo - 1e-6
         scale, a, g = data.balance_weights()
         self.balances = balance and bool(np.any(scale > 0))
         self.scale = scale
@@ -105,10 +113,8 @@ def repair_seats(district, scenario) -> RepairSeats | None:
     if not years_active(scenario) or scenario.constraints.min_utilization > 0:
         return None
     data = years_data(district, scenario)
-    ny, ns, n = data.movable.shape
-    hi, _ = data.limits()  # (Y, m)
-    free = (hi[:, None, :] - data.fixed).reshape(ny * ns, data.n_schools).T.astype(float)
-    loads = data.movable.reshape(ny * ns, n).T.astype(float)
+    w, fixed, hi, _ = _columns(data)
+    loads, free = w.astype(float), (hi - fixed).astype(float)
     return RepairSeats(loads.max(axis=1), free.min(axis=1), np.zeros(data.n_schools), loads, free)
 
 
