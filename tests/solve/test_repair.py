@@ -148,6 +148,34 @@ def test_a_multi_year_plan_is_repaired_against_every_years_seats(tmp_path, seed)
     assert report.ok, report.violations[:3]
 
 
+def test_chains_that_count_each_year_repair_what_the_pooled_counts_leave_over(tmp_path):
+    from years_districts import growing_projection
+
+    from zoneopt.solve.repair import _Repair
+
+    district = _overfull_synthetic(800, 40, 1.0)
+    path = growing_projection(district, tmp_path / "p.csv", growth=0.06)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0}})
+    eligible = eligible_pairs(district, scenario)
+    # the pooled counts need 99.7% of the pooled seats: their chains leave schools over
+    chains = _Repair(district, scenario, eligible)
+    assert chains.keep_and_regrow()
+    chains.eject(None)
+    assert len(chains.broken()) > 0
+    # counting each year and series on its own, the chains go on to a plan that fits every year
+    assert chains.count_every_year() and not chains.count_every_year()
+    chains.eject(None)
+    assert len(chains.broken()) == 0
+    assign = repair_status_quo(district, scenario, eligible)
+    assert assign is not None
+    report = check_plan(district, scenario, assign)
+    assert report.ok, report.violations[:3]
+    # and the restore step brings units back to today's schools where every year has room
+    assert (assign == district.status_quo).mean() >= (chains.assign == district.status_quo).mean()
+
+
 def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):
     from years_districts import growing_projection
 

@@ -81,41 +81,30 @@ class YearLoads:
 class RepairSeats(NamedTuple):
     """What the repair of a ``[years]`` plan counts (see :func:`repair_seats`)."""
 
-    #: Per unit, its most students who follow the plan in any plan year and series.
-    students: np.ndarray
-    #: Per school, its fewest free seats over the plan years and series.
-    hi: np.ndarray
-    #: Per school, the fewest students it needs (0: no minimum enrolment here).
-    lo: np.ndarray
-    #: ``(n_units, Y*S)`` and ``(n_schools, Y*S)``: every year's and series' own counts and free
-    #: seats, to accept a plan that fits every year although it breaks the pooled counts.
+    #: ``(n_units, Y*S)``: each unit's students who follow the plan, per plan year and series.
     loads: np.ndarray
+    #: ``(n_schools, Y*S)``: each school's free seats (its limit less the grandfathered students it
+    #: keeps), per plan year and series.
     free: np.ndarray
 
-    def over(self, assign: np.ndarray) -> np.ndarray:
-        """Per school, its most students above its free seats in any year and series (0: fits)."""
-        ok = assign >= 0
-        enr = np.zeros_like(self.free)
-        np.add.at(enr, assign[ok], self.loads[ok])
-        return np.maximum(enr - self.free, 0).max(axis=1)
+    def pooled(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit its most students and per school its fewest free seats over the years and
+        series: zones that fit these fit every year (a sum of maxima is at least the maximum of
+        the sums)."""
+        return self.loads.max(axis=1), self.free.min(axis=1)
 
 
 def repair_seats(district, scenario) -> RepairSeats | None:
-    """Students per unit and each school's most and fewest students for the repair of a
-    ``[years]`` plan: zones that fit these fit every plan year and series. None without a plan
-    of years, or with a minimum enrolment (the repair then counts today's students).
-
-    Each unit counts its most students who follow the plan in any year and series, and each school
-    its fewest free seats (its limit in a year less the grandfathered students it keeps that year
-    and series): a sum of maxima is at least the maximum of the sums. A minimum enrolment would
-    need the opposite rounding of the same counts, so it is left to today's counts and the checker.
+    """Students per unit and free seats per school, in every plan year and series, for the repair
+    of a ``[years]`` plan. None without a plan of years, or with a minimum enrolment (the repair
+    then counts today's students: a minimum would need the opposite rounding of the pooled counts,
+    so it is left to today's counts and the checker).
     """
     if not years_active(scenario) or scenario.constraints.min_utilization > 0:
         return None
     data = years_data(district, scenario)
     w, fixed, hi, _ = _columns(data)
-    loads, free = w.astype(float), (hi - fixed).astype(float)
-    return RepairSeats(loads.max(axis=1), free.min(axis=1), np.zeros(data.n_schools), loads, free)
+    return RepairSeats(w.astype(float), (hi - fixed).astype(float))
 
 
 def year_loads(district, scenario, assign: np.ndarray) -> YearLoads | None:
