@@ -189,7 +189,7 @@ def optimize(
             plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name,
                                stopped_by="proof")
             raise InfeasibleError(findings, plan=plan)
-        from .repair import binding_rules
+        from .binding import binding_rules
 
         msg = (
             f"no plan satisfying the scenario was found within {limit_s:g} s"

@@ -107,104 +107,6 @@ def repair_status_quo(
     return r.assign.copy() if not len(r.broken()) and (r.assign >= 0).all() else None
 
 
-def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) -> list[str]:
-    """Sentences naming the rules that make a plan hard to find, in a planner's numbers.
-
-    Seats short per school under today's zones, and the units that can only go to schools that are
-    already full today (their distance limits leave them no school with room).
-    """
-    c = scenario.constraints
-    s = district.students.astype(float)
-    m = district.n_schools
-    ids = district.school_ids
-    sq = district.status_quo
-    hi, lo = seat_limits(district, scenario)
-    enr = np.bincount(sq[sq >= 0], weights=s[sq >= 0], minlength=m)
-    out: list[str] = []
-    over = np.flatnonzero(enr > hi)
-    if len(over):
-        parts = [f"{ids[j]} {enr[j]:.0f} students for {hi[j]:.0f} seats ({enr[j] - hi[j]:.0f} short)"
-                 for j in over[np.argsort(-(enr[over] - hi[over]), kind="stable")][:8]]
-        more = f" and {len(over) - 8} more" if len(over) > 8 else ""
-        out.append(f"under today's zones {len(over)} school(s) are over max_utilization "
-                   f"{c.max_utilization:g}: " + "; ".join(parts) + more)
-    under = np.flatnonzero(enr < lo)
-    if len(under):
-        parts = [f"{ids[j]} {enr[j]:.0f} students, needs {lo[j]:.0f}" for j in under[:8]]
-        out.append(f"under today's zones {len(under)} school(s) are below min_utilization "
-                   f"{c.min_utilization:g}: " + "; ".join(parts))
-    full = enr >= hi
-    stuck = np.flatnonzero(eligible.any(axis=1) & ~(eligible & ~full[None, :]).any(axis=1)
-                           & (s > 0))
-    if len(stuck):
-        examples = []
-        for i in stuck[:5]:
-            allowed = ", ".join(str(ids[j]) for j in np.flatnonzero(eligible[i]))
-            examples.append(f"{district.unit_ids[i]} ({s[i]:.0f} students; allowed: {allowed})")
-        out.append(
-            f"{len(stuck)} unit(s) with {s[stuck].sum():.0f} students can reach no school with room "
-            f"under today's zones (distance limits, locks or the travel matrix allow only full "
-            f"schools), e.g. " + "; ".join(examples)
-            + "; their students must push others out of those schools, along chains of zones"
-        )
-    out.extend(_short_groups(district, eligible, enr, hi))
-    out.extend(_band_findings(district, scenario, sq))
-    if not out:
-        out.append("today's zones break no capacity or band rule; what binds is contiguity with the "
-                   "distance limits, locks and moved budget")
-    return out
-
-
-def _band_findings(district: District, scenario: Scenario, sq: np.ndarray) -> list[str]:
-    """Schools whose low-income share today lies outside the band, by how much."""
-    b = scenario.constraints.low_income_band
-    if not math.isfinite(b):
-        return []
-    s = district.students.astype(float)
-    low = district.low_income.astype(float)
-    p = low.sum() / s.sum() if s.sum() else 0.0
-    m = district.n_schools
-    ok = sq >= 0
-    enr = np.bincount(sq[ok], weights=s[ok], minlength=m)
-    lj = np.bincount(sq[ok], weights=low[ok], minlength=m)
-    share = np.divide(lj, enr, out=np.full(m, p), where=enr > 0)
-    off = np.abs(share - p) - b
-    bad = np.flatnonzero(off > 1e-9)
-    if not len(bad):
-        return []
-    worst = bad[np.argsort(-off[bad], kind="stable")][:5]
-    parts = [f"{district.school_ids[j]} {share[j]:.1%}" for j in worst]
-    return [f"under today's zones {len(bad)} school(s) lie outside the low-income band "
-            f"{p:.1%} +/- {b:.1%}: " + "; ".join(parts)
-            + "; a band this narrow leaves few zones that qualify"]
-
-
-def _short_groups(district, eligible, enr, hi) -> list[str]:
-    """Overfull schools whose reachable schools (through shared eligible units) lack the seats."""
-    ids = district.school_ids
-    s = district.students.astype(float)
-    out = []
-    # Schools j, k are linked when some unit may go to both: students can shift between them.
-    link = (eligible.T.astype(np.int64) @ eligible.astype(np.int64)) > 0
-    for j in np.flatnonzero(enr > hi):
-        # The units eligible only within the closure of j's links must fit that closure's seats.
-        group = {int(j)}
-        queue = deque([int(j)])
-        while queue:
-            a = queue.popleft()
-            for b in np.flatnonzero(link[a]):
-                if int(b) not in group:
-                    group.add(int(b))
-                    queue.append(int(b))
-        g = np.array(sorted(group))
-        inside = eligible[:, g].any(axis=1) & ~np.delete(eligible, g, axis=1).any(axis=1)
-        need, seats = float(s[inside].sum()), float(hi[g].sum())
-        if need > seats:
-            out.append(f"the {int(inside.sum())} units that can only go to {len(g)} school(s) "
-                       f"around {ids[j]} have {need:.0f} students for {seats:.0f} seats")
-    return out[:3]
-
-
 class _Repair:
     def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray,
                  start: np.ndarray | None = None) -> None:
@@ -594,4 +496,4 @@ class _Repair:
         return np.array(sorted(chosen), dtype=np.int64)
 
 
-__all__ = ["repair_status_quo", "binding_rules"]
+__all__ = ["repair_status_quo"]
