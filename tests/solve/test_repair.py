@@ -168,6 +168,11 @@ def test_chains_that_count_each_year_repair_what_the_pooled_counts_leave_over(tm
     assert report.ok, report.violations[:3]
     # and the restore step brings units back to today's schools where every year has room
     assert (assign == district.status_quo).mean() >= (chains.assign == district.status_quo).mean()
+    # a plan that fits every year comes back unchanged, though it breaks the pooled counts
+    students, fewest = chains.years.pooled()
+    assert (np.bincount(assign, weights=students, minlength=district.n_schools) > fewest).any()
+    again = repair_status_quo(district, scenario, eligible, start=assign)
+    assert again is not None and (again == assign).all()
 
 
 def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):

@@ -96,7 +96,8 @@ def repair_status_quo(
     r = _Repair(district, scenario, eligible, start)
     if not r.keep_and_regrow():
         return None
-    r.eject(deadline)
+    if len(r.broken()):  # (pooled counts may call a zone over that fits every year)
+        r.eject(deadline)
     if len(r.broken()) and r.count_every_year():
         r.eject(deadline)
     if len(r.broken()) and scenario.constraints.contiguity:
