@@ -175,6 +175,34 @@ def test_chains_that_count_each_year_repair_what_the_pooled_counts_leave_over(tm
     assert again is not None and (again == assign).all()
 
 
+def test_a_multi_year_repair_gives_up_before_any_local_mip_when_one_school_has_no_room_near(
+        tmp_path, monkeypatch):
+    from years_districts import growing_projection
+
+    import zoneopt.solve.repair as repair
+
+    district = _overfull_synthetic(2000, 100, 1.0)
+    path = growing_projection(district, tmp_path / "p.csv", growth=0.05)
+    scenario = Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0}})
+    eligible = eligible_pairs(district, scenario)
+    chains = repair._Repair(district, scenario, eligible)
+    chains.keep_and_regrow()
+    chains.eject(None)
+    chains.count_every_year()
+    chains.eject(None)
+    bad = chains.broken()
+    roomy = [chains._roomy_group(int(j)) for j in bad]
+    # the chains leave 3 schools over: one has a group of zones with 5% spare seats in every
+    # year, two have none (they would end the repair after the first one's local MIP)
+    assert len(bad) == 3 and roomy.count(True) == 1
+    built = []
+    monkeypatch.setattr(repair, "build_model", lambda *a, **k: built.append(1) or 1 / 0)
+    assert repair.repair_status_quo(district, scenario, eligible) is None
+    assert not built  # the feasibility MIP of the caller takes over at once
+
+
 def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):
     from years_districts import growing_projection
 

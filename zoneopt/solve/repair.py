@@ -427,6 +427,11 @@ class _Repair:
             bad = self.broken()
             if not len(bad):
                 return
+            if self.years is not None and not all(self._roomy_group(int(j)) for j in bad):
+                # A [years] plan has no whole-district step: a school without a group of zones
+                # with spare seats in every year cannot be mended here, and solving the others
+                # first only costs time (2000 x 100, 5% growth: 2.2 s before the same failure).
+                return
             j = int(bad[np.argmax(self._excess()[bad])])
             solved = self._solve_around(j, deadline, solver)
             if not solved:
@@ -465,6 +470,19 @@ class _Repair:
                 return True
             if len(group) >= d.n_schools:
                 break
+        return False
+
+    def _roomy_group(self, j: int) -> bool:
+        """Whether some group of zones around school j that a local MIP would re-solve (the
+        sizes of :meth:`_solve_around`, short of the whole district) has the spare seats."""
+        d, size = self.d, 2
+        while size <= min(LOCAL_MIP_MAX_ZONES, d.n_schools) * 2:
+            group = self._group(j, min(size, d.n_schools))
+            size *= 2
+            if len(group) >= d.n_schools:
+                return False
+            if self._roomy(np.flatnonzero(np.isin(self.assign, group)), group):
+                return True
         return False
 
     def _excess(self) -> np.ndarray:
