@@ -24,6 +24,19 @@ def _overfull_synthetic(n, m, factor, seed=0):
     return District.from_frames(units, schools)
 
 
+def _growing_synthetic(tmp_path, n, m, growth, solver=None):
+    """A synthetic district whose units grow by ``growth`` a year (east faster) and a scenario
+    planning 2027-2029 (series mid and high) at ``max_utilization`` 1.1 within 3 km."""
+    from years_districts import growing_projection
+
+    district = _overfull_synthetic(n, m, 1.0)
+    path = growing_projection(district, tmp_path / "p.csv", growth=growth)
+    return district, Scenario.from_dict({
+        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
+        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0},
+        "solver": solver or {}})
+
+
 def _enrolment(district, assign):
     return np.bincount(assign, weights=district.students, minlength=district.n_schools)
 
@@ -143,15 +156,9 @@ def test_a_multi_year_plan_is_repaired_against_every_years_seats(tmp_path, seed)
 
 
 def test_chains_that_count_each_year_repair_what_the_pooled_counts_leave_over(tmp_path):
-    from years_districts import growing_projection
-
     from zoneopt.solve.repair import _Repair
 
-    district = _overfull_synthetic(800, 40, 1.0)
-    path = growing_projection(district, tmp_path / "p.csv", growth=0.06)
-    scenario = Scenario.from_dict({
-        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
-        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0}})
+    district, scenario = _growing_synthetic(tmp_path, 800, 40, 0.06)
     eligible = eligible_pairs(district, scenario)
     # the pooled counts need 99.7% of the pooled seats: their chains leave schools over
     chains = _Repair(district, scenario, eligible)
@@ -177,15 +184,9 @@ def test_chains_that_count_each_year_repair_what_the_pooled_counts_leave_over(tm
 
 def test_a_multi_year_repair_gives_up_before_any_local_mip_when_one_school_has_no_room_near(
         tmp_path, monkeypatch):
-    from years_districts import growing_projection
-
     import zoneopt.solve.repair as repair
 
-    district = _overfull_synthetic(2000, 100, 1.0)
-    path = growing_projection(district, tmp_path / "p.csv", growth=0.05)
-    scenario = Scenario.from_dict({
-        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
-        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0}})
+    district, scenario = _growing_synthetic(tmp_path, 2000, 100, 0.05)
     eligible = eligible_pairs(district, scenario)
     chains = repair._Repair(district, scenario, eligible)
     chains.keep_and_regrow()
@@ -204,16 +205,9 @@ def test_a_multi_year_repair_gives_up_before_any_local_mip_when_one_school_has_n
 
 
 def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):
-    from years_districts import growing_projection
-
     monkeypatch.setenv("ZONEOPT_NO_WORKER", "1")
-    district = _overfull_synthetic(300, 15, 1.0)
     # today's zones overfill some schools in the plan years; the repair takes 0.04 s here
-    path = growing_projection(district, tmp_path / "p.csv", growth=0.03)
-    scenario = Scenario.from_dict({
-        "years": {"projections": str(path), "plan": [2027, 2028, 2029], "series": ["mid", "high"]},
-        "constraints": {"max_utilization": 1.1, "max_extra_distance_km": 3.0},
-        "solver": {"work_budget": 0.1}})
+    district, scenario = _growing_synthetic(tmp_path, 300, 15, 0.03, {"work_budget": 0.1})
     plan = optimize(district, scenario, time_limit=20)
     assert plan.trace[0]["source"] == "repair"
     assert plan.check().ok
