@@ -37,6 +37,19 @@ def _growing_synthetic(tmp_path, n, m, growth, solver=None):
         "solver": solver or {}})
 
 
+def _after_both_chains(district, scenario, eligible):
+    """The first road of a multi-year repair up to its local MIPs: pooled chains, then chains that
+    count each year and series."""
+    from zoneopt.solve.repair import _Repair
+
+    chains = _Repair(district, scenario, eligible)
+    chains.keep_and_regrow()
+    chains.eject(None)
+    chains.count_every_year()
+    chains.eject(None)
+    return chains
+
+
 def _enrolment(district, assign):
     return np.bincount(assign, weights=district.students, minlength=district.n_schools)
 
@@ -188,11 +201,7 @@ def test_a_multi_year_repair_gives_up_before_any_local_mip_when_one_school_has_n
 
     district, scenario = _growing_synthetic(tmp_path, 2000, 100, 0.05)
     eligible = eligible_pairs(district, scenario)
-    chains = repair._Repair(district, scenario, eligible)
-    chains.keep_and_regrow()
-    chains.eject(None)
-    chains.count_every_year()
-    chains.eject(None)
+    chains = _after_both_chains(district, scenario, eligible)
     bad = chains.broken()
     roomy = [chains._roomy_group(int(j)) for j in bad]
     # the chains leave 3 schools over: one has a group of zones with 5% spare seats in every
@@ -200,8 +209,23 @@ def test_a_multi_year_repair_gives_up_before_any_local_mip_when_one_school_has_n
     assert len(bad) == 3 and roomy.count(True) == 1
     built = []
     monkeypatch.setattr(repair, "build_model", lambda *a, **k: built.append(1) or 1 / 0)
-    assert repair.repair_status_quo(district, scenario, eligible) is None
-    assert not built  # the feasibility MIP of the caller takes over at once
+    chains.local_mips(None, "highs")
+    assert not built and len(chains.broken()) == 3
+
+
+def test_a_second_road_repairs_a_multi_year_plan_the_first_leaves_over(tmp_path):
+    import zoneopt.solve.repair as repair
+
+    # 6% growth a year: the tightest plan year and series takes 96% of its seats
+    district, scenario = _growing_synthetic(tmp_path, 2000, 100, 0.06)
+    eligible = eligible_pairs(district, scenario)
+    first = _after_both_chains(district, scenario, eligible)
+    first.local_mips(None, "highs")
+    assert len(first.broken()) > 0  # the first road leaves schools over (9 here)
+    assign = repair.repair_status_quo(district, scenario, eligible)
+    assert assign is not None
+    report = check_plan(district, scenario, assign)
+    assert report.ok, report.violations[:3]
 
 
 def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch):
