@@ -33,8 +33,8 @@ second road starts again from today's zones (:func:`_second_years_repair`).
 The result goes through :func:`zoneopt.check.check_plan` before it is used; when some rule is still
 broken (e.g. a low-income band, which the chains do not target), the caller falls back to the
 feasibility MIP. All steps count moves and solver nodes, never seconds, so the same input gives the
-same plan; ``deadline`` and each local MIP's safety stop (LOCAL_MIP_SAFETY_S,
-YEARS_LOCAL_MIP_SAFETY_S, several times what the local MIPs take here) only stop runaway work.
+same plan; ``deadline`` and each local MIP's safety stop (LOCAL_MIP_SAFETY_S, seven times what the
+slowest local MIP that finds zones takes here) only stop runaway work.
 """
 
 from __future__ import annotations
@@ -63,9 +63,8 @@ GROUP_SLACK = 0.05
 #: spends this long at the root is better widened).
 LOCAL_MIP_SAFETY_S = 10.0
 #: Spare seats (share of their students) a group needs on a ``[years]`` plan's second road
-#: (:func:`_second_years_repair`), and the safety stop of each of its local MIPs in seconds.
+#: (:func:`_second_years_repair`).
 YEARS_TIGHT_SLACK = 0.02
-YEARS_LOCAL_MIP_SAFETY_S = 4.0
 #: Largest group of zones a local MIP re-solves (it doubles from 2 up to this).
 LOCAL_MIP_MAX_ZONES = 32
 
@@ -119,20 +118,21 @@ def repair_status_quo(
 def _second_years_repair(district, scenario, eligible, start, deadline, solver) -> _Repair:
     """Another road for a ``[years]`` plan that the first one left over: chains that count each
     year and series from the start, then local MIPs that ask groups of zones for only
-    YEARS_TIGHT_SLACK spare seats, each with a shorter safety stop.
+    YEARS_TIGHT_SLACK spare seats.
 
     The two roads end in different places: on 2000 units x 100 schools growing 6% a year the first
     leaves 9 schools over and this one mends its 21 with two local MIPs of 64 zones (1.4 s each),
-    where the whole-district feasibility MIP takes 416 s; at 5% growth its first local MIP finds
-    nothing, which the shorter stop keeps to YEARS_LOCAL_MIP_SAFETY_S.
+    where the whole-district feasibility MIP takes 416 s. At 5% growth its first local MIP finds
+    nothing before its safety stop (LOCAL_MIP_SAFETY_S): the road then costs about 11 s. A shorter
+    stop would cost less but would decide the plan by the machine's speed (a 4-s stop ended a
+    1.4-s local MIP on this machine with five processes sharing its two cores).
     """
     r = _Repair(district, scenario, eligible, start)
     r.count_every_year()
     if r.keep_and_regrow() and len(r.broken()):
         r.eject(deadline)
     if len(r.broken()) and (r.assign >= 0).all():
-        r.local_mips(deadline, solver, slack=YEARS_TIGHT_SLACK, every_school_roomy=False,
-                     safety_s=YEARS_LOCAL_MIP_SAFETY_S)
+        r.local_mips(deadline, solver, slack=YEARS_TIGHT_SLACK, every_school_roomy=False)
     return r
 
 
@@ -451,8 +451,7 @@ class _Repair:
 
     # ------------------------------------------------------------------ step 4
     def local_mips(self, deadline: float | None, solver: str, *, slack: float = GROUP_SLACK,
-                   every_school_roomy: bool = True,
-                   safety_s: float = LOCAL_MIP_SAFETY_S) -> None:
+                   every_school_roomy: bool = True) -> None:
         for _ in range(self.d.n_schools):
             bad = self.broken()
             if not len(bad):
@@ -464,12 +463,12 @@ class _Repair:
                 # first only costs time (2000 x 100, 5% growth: 2.2 s before the same failure).
                 return
             j = int(bad[np.argmax(self._excess()[bad])])
-            solved = self._solve_around(j, deadline, solver, slack, safety_s)
+            solved = self._solve_around(j, deadline, solver, slack)
             if not solved:
                 return  # no group solved (None: the safety stop)
 
-    def _solve_around(self, j: int, deadline: float | None, solver: str, slack: float,
-                      safety_s: float) -> bool | None:
+    def _solve_around(self, j: int, deadline: float | None, solver: str,
+                      slack: float) -> bool | None:
         """Re-solve the zones around school j, widening the group until a local MIP finds zones
         that fit; False when none does, None at the deadline."""
         from .backends import solve
@@ -493,7 +492,7 @@ class _Repair:
                                                    base=self.assign),
                                 objective="none")
             left = math.inf if deadline is None else deadline - time.perf_counter()
-            res = solve(model, solver, time_limit=max(0.05, min(left, safety_s)),
+            res = solve(model, solver, time_limit=max(0.05, min(left, LOCAL_MIP_SAFETY_S)),
                         mip_gap=0.5,
                         node_limit=LOCAL_MIP_NODES, seed=sc.solver.seed,
                         threads=sc.solver.threads)
