@@ -474,12 +474,9 @@ class _Repair:
         from .backends import solve
 
         d, sc = self.d, self.sc
-        size = 2
-        while size <= min(LOCAL_MIP_MAX_ZONES, d.n_schools) * 2:
+        for group in self._groups(j):
             if deadline is not None and time.perf_counter() > deadline:
                 return None
-            group = self._group(j, min(size, d.n_schools))
-            size *= 2
             units = np.flatnonzero(np.isin(self.assign, group))
             if not self._roomy(units, group, slack) and len(group) < d.n_schools:
                 continue  # too few spare seats for a quick solution: widen the group
@@ -506,15 +503,20 @@ class _Repair:
     def _roomy_group(self, j: int, slack: float = GROUP_SLACK) -> bool:
         """Whether some group of zones around school j that a local MIP would re-solve (the
         sizes of :meth:`_solve_around`, short of the whole district) has the spare seats."""
-        d, size = self.d, 2
-        while size <= min(LOCAL_MIP_MAX_ZONES, d.n_schools) * 2:
-            group = self._group(j, min(size, d.n_schools))
-            size *= 2
-            if len(group) >= d.n_schools:
+        for group in self._groups(j):
+            if len(group) >= self.d.n_schools:
                 return False
             if self._roomy(np.flatnonzero(np.isin(self.assign, group)), group, slack):
                 return True
         return False
+
+    def _groups(self, j: int):
+        """The groups of zones around school j a local MIP tries, smallest first: 2 schools,
+        doubling up to twice LOCAL_MIP_MAX_ZONES (or the whole district)."""
+        n_schools, size = self.d.n_schools, 2
+        while size <= min(LOCAL_MIP_MAX_ZONES, n_schools) * 2:
+            yield self._group(j, min(size, n_schools))
+            size *= 2
 
     def _excess(self) -> np.ndarray:
         """Per school, its most students above its limit or below its minimum in any count."""
