@@ -4,7 +4,13 @@ import multiprocessing as mp
 import signal
 
 from zoneopt import settings
-from zoneopt.solve.processes import send_payload, settings_snapshot, worker_pipe
+from zoneopt.solve.processes import (
+    LockedConn,
+    report_error,
+    send_payload,
+    settings_snapshot,
+    worker_pipe,
+)
 
 
 def test_the_worker_side_applies_the_settings_the_parent_sent(monkeypatch):
@@ -31,3 +37,16 @@ def test_the_snapshot_holds_only_plain_constants():
     assert snap["LNS_NODE_LIMIT"] == settings.LNS_NODE_LIMIT
     assert all(name.isupper() for name in snap)
     assert all(isinstance(v, (bool, int, float, str, tuple)) for v in snap.values())
+
+
+def test_a_worker_reports_its_error_and_stays_quiet_when_the_parent_has_gone():
+    parent, child = mp.Pipe()
+    report_error(LockedConn(child), ValueError("no plan"))
+    assert parent.recv() == {"error": "ValueError: no plan"}
+    parent.close()  # the parent's search ended: a send now breaks the pipe
+    try:
+        child.send({"bound": 0.1})
+    except (BrokenPipeError, OSError) as exc:
+        report_error(LockedConn(child), exc)  # must not raise (it printed a traceback before)
+    else:
+        raise AssertionError("a send to a closed pipe should fail")

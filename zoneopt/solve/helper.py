@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .processes import main_module_hidden, send_payload, silence, worker_pipe
+from .processes import main_module_hidden, report_error, send_payload, silence, worker_pipe
 
 log = logging.getLogger("zoneopt")
 
@@ -175,7 +175,4 @@ def _helper_main(conn) -> None:
         except EOFError:
             pass  # the parent closed the pipe
         except Exception as exc:  # noqa: BLE001 - reported; the parent solves the steps itself
-            try:
-                out.send({"error": f"{type(exc).__name__}: {exc}"})
-            except (OSError, ValueError):
-                pass
+            report_error(out, exc)

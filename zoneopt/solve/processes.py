@@ -111,6 +111,16 @@ def apply_settings(snapshot: dict[str, object]) -> None:
         setattr(settings, name, value)
 
 
+def report_error(out: LockedConn, exc: BaseException) -> None:
+    """Tell the parent that the worker's work failed (it then does the work itself); nothing to
+    tell when the parent has already closed the pipe (its search ended), which is also why the
+    work failed with a broken pipe."""
+    try:
+        out.send({"error": f"{type(exc).__name__}: {exc}"})
+    except (OSError, ValueError):
+        pass
+
+
 @contextmanager
 def worker_pipe(conn) -> Iterator[LockedConn]:
     """A worker's side of the pipe while it works: Ctrl-C left to the parent, heartbeats going,

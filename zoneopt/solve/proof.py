@@ -21,7 +21,7 @@ from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..model import build_model, separation_cuts
 from .backends import SolveResult, solve
-from .processes import main_module_hidden, send_payload, silence, worker_pipe
+from .processes import main_module_hidden, report_error, send_payload, silence, worker_pipe
 from .search import local_search
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import counts_nodes, step_seconds
@@ -360,7 +360,7 @@ def _prover_main(conn) -> None:
                                on_checkpoint=lambda plan: out.send({"early": True,
                                                                     "checkpoint": plan})))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which proves in process
-            out.send({"error": f"{type(exc).__name__}: {exc}"})
+            report_error(out, exc)
 
 
 __all__ = ["run_proof", "merge_proof", "exact_phase"]

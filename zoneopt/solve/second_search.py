@@ -101,7 +101,7 @@ def merge_second_search(state: SearchState, result: dict[str, Any]) -> None:
 
 def second_search_main(conn) -> None:
     """Worker process: receive the payload, search, send the result (or the error)."""
-    from .processes import worker_pipe
+    from .processes import report_error, worker_pipe
 
     with worker_pipe(conn) as out:
         try:
@@ -109,4 +109,4 @@ def second_search_main(conn) -> None:
             out.send(run_second_search(district, scenario, eligible, first, solver_name,
                                        time.perf_counter() + seconds, budget))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which searches in process
-            out.send({"error": f"{type(exc).__name__}: {exc}"})
+            report_error(out, exc)
