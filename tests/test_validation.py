@@ -134,6 +134,11 @@ DATA_CASES = [
         ["U0001", "column 'students'", "implausibly large"],
     ),
     DataCase(
+        "missing value cast to an integer",
+        lambda u, s: (_set(u, 3, "low_income", np.iinfo(np.int64).min), s),
+        ["U0003", "column 'low_income'", "is negative", "missing value that was cast"],
+    ),
+    DataCase(
         "low_income greater than students",
         lambda u, s: (_set(_set(u, 7, "students", 10), 7, "low_income", 11), s),
         ["U0007", "column 'low_income'", "low_income (11) is greater than students (10)",
