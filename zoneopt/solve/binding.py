@@ -3,7 +3,8 @@
 When the search ends without a plan (and without a proof that none exists), the message should say
 which rules make plans hard to find rather than only "allow more time": seats short per school under
 today's zones, units whose distance limits leave them only full schools, groups of schools whose
-reachable units outnumber their seats, schools outside the low-income band.
+reachable units outnumber their seats, blocks of neighbouring overfull zones that the zones around
+them cannot relieve, schools outside the low-income band.
 
 With a ``[years]`` plan the seats that bind are those of a plan year, not today's: the sentences
 count the year and series in which today's zones fall shortest (each unit's students who follow the
@@ -60,8 +61,12 @@ def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) 
         out.append(f"under today's zones {len(under)} school(s) are below min_utilization "
                    f"{c.min_utilization:g}: " + "; ".join(parts))
     full = enr >= hi
+    # Home and locked units are not counted: their school is fixed by the contract, not by limits.
+    movable = np.ones(district.n_units, dtype=bool)
+    movable[district.home_unit] = False
+    movable[district.locked >= 0] = False
     stuck = np.flatnonzero(eligible.any(axis=1) & ~(eligible & ~full[None, :]).any(axis=1)
-                           & (s > 0))
+                           & (s > 0) & movable)
     if len(stuck):
         examples = []
         for i in stuck[:5]:
@@ -74,6 +79,8 @@ def binding_rules(district: District, scenario: Scenario, eligible: np.ndarray) 
             + "; their students must push others out of those schools, along chains of zones"
         )
     out.extend(when + line for line in _short_groups(district, eligible, s, enr, hi))
+    if c.contiguity:
+        out.extend(when + line for line in _short_blocks(district, sq, enr, hi))
     out.extend(_band_findings(district, scenario, sq))
     if not out:
         out.append("today's zones break no capacity or band rule; what binds is contiguity with the "
@@ -152,6 +159,65 @@ def _short_groups(district, eligible, s, enr, hi) -> list[str]:
             out.append(f"the {int(inside.sum())} units that can only go to {len(g)} school(s) "
                        f"around {ids[j]} have {need:.0f} students for {seats:.0f} seats")
     return out[:3]
+
+
+def _short_blocks(district: District, sq: np.ndarray, enr: np.ndarray, hi: np.ndarray) -> list[str]:
+    """Blocks of adjacent overfull zones whose bordering zones have fewer free seats than they lack.
+
+    A school list does not show that many overfull zones touch: together they may lack more seats
+    than every zone around them has free (on a city whose boroughs meet at a few tracts, today's
+    zones of one borough and its neighbour lacked 39,044 seats while the 14 zones bordering them had
+    12,448 free). Such a block can only be relieved by shifting zones across several zones of the
+    map; the sentence says how many rings of zones away the seats are.
+    """
+    m = district.n_schools
+    ids = district.school_ids
+    ok = sq >= 0
+    adj = district.adjacency.tocoo()
+    za, zb = sq[adj.row], sq[adj.col]
+    edge = ok[adj.row] & ok[adj.col] & (za != zb)
+    zone_adj: list[set[int]] = [set() for _ in range(m)]
+    for x, y in zip(za[edge].tolist(), zb[edge].tolist(), strict=True):
+        zone_adj[x].add(y)
+    free = np.maximum(hi - enr, 0.0)
+    over = enr > hi
+    seen = np.zeros(m, dtype=bool)
+    found = []
+    for j0 in np.flatnonzero(over):
+        if seen[j0]:
+            continue
+        block, queue = [int(j0)], deque([int(j0)])  # the overfull zones touching j0, transitively
+        seen[j0] = True
+        while queue:
+            a = queue.popleft()
+            for b in sorted(zone_adj[a]):
+                if over[b] and not seen[b]:
+                    seen[b] = True
+                    block.append(b)
+                    queue.append(b)
+        short = float((enr[block] - hi[block]).sum())
+        # Rings of zones around the block: free seats until they cover what it lacks.
+        inside = set(block)
+        ring = sorted({b for a in block for b in zone_adj[a]} - inside)
+        border, border_free = len(ring), float(free[ring].sum()) if ring else 0.0
+        if len(block) < 2 or border_free >= short:
+            continue
+        rings, reach = 1, border_free
+        while ring and reach < short:
+            inside.update(ring)
+            ring = sorted({b for a in ring for b in zone_adj[a]} - inside)
+            rings += 1
+            reach += float(free[ring].sum()) if ring else 0.0
+        named = ", ".join(str(ids[j]) for j in sorted(block, key=lambda j: (hi[j] - enr[j], j))[:6])
+        more = f" and {len(block) - 6} more" if len(block) > 6 else ""
+        where = (f"the seats they lack are up to {rings} rings of zones away, and zones must "
+                 f"shift across the map to reach them" if reach >= short else
+                 "the zones connected to them do not have the seats they lack")
+        found.append((short, f"{len(block)} neighbouring zones ({named}{more}) together hold "
+                      f"{short:.0f} more students than seats under today's zones; the {border} "
+                      f"zone(s) bordering them have {border_free:.0f} free seats: {where}"))
+    found.sort(key=lambda f: -f[0])
+    return [text for _, text in found[:3]]
 
 
 __all__ = ["binding_rules"]
