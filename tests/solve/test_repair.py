@@ -235,3 +235,40 @@ def test_optimize_starts_a_multi_year_plan_from_the_repair(tmp_path, monkeypatch
     plan = optimize(district, scenario, time_limit=20)
     assert plan.trace[0]["source"] == "repair"
     assert plan.check().ok
+
+
+def test_a_part_of_the_district_with_its_own_schools_is_re_solved_whole_when_it_cannot_widen():
+    """Two separate grids, each with two schools. In the second, today's zones overfill one school,
+    and the part has fewer spare seats than a local MIP's group asks for (2.5% < GROUP_SLACK, and
+    less than one unit). Its group of zones stops at the part's two schools: it cannot widen, so
+    the local MIP solves it whatever its spare seats (before, it was skipped and the repair failed).
+    """
+    import geopandas as gpd
+    import pandas as pd
+    from shapely import affinity
+
+    from zoneopt.solve.repair import GROUP_SLACK, _Repair
+
+    students = np.full(8, 100)
+    units, schools = grid_frames(2, 4, [0, 7], students=students, capacities=[500, 500])
+    far_units, far_schools = grid_frames(2, 4, [0, 7], students=students, capacities=[420, 400])
+    far_units["unit_id"] = [f"V{k:04d}" for k in range(8)]
+    far_units["geometry"] = far_units.geometry.apply(affinity.translate, xoff=20_000.0)
+    far_schools["school_id"] = ["S2", "S3"]
+    far_schools["geometry"] = far_schools.geometry.apply(affinity.translate, xoff=20_000.0)
+    units["current_school"] = ["S0", "S0", "S1", "S1", "S0", "S0", "S1", "S1"]
+    # S2 takes five of the second grid's units today (500 students for 420 seats).
+    far_units["current_school"] = ["S2", "S2", "S2", "S3", "S2", "S2", "S3", "S3"]
+    all_units = gpd.GeoDataFrame(pd.concat([units, far_units], ignore_index=True), crs=units.crs)
+    all_schools = gpd.GeoDataFrame(pd.concat([schools, far_schools], ignore_index=True),
+                                   crs=schools.crs)
+    district = District.from_frames(all_units, all_schools)
+    scenario = Scenario.from_dict({"constraints": {"max_utilization": 1.0}})
+    eligible = eligible_pairs(district, scenario)
+    assert 820 - 800 < GROUP_SLACK * 800
+    repair = _Repair(district, scenario, eligible)
+    assert repair.keep_and_regrow()
+    assert list(repair.broken()) == [2]
+    repair.local_mips(None, "highs")  # no chains first: the local MIP alone must mend the part
+    assert not len(repair.broken())
+    assert check_plan(district, scenario, repair.assign).ok

@@ -474,11 +474,16 @@ class _Repair:
         from .backends import solve
 
         d, sc = self.d, self.sc
-        for group in self._groups(j):
+        for size, group in self._groups(j, sizes=True):
             if deadline is not None and time.perf_counter() > deadline:
                 return None
+            # A group that stopped short of its size holds every zone it can reach: a part of the
+            # district with its own schools (on a city of 2,166 tracts, 4 schools on a peninsula
+            # that touches the rest only through tracts without students). It cannot widen, so it
+            # is solved whatever its spare seats, as the whole district is.
+            whole = len(group) >= d.n_schools or len(group) < size
             units = np.flatnonzero(np.isin(self.assign, group))
-            if not self._roomy(units, group, slack) and len(group) < d.n_schools:
+            if not self._roomy(units, group, slack) and not whole:
                 continue  # too few spare seats for a quick solution: widen the group
             if self.years is not None and len(group) >= d.n_schools:
                 # the whole district is the caller's feasibility MIP (300 x 15, 6% growth: 7.7 s
@@ -496,7 +501,7 @@ class _Repair:
             if res.values is not None:
                 self.assign = model.assignment_from(res.values, self.assign)
                 return True
-            if len(group) >= d.n_schools:
+            if whole:
                 break
         return False
 
@@ -510,12 +515,16 @@ class _Repair:
                 return True
         return False
 
-    def _groups(self, j: int):
+    def _groups(self, j: int, sizes: bool = False):
         """The groups of zones around school j a local MIP tries, smallest first: 2 schools,
-        doubling up to twice LOCAL_MIP_MAX_ZONES (or the whole district)."""
+        doubling up to twice LOCAL_MIP_MAX_ZONES (or the whole district); with ``sizes``, each
+        with the size it was asked for (a group that stops short cannot widen)."""
         n_schools, size = self.d.n_schools, 2
         while size <= min(LOCAL_MIP_MAX_ZONES, n_schools) * 2:
-            yield self._group(j, min(size, n_schools))
+            group = self._group(j, min(size, n_schools))
+            yield (min(size, n_schools), group) if sizes else group
+            if len(group) < min(size, n_schools):
+                return  # every zone it can reach: widening gives the same group
             size *= 2
 
     def _excess(self) -> np.ndarray:
