@@ -6,7 +6,7 @@ from districts import CRS, grid_frames
 from shapely.geometry import Point, box
 
 from zoneopt import District, ZoneoptInputError
-from zoneopt.district import rook_adjacency
+from zoneopt.district import rook_adjacency, zone_adjacency
 
 
 def test_rook_adjacency_ignores_corner_contact_and_keeps_shared_edges():
@@ -31,6 +31,18 @@ def test_distances_are_centroid_to_school_in_km(grid_district):
     assert d.dist_km[9, 0] == pytest.approx(0.0, abs=1e-6)
     assert d.dist_km[10, 0] == pytest.approx(1.0, abs=1e-3)
     assert d.crs.to_epsg() == 32610
+
+
+def test_zone_adjacency_joins_zones_that_share_a_unit_boundary(grid_district):
+    # quadrants of the 6 x 8 grid: zones touch across edges, not across the centre's corner
+    row, col = np.divmod(np.arange(48), 8)
+    plan = (row >= 3) * 2 + (col >= 4)
+    assert zone_adjacency(grid_district, plan) == [{1, 2}, {0, 3}, {0, 3}, {1, 2}]
+    # a unit without a school (-1, as during a repair's regrowth) joins no zone to another
+    plan[[3, 4]] = [-1, 1]  # zone 0's only unit touching zone 1 in the top row is unassigned
+    adjacency = zone_adjacency(grid_district, plan)
+    assert all(j >= 0 for near in adjacency for j in near)
+    assert adjacency[0] == {1, 2}  # still touching zone 1 in rows 1 and 2
 
 
 def test_home_units_status_quo_and_nearest(grid_district):

@@ -401,6 +401,30 @@ class District:
 # ---------------------------------------------------------------------------------- definitions
 
 
+def zone_adjacency(district: District, assign: np.ndarray) -> list[set[int]]:
+    """Schools whose zones share a boundary, per school (units without a school, -1, are skipped).
+
+    Parameters
+    ----------
+    district
+        The district (its unit adjacency).
+    assign
+        School position of each unit.
+
+    Returns
+    -------
+    list of set of int
+        For each school position, the positions of the schools whose zones touch its zone.
+    """
+    a = district.adjacency.tocoo()
+    za, zb = assign[a.row], assign[a.col]
+    keep = (za != zb) & (za >= 0) & (zb >= 0)
+    out: list[set[int]] = [set() for _ in range(district.n_schools)]
+    for x, y in zip(za[keep].tolist(), zb[keep].tolist(), strict=True):
+        out[x].add(y)
+    return out
+
+
 def rook_adjacency(geoms: np.ndarray, min_shared_m: float | None = None) -> sp.csr_matrix:
     """Rook adjacency: units sharing a boundary of at least ``min_shared_m`` metres.
 
@@ -567,4 +591,4 @@ def load_district(
     return District.from_files(units, schools, travel_matrix=travel_matrix)
 
 
-__all__ = ["District", "rook_adjacency", "centroid_distances_km", "load_district", "Path"]
+__all__ = ["District", "rook_adjacency", "zone_adjacency", "centroid_distances_km", "load_district", "Path"]

@@ -231,15 +231,14 @@ def _counts(
     for row in np.flatnonzero(ok & (filled > MAX_COUNT)):
         report(row, f"{values[row]:g} is implausibly large for {column} (more than "
                f"{MAX_COUNT:,}); check the column holds counts of people (not ids, areas or money)")
-    for row in np.flatnonzero(ok & (filled < -MAX_COUNT)):
-        # numpy turns a missing value cast to int64 into -2**63: say so, not "too large".
-        hint = (" (a missing value that was cast to a whole number reads like this: fill in the "
-                "count)" if filled[row] <= float(np.iinfo(np.int64).min) else "")
-        report(row, f"{values[row]:g} is negative; {column} must be {need}{hint}")
     counts = np.round(np.where(ok, filled, 0.0)).astype(np.int64)
     low = counts <= 0 if positive else counts < 0
     for row in np.flatnonzero(ok & low):
-        report(row, f"{counts[row]} is not allowed; {column} must be {need}")
+        what = "is not allowed: it is negative" if counts[row] < 0 else "is not allowed"
+        # numpy turns a missing value cast to int64 into -2**63: say so.
+        hint = (" (a missing value that was cast to a whole number reads like this: fill in the "
+                "count)" if counts[row] == np.iinfo(np.int64).min else "")
+        report(row, f"{counts[row]} {what}; {column} must be {need}{hint}")
     if own:
         problems.raise_if_any()
     return np.where(ok, counts, 0)

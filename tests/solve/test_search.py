@@ -8,6 +8,7 @@ import pytest
 
 from zoneopt import District, Scenario, settings
 from zoneopt.check import check_plan
+from zoneopt.district import zone_adjacency
 from zoneopt.model import eligible_pairs
 from zoneopt.solve.repair import repair_status_quo
 from zoneopt.solve.search import (
@@ -15,7 +16,6 @@ from zoneopt.solve.search import (
     large_neighbourhood_search,
     neighbourhood,
     solve_group,
-    zone_adjacency,
 )
 from zoneopt.solve.state import objective_function
 from zoneopt.synthetic import synthetic_district

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from ..district import District
+from ..district import District, zone_adjacency
 from ..scenario import Scenario
 from . import Model, Neighbourhood, _Rows, build_model, reachable
 
@@ -378,7 +378,7 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     m, kk = district.n_schools, data.n_schools
     ms = np.bincount(assign, weights=data.students.astype(float), minlength=m)
     bz = np.bincount(assign, weights=_middle_weights(data), minlength=m)
-    graph = zone_graph(district, assign)
+    graph = zone_adjacency(district, assign)
     arcs = [(u, v) for u in range(m) for v in sorted(graph[u])]
     root_zone = assign[data.home_unit]
     forced: dict[int, int] = {}
@@ -466,11 +466,3 @@ def zone_feeder_model(district: District, scenario: Scenario, data, assign: np.n
     return model, y
 
 
-def zone_graph(district: District, assign: np.ndarray) -> list[set[int]]:
-    """Elementary zones touching each zone (through unit adjacency)."""
-    a = district.adjacency.tocoo()
-    za, zb = assign[a.row], assign[a.col]
-    out: list[set[int]] = [set() for _ in range(district.n_schools)]
-    for x, y in zip(za[za != zb].tolist(), zb[za != zb].tolist(), strict=True):
-        out[x].add(y)
-    return out

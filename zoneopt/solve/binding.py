@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from ..district import District
+from ..district import District, zone_adjacency
 from ..scenario import Scenario
 from .moves import seat_limits
 from .years import repair_seats
@@ -172,13 +172,7 @@ def _short_blocks(district: District, sq: np.ndarray, enr: np.ndarray, hi: np.nd
     """
     m = district.n_schools
     ids = district.school_ids
-    ok = sq >= 0
-    adj = district.adjacency.tocoo()
-    za, zb = sq[adj.row], sq[adj.col]
-    edge = ok[adj.row] & ok[adj.col] & (za != zb)
-    zone_adj: list[set[int]] = [set() for _ in range(m)]
-    for x, y in zip(za[edge].tolist(), zb[edge].tolist(), strict=True):
-        zone_adj[x].add(y)
+    zone_adj = zone_adjacency(district, sq)
     free = np.maximum(hi - enr, 0.0)
     over = enr > hi
     seen = np.zeros(m, dtype=bool)
@@ -199,7 +193,7 @@ def _short_blocks(district: District, sq: np.ndarray, enr: np.ndarray, hi: np.nd
         # Rings of zones around the block: free seats until they cover what it lacks.
         inside = set(block)
         ring = sorted({b for a in block for b in zone_adj[a]} - inside)
-        border, border_free = len(ring), float(free[ring].sum()) if ring else 0.0
+        border, border_free = len(ring), float(free[ring].sum())
         if len(block) < 2 or border_free >= short:
             continue
         rings, reach = 1, border_free
@@ -207,7 +201,7 @@ def _short_blocks(district: District, sq: np.ndarray, enr: np.ndarray, hi: np.nd
             inside.update(ring)
             ring = sorted({b for a in ring for b in zone_adj[a]} - inside)
             rings += 1
-            reach += float(free[ring].sum()) if ring else 0.0
+            reach += float(free[ring].sum())
         named = ", ".join(str(ids[j]) for j in sorted(block, key=lambda j: (hi[j] - enr[j], j))[:6])
         more = f" and {len(block) - 6} more" if len(block) > 6 else ""
         where = (f"the seats they lack are up to {rings} rings of zones away, and zones must "

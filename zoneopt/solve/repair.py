@@ -45,7 +45,7 @@ from collections import deque
 
 import numpy as np
 
-from ..district import District
+from ..district import District, zone_adjacency
 from ..model import Neighbourhood, build_model
 from ..scenario import Scenario
 from .moves import seat_limits
@@ -283,15 +283,6 @@ class _Repair:
             src = int(a[u])
             for t in self._targets(u, src):
                 out[t].add(src)
-        return out
-
-    def _zone_adjacency(self) -> list[set[int]]:
-        a = self.assign
-        adj = self.d.adjacency.tocoo()
-        za, zb = a[adj.row], a[adj.col]
-        out: list[set[int]] = [set() for _ in range(self.d.n_schools)]
-        for x, y in zip(za[za != zb].tolist(), zb[za != zb].tolist(), strict=True):
-            out[x].add(y)
         return out
 
     def eject(self, deadline: float | None) -> None:
@@ -546,7 +537,7 @@ class _Repair:
 
     def _group(self, j: int, size: int) -> np.ndarray:
         """Up to ``size`` schools around j, breadth first over the zone graph (by school position)."""
-        zadj = self._zone_adjacency()
+        zadj = zone_adjacency(self.d, self.assign)
         chosen, queue = [j], deque([j])
         while queue and len(chosen) < size:
             a = queue.popleft()

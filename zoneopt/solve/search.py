@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..district import District
+from ..district import District, zone_adjacency
 from ..model import Neighbourhood, build_model, reachable
 from ..model.potential import zone_potential
 from ..scenario import Scenario
@@ -24,17 +24,6 @@ from .groups import seed_deviations, tier_imbalance, tier_moves
 from .moves import seat_limits, unit_costs
 from .work import step_seconds
 from .years import year_loads
-
-
-def zone_adjacency(district: District, assign: np.ndarray) -> list[set[int]]:
-    """Schools whose zones share a boundary, per school."""
-    a = district.adjacency.tocoo()
-    za, zb = assign[a.row], assign[a.col]
-    diff = za != zb
-    out: list[set[int]] = [set() for _ in range(district.n_schools)]
-    for x, y in zip(za[diff].tolist(), zb[diff].tolist(), strict=True):
-        out[x].add(y)
-    return out
 
 
 def neighbourhood(
