@@ -231,14 +231,16 @@ def _counts(
     for row in np.flatnonzero(ok & (filled > MAX_COUNT)):
         report(row, f"{values[row]:g} is implausibly large for {column} (more than "
                f"{MAX_COUNT:,}); check the column holds counts of people (not ids, areas or money)")
-    counts = np.round(np.where(ok, filled, 0.0)).astype(np.int64)
+    # Far below zero fits no int64: clip before the cast (such rows are reported just below).
+    int_min = float(np.iinfo(np.int64).min)
+    counts = np.round(np.maximum(np.where(ok, filled, 0.0), int_min)).astype(np.int64)
     low = counts <= 0 if positive else counts < 0
     for row in np.flatnonzero(ok & low):
         what = "is not allowed: it is negative" if counts[row] < 0 else "is not allowed"
         # numpy turns a missing value cast to int64 into -2**63: say so.
         hint = (" (a missing value that was cast to a whole number reads like this: fill in the "
-                "count)" if counts[row] == np.iinfo(np.int64).min else "")
-        report(row, f"{counts[row]} {what}; {column} must be {need}{hint}")
+                "count)" if filled[row] == int_min else "")
+        report(row, f"{values[row]:g} {what}; {column} must be {need}{hint}")
     if own:
         problems.raise_if_any()
     return np.where(ok, counts, 0)
