@@ -115,6 +115,9 @@ class Model:
     years: object = None
     balance_group: np.ndarray | None = None
     balance_weights: np.ndarray | None = None
+    #: Rows of the capacity family (every plan year and series with a [years] plan), so that a
+    #: caller can let them stretch (zoneopt.solve.overflow); None when unknown.
+    capacity_rows: np.ndarray | None = None
 
     @property
     def n_pairs(self) -> int:
@@ -352,11 +355,14 @@ def build_model(
 
     rows = _Rows()
     _assignment_rows(rows, pu, free_units)
+    cap0 = len(rows.lo)
     if ydata is not None:
         year_rows.capacity_rows(rows, ydata, pu, ps, free_schools)
+        cap1 = len(rows.lo)
         year_rows.balance_rows(rows, ydata, pu, ps, bal_schools, bal_years, k)
     else:
         _capacity_rows(rows, district, scenario, pu, ps, free_schools)
+        cap1 = len(rows.lo)
         if len(bal_schools):
             balance_rows(rows, group.weights, pu, ps, free_schools, k)
     if math.isfinite(c.low_income_band):
@@ -375,6 +381,7 @@ def build_model(
         pair_unit=pu, pair_school=ps, balance_schools=bal_schools, balance_years=bal_years,
         years=ydata, balance_group=bal_group,
         balance_weights=group.weights if n_groups else None,
+        capacity_rows=np.arange(cap0, cap1),
     )
 
 

@@ -19,6 +19,9 @@ module gets one in a fraction of a second in most cases, in three deterministic 
 4. **Local MIPs** (only when 3 gets stuck): for each school still over capacity, the zones around it
    are re-solved together by a small feasibility MIP (closer-neighbour contiguity, the rest of the
    district fixed), growing the group until it holds enough spare seats.
+   On districts whose groups never reach the whole district, **elastic local MIPs** then lower
+   the overflow step by step where the strict ones found no zones that fit
+   (:mod:`zoneopt.solve.overflow`).
 5. **Restore**: every unit that can go back to today's school without breaking a rule does.
 
 With a ``[years]`` plan a zone must fit every plan year and series
@@ -49,6 +52,7 @@ from ..district import District, zone_adjacency
 from ..model import Neighbourhood, build_model
 from ..scenario import Scenario
 from .moves import seat_limits
+from .overflow import shrink_overflow
 from .years import repair_seats
 
 #: Moves of the ejection-chain step per unit of the district (a safety cap; it usually stops far
@@ -107,6 +111,13 @@ def repair_status_quo(
         r.eject(deadline)
     if len(r.broken()) and scenario.constraints.contiguity:
         r.local_mips(deadline, solver)
+    if (len(r.broken()) and scenario.constraints.contiguity and (r.assign >= 0).all()
+            and district.n_schools > 2 * LOCAL_MIP_MAX_ZONES and r.years is None):
+        # Where the local MIPs' groups never reach the whole district, elastic ones lower the
+        # overflow step by step (zoneopt.solve.overflow); on smaller districts the whole-district
+        # local MIP has failed, and the caller's feasibility MIP with more nodes comes next. A
+        # [years] plan takes its second road instead (not measured with elastic steps yet).
+        shrink_overflow(r, deadline, solver, LOCAL_MIP_SAFETY_S)
     if len(r.broken()) and r.years is not None and scenario.constraints.contiguity:
         r = _second_years_repair(district, scenario, eligible, start, deadline, solver)
     if not len(r.broken()) and (r.assign >= 0).all():
@@ -235,8 +246,12 @@ class _Repair:
 
     def _enrolment(self, loads: np.ndarray | None = None) -> np.ndarray:
         """Students per school in each count of the chains (or of ``loads``)."""
-        loads = self.s if loads is None else loads
-        a = self.assign
+        return self._enrolment_of(self.assign, self.s if loads is None else loads)
+
+    def _enrolment_of(self, a: np.ndarray, loads: np.ndarray | None = None) -> np.ndarray:
+        """Students per school in plan ``a``, in each count of ``loads`` (every year and series
+        by default)."""
+        loads = self.loads if loads is None else loads
         ok = a >= 0
         enr = np.zeros((self.d.n_schools, loads.shape[1]))
         np.add.at(enr, a[ok], loads[ok])
