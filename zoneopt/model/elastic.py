@@ -44,6 +44,7 @@ from ..years import years_active
 from . import (
     RHS_EPS,
     Model,
+    Neighbourhood,
     _assignment_rows,
     _band_rows,
     _capacity_rows,
@@ -261,8 +262,20 @@ def elastic_solve(
     )
 
 
-def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 10.0) -> str:
+def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 10.0,
+                part: Neighbourhood | None = None) -> str:
     """Whether any plan satisfies ``scenario`` exactly (contiguity included).
+
+    Parameters
+    ----------
+    district, scenario
+        The problem.
+    time_limit
+        Seconds for the whole answer.
+    part
+        Answer for these units and schools only, the rest fixed as in ``part.base``
+        (:func:`zoneopt.model.build_model`'s neighbourhood; :mod:`zoneopt.model.parts` asks it of a
+        part of the map that shares no boundary with the rest).
 
     Returns
     -------
@@ -276,13 +289,15 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
 
     deadline = time.perf_counter() + time_limit
     eligible = eligible_pairs(district, scenario)
-    if diagnose_before_solving(district, scenario, eligible):
+    if part is None and diagnose_before_solving(district, scenario, eligible):
         return "no"
+    base = np.zeros(district.n_units, dtype=np.int64) if part is None else part.base
 
     def left() -> float:
         return deadline - time.perf_counter()
 
-    relaxed = build_model(district, scenario, eligible, contiguity="none", objective="none")
+    relaxed = build_model(district, scenario, eligible, contiguity="none", objective="none",
+                          part=part)
     res = solve(
         relaxed,
         "highs",
@@ -297,7 +312,8 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
     if not scenario.constraints.contiguity:
         return "yes"
     # The closer-neighbour rule only allows connected zones: a plan under it is a plan.
-    closer = build_model(district, scenario, eligible, contiguity="closer", objective="none")
+    closer = build_model(district, scenario, eligible, contiguity="closer", objective="none",
+                         part=part)
     res_c = solve(
         closer,
         "highs",
@@ -310,7 +326,7 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
     # The cut loop: every cut is valid for the exact problem, so its infeasibility is a proof.
     values = res.values
     while left() > 0.05:
-        assign = relaxed.assignment_from(values, np.zeros(district.n_units, dtype=np.int64))
+        assign = relaxed.assignment_from(values, base)
         cuts, lo, hi, pieces = separation_cuts(district, relaxed, assign)
         if pieces == 0:
             return "yes"

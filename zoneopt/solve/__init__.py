@@ -28,6 +28,7 @@ from ..district import District
 from ..errors import InfeasibleError, NoSolutionError, ZoneoptInputError
 from ..model import build_model, eligible_pairs
 from ..model.diagnose import diagnose_before_solving
+from ..model.parts import part_findings
 from ..scenario import Scenario
 from ..tiers import tier_counts, uses_tiers, validate_ses_columns
 from ..travel.walkzones import prepare_district, walk_zone_conflicts
@@ -43,6 +44,10 @@ from .second_search import (
 )
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import Budget
+
+#: Seconds at most for deciding the parts of the map that share no boundary with the rest
+#: (zoneopt.model.parts), before the search.
+PART_CHECK_S = 5.0
 
 log = logging.getLogger("zoneopt")
 
@@ -150,8 +155,12 @@ def optimize(
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
                         district=district)
     eligible = eligible_pairs(district, scenario)
+    # A part of the map that shares no boundary with the rest is decided alone, within a tenth of
+    # the time limit (zoneopt.model.parts): its "no" is a proof the whole search could not give.
     findings = (walk_zone_conflicts(district, scenario, eligible)
-                or diagnose_before_solving(district, scenario, eligible))
+                or diagnose_before_solving(district, scenario, eligible)
+                or part_findings(district, scenario, eligible,
+                                 time_limit=min(PART_CHECK_S, 0.1 * limit_s)))
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
