@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from bruteforce import brute_force
 from districts import grid_frames
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely import affinity
 
 from zoneopt import District, Scenario, optimize
@@ -91,3 +93,38 @@ def test_a_district_in_one_part_is_left_to_the_search():
     units, schools = _row([250, 260])
     district = District.from_frames(units, schools)
     assert part_findings(district, Scenario(), eligible_pairs(district, Scenario())) == []
+
+
+@st.composite
+def _small_part(draw):
+    """A 2 x 3 grid part with two schools, random students and tight random capacities."""
+    students = np.array(draw(st.lists(st.integers(10, 120), min_size=6, max_size=6)))
+    cells = draw(st.sampled_from([[0, 5], [0, 2], [1, 4], [0, 3]]))
+    total = int(students.sum())
+    share = draw(st.floats(0.3, 0.7))
+    slack = draw(st.sampled_from([1.0, 1.05, 1.15]))
+    caps = [int(np.ceil(total * slack * share)), int(np.ceil(total * slack * (1 - share)))]
+    return students, cells, caps
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_small_part())
+def test_a_part_is_called_impossible_exactly_when_brute_force_finds_no_plan(part):
+    """Generated small parts next to a roomy grid: the finding appears exactly when brute force
+    over the part alone (64 assignments) finds no plan, so it never calls a feasible part
+    impossible and, on parts this small, always decides."""
+    students, cells, caps = part
+    units, schools = grid_frames(2, 4, [0, 7], students=np.full(8, 100), capacities=[500, 500])
+    far_units, far_schools = grid_frames(2, 3, cells, students=students, capacities=caps)
+    far_units["unit_id"] = [f"R{k}" for k in range(6)]
+    far_units["geometry"] = far_units.geometry.apply(affinity.translate, yoff=20_000.0)
+    far_schools["school_id"] = ["S2", "S3"]
+    far_schools["geometry"] = far_schools.geometry.apply(affinity.translate, yoff=20_000.0)
+    district = District.from_frames(
+        gpd.GeoDataFrame(pd.concat([units, far_units], ignore_index=True), crs=units.crs),
+        gpd.GeoDataFrame(pd.concat([schools, far_schools], ignore_index=True), crs=schools.crs))
+    scenario = Scenario()
+    findings = part_findings(district, scenario, eligible_pairs(district, scenario),
+                             time_limit=30)
+    alone = brute_force(District.from_frames(far_units, far_schools), scenario)[1]
+    assert bool(findings) == (alone is None)

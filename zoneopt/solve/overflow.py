@@ -51,6 +51,11 @@ from ..model.potential import zone_potential
 
 #: Group sizes (zones) an overfull school's elastic MIP tries, smallest first.
 GROUP_SIZES = (8, 16, 32)
+#: Safety stop of one elastic MIP in seconds, 2.5 times the slowest measured (a 16-zone group of
+#: 379 units on New York at 102% seats: 23.5 s, nearly all of it the root; 10 or 50 nodes take as
+#: long), so that the node limit, not the machine's speed, ends it: with the strict local MIPs'
+#: 10 s, that MIP stopped on the clock.
+SAFETY_S = 60.0
 #: Branch-and-bound nodes of one elastic MIP.
 NODES = 50
 #: Price per student moved away from the current zones, against 1 per student over capacity.
