@@ -22,7 +22,7 @@ nearest school with room, and :math:`z_i` the unit's current school (a small pri
 close). The current zones, with their overflow as slack, are a feasible start, so each solve can
 only improve; its answer is taken when the district's total overflow falls, or stays and the
 hop-weighted overflow falls (students pushed towards room). A group that gains nothing is widened
-(8, 16, 32 zones); a school no group helps is passed over until another step changes its
+(8, then 16 zones); a school no group helps is passed over until another step changes its
 neighbourhood. The step solves at most two MIPs per school over when it starts, plus eight.
 
 The repair runs it only on districts of more than ``2 * LOCAL_MIP_MAX_ZONES`` schools, where the
@@ -49,8 +49,10 @@ from ..district import zone_adjacency
 from ..model import Neighbourhood, build_model
 from ..model.potential import zone_potential
 
-#: Group sizes (zones) an overfull school's elastic MIP tries, smallest first.
-GROUP_SIZES = (8, 16, 32)
+#: Group sizes (zones) an overfull school's elastic MIP tries, smallest first. No 32: on New York
+#: at 102% seats such groups (800 units and more) never lowered the overflow where 8 and 16 had
+#: not, and took 12 s, once 60 s; 4 first, or 6-12-24, took longer in all (24-54 s against 4-45 s).
+GROUP_SIZES = (8, 16)
 #: Safety stop of one elastic MIP in seconds, 2.5 times the slowest measured (a 16-zone group of
 #: 379 units on New York at 102% seats: 23.5 s, nearly all of it the root; 10 or 50 nodes take as
 #: long), so that the node limit, not the machine's speed, ends it: with the strict local MIPs'
