@@ -81,6 +81,8 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
         One plain-language finding per part proven impossible, naming its units, schools, students
         and seats and what would fix it.
     """
+    from .elastic import plan_exists
+
     c = scenario.constraints
     if not c.contiguity:
         return []
@@ -106,7 +108,7 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
             continue
         relaxed = _relaxed_for_part(district, scenario, eligible, schools)
         part = _part(district, units, schools)
-        if _decide(district, relaxed, part, left) == "no":
+        if plan_exists(district, relaxed, time_limit=left, part=part) == "no":
             out.append(
                 f"{where} hold {students:.0f} students and those schools have {seats:.0f} seats at "
                 f"max_utilization {c.max_utilization:g}, but no split of the part into connected "
@@ -158,13 +160,6 @@ def _relaxed_for_part(district: District, scenario: Scenario, eligible: np.ndarr
         if math.isfinite(c.tier_band):
             values["constraints.tier_band"] = math.inf
     return scenario.with_values(values) if values else scenario
-
-
-def _decide(district: District, scenario: Scenario, part: Neighbourhood, seconds: float) -> str:
-    """:func:`zoneopt.model.elastic.plan_exists` for one part: "yes", "no" or "unknown"."""
-    from .elastic import plan_exists
-
-    return plan_exists(district, scenario, time_limit=seconds, part=part)
 
 
 def _part(district: District, units: np.ndarray, schools: np.ndarray) -> Neighbourhood:

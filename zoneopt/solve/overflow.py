@@ -68,7 +68,8 @@ SOLVES_PER_SCHOOL_OVER = 2
 EXTRA_SOLVES = 8
 
 
-def shrink_overflow(repair, deadline: float | None, solver: str, safety_s: float) -> None:
+def shrink_overflow(repair, deadline: float | None, solver: str,
+                    safety_s: float | None = None) -> None:
     """Lower the repair's overflow with elastic local MIPs until every school fits or none helps.
 
     Parameters
@@ -81,8 +82,9 @@ def shrink_overflow(repair, deadline: float | None, solver: str, safety_s: float
     solver
         Solver of the elastic MIPs.
     safety_s
-        Safety stop of one elastic MIP in seconds.
+        Safety stop of one elastic MIP in seconds (None: ``SAFETY_S``).
     """
+    safety_s = SAFETY_S if safety_s is None else safety_s
     passed: set[int] = set()  # schools no group helped since the last accepted step
     solves = SOLVES_PER_SCHOOL_OVER * int((repair._excess() > 0).sum()) + EXTRA_SOLVES
     while solves > 0:

@@ -52,7 +52,6 @@ from ..district import District, zone_adjacency
 from ..model import Neighbourhood, build_model
 from ..scenario import Scenario
 from .moves import seat_limits
-from .overflow import SAFETY_S as OVERFLOW_SAFETY_S
 from .overflow import shrink_overflow
 from .years import repair_seats
 
@@ -118,7 +117,7 @@ def repair_status_quo(
         # overflow step by step (zoneopt.solve.overflow); on smaller districts the whole-district
         # local MIP has failed, and the caller's feasibility MIP with more nodes comes next. A
         # [years] plan takes its second road instead (not measured with elastic steps yet).
-        shrink_overflow(r, deadline, solver, OVERFLOW_SAFETY_S)
+        shrink_overflow(r, deadline, solver)
     if len(r.broken()) and r.years is not None and scenario.constraints.contiguity:
         r = _second_years_repair(district, scenario, eligible, start, deadline, solver)
     if not len(r.broken()) and (r.assign >= 0).all():
