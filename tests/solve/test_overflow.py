@@ -63,6 +63,7 @@ def test_elastic_steps_give_the_same_plan_every_run():
         shrink_overflow(repair, None, "highs", LOCAL_MIP_SAFETY_S)
         plans.append(repair.assign.copy())
     assert np.array_equal(plans[0], plans[1])
+    assert check_plan(district, scenario, plans[0]).ok
 
 
 def test_elastic_zones_report_the_overflow_of_the_connected_zones_they_return():
