@@ -69,6 +69,41 @@ def test_repair_turns_an_overfull_status_quo_into_a_verified_plan(n, m, factor, 
     assert (assign == district.status_quo).mean() > 0.6
 
 
+def test_chains_that_count_only_sizeable_room_repair_what_the_first_chains_leave():
+    """100 units x 5 schools at 95% seats (seed 5): the first chains stall 41 students over (a
+    school with a few free seats makes its neighbours look one hop from room); counting as room
+    only schools that can take a sizeable unit, the chains alone end within every seat, zones
+    connected, and the plan passes the checker."""
+    from zoneopt.solve.repair import _Repair
+
+    district = _overfull_synthetic(100, 5, 0.95, seed=5)
+    scenario = Scenario()
+    chains = _Repair(district, scenario, eligible_pairs(district, scenario))
+    chains.keep_and_regrow()
+    chains.eject(None)
+    assert chains.violation() == 41
+    chains.eject_to_real_room(None)
+    assert chains.violation() == 0
+    check_plan(district, scenario, chains.assign).raise_if_failed()
+
+
+@settings(max_examples=25, deadline=None)
+@given(districts(min_units=6, max_units=40, max_schools=4), st.sampled_from([0.8, 0.95, 1.0]))
+def test_chains_to_sizeable_room_never_leave_more_overflow(district, max_util):
+    """Generated districts: the second chains' runs are undone when they do not lower the
+    overflow, so the step never ends above where it started."""
+    from zoneopt.solve.repair import _Repair
+
+    scenario = Scenario.from_dict({"constraints": {"max_utilization": max_util}})
+    chains = _Repair(district, scenario, eligible_pairs(district, scenario))
+    if not chains.keep_and_regrow():
+        return
+    chains.eject(None)
+    before = chains.violation()
+    chains.eject_to_real_room(None)
+    assert chains.violation() <= before
+
+
 def test_repair_keeps_locks_home_units_and_distance_limits():
     units, schools = grid_frames(5, 6, [0, 5, 27], seed=2, capacity_slack=1.1)
     # Today everybody attends S0: two schools' worth of students over its seats.

@@ -58,6 +58,9 @@ from .years import repair_seats
 #: Moves of the ejection-chain step per unit of the district (a safety cap; it usually stops far
 #: sooner, when no move lowers the weighted overflow).
 MOVES_PER_UNIT = 4
+#: Quantiles of the units' students used, in turn, as the free seats a school needs to count as room
+#: when the first chains stall (:meth:`_Repair.eject_to_real_room`).
+SINK_ROOM_QUANTILES = (0.75, 0.9)
 #: Branch-and-bound nodes of one local feasibility MIP.
 LOCAL_MIP_NODES = 100
 #: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
@@ -109,6 +112,8 @@ def repair_status_quo(
         r.eject(deadline)
     if len(r.broken()) and r.count_every_year():
         r.eject(deadline)
+    if len(r.broken()):
+        r.eject_to_real_room(deadline)
     if len(r.broken()) and scenario.constraints.contiguity:
         r.local_mips(deadline, solver)
     if (len(r.broken()) and scenario.constraints.contiguity and (r.assign >= 0).all()
@@ -124,6 +129,36 @@ def repair_status_quo(
         r.count_every_year()
         r.restore()
     return r.assign.copy() if not len(r.broken()) and (r.assign >= 0).all() else None
+
+
+def chain_repair(district: District, scenario: Scenario, eligible: np.ndarray, *,
+                 deadline: float | None = None) -> np.ndarray | None:
+    """Today's zones after steps 1-3 only (keep, regrow, ejection chains): no MIP, a fraction of a
+    second on a city of 2,000 units.
+
+    Parameters
+    ----------
+    district, scenario, eligible
+        The problem and its eligible pairs (:func:`zoneopt.model.eligible_pairs`).
+    deadline
+        ``time.perf_counter()`` value at which to stop (safety stop).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        School position per unit: connected zones of eligible pairs that may still break capacity
+        (a witness for the parts of the map where they fit, :mod:`zoneopt.model.parts`); None when
+        some unit could not be given a school.
+    """
+    r = _Repair(district, scenario, eligible)
+    if not r.keep_and_regrow():
+        return None
+    r.eject(deadline)
+    if len(r.broken()) and r.count_every_year():
+        r.eject(deadline)
+    if len(r.broken()):
+        r.eject_to_real_room(deadline)
+    return r.assign.copy()
 
 
 def _second_years_repair(district, scenario, eligible, start, deadline, solver) -> _Repair:
@@ -300,7 +335,7 @@ class _Repair:
                 out[t].add(src)
         return out
 
-    def eject(self, deadline: float | None) -> None:
+    def eject(self, deadline: float | None, sink_room: float = 0.0) -> None:
         """Push students from overfull zones downhill (towards room) and pull into underfull ones.
 
         One pass: the hop distances ``h`` to the nearest school with room are computed once; the
@@ -308,6 +343,10 @@ class _Repair:
         closer to room (``h`` smaller by one, or room itself), until they fit. Students pushed into an
         overfull neighbour move on when that neighbour's turn comes, later in the same pass. Passes
         repeat while they make progress.
+
+        ``sink_room``: the free seats a school needs to count as room for ``h`` (any when 0). A
+        school with a few dozen free seats takes no unit, yet with 0 it makes every zone around it
+        look one hop from room, and the chains stall there instead of heading for real room.
         """
         d = self.d
         a = self.assign
@@ -321,7 +360,8 @@ class _Repair:
         while moves < max_moves and stale < 3:
             if deadline is not None and time.perf_counter() > deadline:
                 return
-            h = self._hops_to(np.flatnonzero((enr < self.hi).all(axis=1)), self._push_graph())
+            sinks = (enr < self.hi) & (self.hi - enr >= sink_room)
+            h = self._hops_to(np.flatnonzero(sinks.all(axis=1)), self._push_graph())
             over = np.flatnonzero((enr > self.hi).any(axis=1))
             for src in sorted(over.tolist(), key=lambda j: (-h[j], j)):
                 while (enr[src] > self.hi[src]).any() and moves < max_moves:
@@ -346,6 +386,25 @@ class _Repair:
                 best_violation, stale = v, 0
             else:
                 stale += 1
+
+    def eject_to_real_room(self, deadline: float | None) -> None:
+        """Chains again, counting as room only schools that can take a sizeable unit.
+
+        Each threshold of SINK_ROOM_QUANTILES (a quantile of the units' students) runs the chains once
+        more; a run that does not lower the overflow is undone, so this step never makes the plan
+        worse.
+        """
+        load = self.s.max(axis=1)
+        load = load[load > 0]
+        if not len(load):
+            return
+        for q in SINK_ROOM_QUANTILES:
+            before, v0 = self.assign.copy(), self.violation()
+            self.eject(deadline, sink_room=float(np.quantile(load, q)))
+            if self.violation() >= v0:
+                self.assign[:] = before
+            if not len(self.broken()):
+                return
 
     def _move(self, u: int, src: int, t: int, enr: np.ndarray) -> None:
         self.assign[u] = t
