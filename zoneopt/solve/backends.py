@@ -123,6 +123,7 @@ def solve(
     seed: int = 0,
     log: bool = False,
     relax: bool = False,
+    abs_gap: float = 0.0,
 ) -> SolveResult:
     """Solve ``model`` with the named solver.
 
@@ -148,6 +149,9 @@ def solve(
         Show the solver's log.
     relax
         Solve the linear relaxation instead.
+    abs_gap
+        Absolute gap at which HiGHS may stop (0: none; other solvers ignore it). The elastic repair
+        steps use it to stop once no answer can be better by one student's overflow.
 
     Returns
     -------
@@ -156,7 +160,8 @@ def solve(
     label = solver_label(solver)
     if label == "highs":
         return _solve_highs(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
+                            start=start, node_limit=node_limit, seed=seed, log=log, relax=relax,
+                            abs_gap=abs_gap)
     return _verified(model, _solve_pulp(model, label, time_limit=time_limit, mip_gap=mip_gap,
                                         threads=threads, start=start, log=log), relax)
 
@@ -257,9 +262,11 @@ def consistent(model: Model, values: np.ndarray, objective: float | None, *,
     return abs(own - objective) <= ANSWER_TOL * max(1.0, abs(objective))
 
 
-def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
+def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax,
+                 abs_gap=0.0):
     first = _solve_highs_once(model, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                              start=start, node_limit=node_limit, seed=seed, log=log, relax=relax)
+                              start=start, node_limit=node_limit, seed=seed, log=log, relax=relax,
+                              abs_gap=abs_gap)
     if first.values is None or consistent(model, first.values, first.objective, integral=not relax):
         return first
     if relax:
@@ -267,7 +274,8 @@ def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed
     # The answer does not match the model: solve again without the warm start.
     remaining = max(0.05, time_limit - first.seconds)
     second = _solve_highs_once(model, time_limit=remaining, mip_gap=mip_gap, threads=threads,
-                               start=None, node_limit=node_limit, seed=seed, log=log, relax=False)
+                               start=None, node_limit=node_limit, seed=seed, log=log, relax=False,
+                               abs_gap=abs_gap)
     second.seconds += first.seconds
     if second.values is not None and not consistent(model, second.values, second.objective):
         # Keep nothing we cannot verify; the bound of a run we doubt is not used either.
@@ -276,7 +284,8 @@ def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed
     return second
 
 
-def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax):
+def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit, seed, log, relax,
+                      abs_gap=0.0):
     import highspy
 
     t0 = time.perf_counter()
@@ -285,7 +294,7 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     # HiGHS's default absolute gap (1e-6) stops tiny objectives "optimal" far above mip_gap.
-    h.setOptionValue("mip_abs_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", float(abs_gap))
     h.setOptionValue("random_seed", int(seed))
     _set_threads(h, threads)
     if node_limit is not None:
