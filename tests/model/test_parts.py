@@ -62,13 +62,35 @@ def test_a_part_with_enough_seats_but_no_connected_split_is_proven_impossible():
     assert plan_exists(District.from_frames(enough_units, enough_schools), scenario) == "yes"
 
 
-def test_optimize_stops_at_once_with_the_part_finding():
+@pytest.mark.parametrize("quick", [1.0, 0.0])
+def test_optimize_stops_at_once_with_the_part_finding(monkeypatch, quick):
+    """Found by the quick check before the search, or (with no time for it) by the longer one
+    after the repair fails."""
+    import zoneopt.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "PART_QUICK_S", quick)
     district = _two_parts([250, 260])
     t0 = time.perf_counter()
     with pytest.raises(InfeasibleError) as err:
         optimize(district, Scenario(), time_limit=30)
     assert time.perf_counter() - t0 < 10
     assert "share no boundary with the rest of the map" in str(err.value)
+
+
+def test_a_part_whose_chain_zones_fit_needs_no_exact_check():
+    """Zones that keep every rule of the part are a witness: a part with such zones is not solved
+    again; zones over capacity, falling apart, or holding another part's units are not one."""
+    from zoneopt.model.parts import _fits, _part
+
+    district = _two_parts([300, 300])
+    scenario = Scenario()
+    units, schools = map_parts(district)[0]
+    part = _part(district, units, schools)
+    plan = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3])
+    assert _fits(district, scenario, part, plan)
+    assert not _fits(district, scenario, part, np.array([0] * 8 + [2, 2, 2, 2, 3]))  # 400 > 300
+    assert not _fits(district, scenario, part, np.array([0] * 8 + [2, 3, 2, 3, 3]))  # R2 cut off
+    assert not _fits(district, scenario, part, np.array([0] * 8 + [2, 2, 1, 3, 3]))  # not its part
 
 
 def test_a_part_without_enough_seats_is_reported_by_counting():
@@ -128,3 +150,6 @@ def test_a_part_is_called_impossible_exactly_when_brute_force_finds_no_plan(part
                              time_limit=30)
     alone = brute_force(District.from_frames(far_units, far_schools), scenario)[1]
     assert bool(findings) == (alone is None)
+    # The repair's chains as a witness only save time: the same answer without them.
+    assert part_findings(district, scenario, eligible_pairs(district, scenario), time_limit=30,
+                         witness=False) == findings

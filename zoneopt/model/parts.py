@@ -29,7 +29,7 @@ import numpy as np
 from ..district import District
 from ..scenario import Scenario
 from ..years import years_active
-from . import Neighbourhood, eligible_pairs
+from . import Neighbourhood, build_model, eligible_pairs, reachable
 
 #: Largest part of the map (units) whose feasibility is decided alone before the search.
 PART_UNITS = 300
@@ -62,7 +62,7 @@ def map_parts(district: District) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, *,
-                  time_limit: float = 5.0) -> list[str]:
+                  time_limit: float = 5.0, witness: bool = True) -> list[str]:
     """Findings that prove the scenario infeasible in one part of the map (empty when none).
 
     Parameters
@@ -74,6 +74,10 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
     time_limit
         Seconds for all the parts' exact checks together (a part not decided in time gives no
         finding: the search then runs as usual).
+    witness
+        First run the repair's ejection chains (:func:`zoneopt.solve.repair.chain_repair`) and skip
+        the exact check of every part whose zones they leave within every rule: such a part has a
+        plan. Only saves time: a part without a plan never fits, so the findings are the same.
 
     Returns
     -------
@@ -90,6 +94,11 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
     if len(parts) < 2:
         return []  # the whole district is the one part: the search decides it
     deadline = time.perf_counter() + time_limit
+    chains = None
+    if witness:
+        from ..solve.repair import chain_repair
+
+        chains = chain_repair(district, scenario, eligible, deadline=deadline)
     out: list[str] = []
     s = district.students.astype(float)
     by_year = years_active(scenario)
@@ -108,6 +117,8 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
             continue
         relaxed = _relaxed_for_part(district, scenario, eligible, schools)
         part = _part(district, units, schools)
+        if chains is not None and _fits(district, relaxed, part, chains):
+            continue
         if plan_exists(district, relaxed, time_limit=left, part=part) == "no":
             out.append(
                 f"{where} hold {students:.0f} students and those schools have {seats:.0f} seats at "
@@ -132,6 +143,34 @@ def _stretch(district: District, scenario: Scenario, part: Neighbourhood, deadli
     each = ", ".join(f"{district.school_ids[j]} +{need[j]:.0f}" for j in js)
     return (f"; with {need.sum():.0f} more seats ({each}) the part has a plan with connected "
             "zones (found by the solver, not proven the fewest), or raise max_utilization")
+
+
+def _fits(district: District, scenario: Scenario, part: Neighbourhood,
+          assign: np.ndarray) -> bool:
+    """Whether ``assign`` restricted to the part keeps every rule of the part's check: every row of
+    its model (capacity, distance, locks, bands) and connected zones around their home units."""
+    units, schools = part.units, part.schools
+    if (district.home_owner[schools] != schools).any():
+        return False  # schools sharing a home unit: left to the exact check
+    eligible = eligible_pairs(district, scenario)
+    model = build_model(district, scenario, eligible, contiguity="none", objective="none",
+                        part=part)
+    if model.rows.shape[1] != model.n_pairs:
+        return False  # rows with columns of their own: left to the exact check
+    x = (assign[model.pair_unit] == model.pair_school).astype(float)
+    taken = np.zeros(district.n_units)
+    np.add.at(taken, model.pair_unit, x)
+    if (taken[units] != 1).any():
+        return False  # a unit outside the part's schools, or on a pair the rules forbid
+    act = model.rows @ x
+    if ((act < model.row_lower - 1e-6) | (act > model.row_upper + 1e-6)).any():
+        return False
+    for j in schools.tolist():
+        zone = set(units[assign[units] == j].tolist())
+        home = int(district.home_unit[j])
+        if reachable(district.adjacency, {home}, zone) != zone | {home}:
+            return False
+    return True
 
 
 def _where(district: District, units: np.ndarray, schools: np.ndarray) -> str:

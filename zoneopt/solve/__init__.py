@@ -46,7 +46,11 @@ from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import Budget
 
 #: Seconds at most for deciding the parts of the map that share no boundary with the rest
-#: (zoneopt.model.parts), before the search.
+#: (zoneopt.model.parts): PART_QUICK_S before the search, PART_CHECK_S again when the repair found no
+#: plan. A part proven impossible is quick (New York's Rockaway peninsula at 102% seats: 0.1 s); a
+#: tight part with a plan can take the whole check undecided (Staten Island at 102%: 5 s), and
+#: the repair then finds its plan anyway.
+PART_QUICK_S = 1.0
 PART_CHECK_S = 5.0
 
 log = logging.getLogger("zoneopt")
@@ -155,12 +159,13 @@ def optimize(
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
                         district=district)
     eligible = eligible_pairs(district, scenario)
-    # A part of the map that shares no boundary with the rest is decided alone, within a tenth of
-    # the time limit (zoneopt.model.parts): its "no" is a proof the whole search could not give.
+    # A part of the map that shares no boundary with the rest is decided alone, briefly here and
+    # longer if the repair fails (zoneopt.model.parts): its "no" is a proof the whole search could
+    # not give.
     findings = (walk_zone_conflicts(district, scenario, eligible)
                 or diagnose_before_solving(district, scenario, eligible)
                 or part_findings(district, scenario, eligible,
-                                 time_limit=min(PART_CHECK_S, 0.1 * limit_s)))
+                                 time_limit=min(PART_QUICK_S, 0.1 * limit_s)))
     if findings:
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
@@ -193,8 +198,8 @@ def optimize(
         if proven_infeasible:
             from ..model.elastic import explain_infeasibility
 
-            findings = explain_infeasibility(district, scenario, eligible,
-                                             time_limit=max(5.0, 0.2 * limit_s))
+            findings = run.findings or explain_infeasibility(district, scenario, eligible,
+                                                             time_limit=max(5.0, 0.2 * limit_s))
             plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name,
                                stopped_by="proof")
             raise InfeasibleError(findings, plan=plan)
@@ -270,6 +275,8 @@ class _Run:
         self.log_solver, self.bar, self.budget = log_solver, bar, budget
 
         self.prover: _Prover | None = None
+        #: Sentences proving the scenario infeasible, found during the run (a part of the map).
+        self.findings: list[str] = []
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -412,6 +419,11 @@ class _Run:
         _repair_start(district, scenario, self.eligible, state, self.solver, self.deadline)
         if state.assign is not None:
             return False
+        self.findings = part_findings(
+            district, scenario, self.eligible,
+            time_limit=min(PART_CHECK_S, 0.1 * (self.deadline - state.t0), self.left()))
+        if self.findings:
+            return True
         contiguity = scenario.constraints.contiguity
         model = build_model(district, scenario, self.eligible,
                             contiguity="closer" if contiguity else "none", objective="none")
