@@ -94,11 +94,7 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
     if len(parts) < 2:
         return []  # the whole district is the one part: the search decides it
     deadline = time.perf_counter() + time_limit
-    chains = None
-    if witness:
-        from ..solve.repair import chain_repair
-
-        chains = chain_repair(district, scenario, eligible, deadline=deadline)
+    chains: np.ndarray | None = None  # the witness, made when a part first needs the exact check
     out: list[str] = []
     s = district.students.astype(float)
     by_year = years_active(scenario)
@@ -117,6 +113,11 @@ def part_findings(district: District, scenario: Scenario, eligible: np.ndarray, 
             continue
         relaxed = _relaxed_for_part(district, scenario, eligible, schools)
         part = _part(district, units, schools)
+        if witness and chains is None:
+            from ..solve.repair import chain_repair
+
+            chains = chain_repair(district, scenario, eligible, deadline=deadline)
+            witness = chains is not None
         if chains is not None and _fits(district, relaxed, part, chains):
             continue
         if plan_exists(district, relaxed, time_limit=left, part=part) == "no":
