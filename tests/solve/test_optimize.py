@@ -123,3 +123,46 @@ def test_a_given_start_plan_is_used_and_never_made_worse(grid_district):
     again = optimize(grid_district, Scenario(), time_limit=1, start=first)
     assert again.trace[0]["source"] == "given start"
     assert again.summary["objective"] <= first.summary["objective"] + 1e-12
+
+
+def _run_without_a_plan(district, scenario):
+    """The optimisation loop of ``optimize`` for ``district``, before any plan is found."""
+    import time
+
+    from zoneopt.model import eligible_pairs
+    from zoneopt.solve import _Run
+    from zoneopt.solve.state import SearchState, objective_function
+    from zoneopt.solve.work import Budget
+
+    eligible = eligible_pairs(district, scenario)
+    state = SearchState(t0=time.perf_counter(), objective_fn=objective_function(district, scenario),
+                        district=district)
+    return _Run(district, scenario, eligible, state, "highs", time.perf_counter() + 60, False,
+                None, Budget.for_problem(district, scenario, eligible))
+
+
+@pytest.mark.parametrize("found_at", [2, None])
+def test_without_a_plan_the_exact_phase_runs_again_with_twice_the_work(grid_district,
+                                                                       monkeypatch, found_at):
+    """No plan and no proof after the exact phase: it runs again with twice its nodes and cut
+    rounds each time, until one run finds a plan (kept), or NO_PLAN_DOUBLINGS runs more."""
+    import zoneopt.solve as solve_module
+
+    run = _run_without_a_plan(grid_district, Scenario())
+    plan = grid_district.status_quo.copy()
+    budgets = []
+
+    def fake_proof(*args):
+        budgets.append(args[6])
+        found = found_at is not None and len(budgets) == found_at + 1
+        return {"assign": plan if found else None, "bound": 0.0, "infeasible": False}
+
+    monkeypatch.setattr(solve_module, "run_proof", fake_proof)
+    assert run.prove_until_found() is False
+    expected = found_at + 1 if found_at is not None else solve_module.NO_PLAN_DOUBLINGS + 1
+    assert len(budgets) == expected
+    assert [b.exact_nodes for b in budgets] == [budgets[0].exact_nodes * 2 ** k
+                                                for k in range(expected)]
+    assert [b.cut_rounds for b in budgets] == [budgets[0].cut_rounds * 2 ** k
+                                               for k in range(expected)]
+    assert (run.state.assign is not None) == (found_at is not None)

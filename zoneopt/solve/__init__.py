@@ -51,6 +51,9 @@ from .work import Budget
 #: tight part with a plan can take the whole check undecided (Staten Island at 102%: 5 s), and
 #: the repair then finds its plan anyway.
 PART_QUICK_S = 1.0
+#: Times the exact phase is run again, with twice the work each time, while no plan is found and
+#: none is proven impossible (at most 2^6 = 64 times the first attempt's work).
+NO_PLAN_DOUBLINGS = 6
 PART_CHECK_S = 5.0
 
 log = logging.getLogger("zoneopt")
@@ -311,7 +314,7 @@ class _Run:
         if proven_infeasible or state.interrupted or state.assign is None:
             if state.assign is None and not proven_infeasible and not state.interrupted:
                 # No plan yet (the start MIP was cut short): the exact phase may still find one.
-                return self.prove(None)
+                return self.prove_until_found()
             return proven_infeasible
         first = state.assign.copy()
         helper = None
@@ -515,14 +518,33 @@ class _Run:
             return False
         return state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
 
-    def prove(self, first: np.ndarray | None) -> bool:
+    def prove(self, first: np.ndarray | None, budget: Budget | None = None) -> bool:
         """The exact phase in this process, from ``first``; True when proven infeasible."""
         if self.state.interrupted:
             return False
         result = run_proof(self.district, self.scenario, self.eligible, self.solver,
-                           self.deadline, self.log_solver, self.budget, first, self.tick)
+                           self.deadline, self.log_solver, budget or self.budget, first, self.tick)
         merge_proof(self.state, result, "exact MIP")
         return bool(result.get("infeasible")) and self.state.assign is None
+
+    def prove_until_found(self) -> bool:
+        """No plan yet: the exact phase, again with twice its work each time, until it finds a
+        plan, proves there is none, or the time limit stops it; True when proven infeasible.
+
+        The whole time limit is used for the answer a planner needs most (a plan, or the proof that
+        none exists), and every attempt is counted work: what an attempt finds, it finds on any
+        machine; the time limit only decides how many attempts there are, and is reported.
+        """
+        budget = self.budget
+        for _ in range(NO_PLAN_DOUBLINGS + 1):
+            proven = self.prove(None, budget)
+            if proven or self.state.assign is not None or self.state.interrupted:
+                return proven
+            if self.left() <= 0.05:
+                self.state.timed_out = True
+                return False
+            budget = budget.doubled()
+        return False
 
 
 @contextmanager
