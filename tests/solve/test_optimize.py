@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from districts import grid_frames
 from hypothesis import given, settings
@@ -141,28 +142,26 @@ def _run_without_a_plan(district, scenario):
                 None, Budget.for_problem(district, scenario, eligible))
 
 
-@pytest.mark.parametrize("found_at", [2, None])
-def test_without_a_plan_the_exact_phase_runs_again_with_twice_the_work(grid_district,
-                                                                       monkeypatch, found_at):
-    """No plan and no proof after the exact phase: it runs again with twice its nodes and cut
-    rounds each time, until one run finds a plan (kept), or NO_PLAN_DOUBLINGS runs more."""
+def test_without_a_plan_a_feasibility_cut_loop_uses_the_time_left(monkeypatch):
+    """The exact phase ends with no plan and no proof: the feasibility cut loop then finds a plan
+    (kept, and it passes the checker), or proves that none exists (brute force agrees)."""
+    from bruteforce import brute_force
+
     import zoneopt.solve as solve_module
 
-    run = _run_without_a_plan(grid_district, Scenario())
-    plan = grid_district.status_quo.copy()
-    budgets = []
+    def nothing(*args):
+        return {"assign": None, "bound": 0.0, "infeasible": False}
 
-    def fake_proof(*args):
-        budgets.append(args[6])
-        found = found_at is not None and len(budgets) == found_at + 1
-        return {"assign": plan if found else None, "bound": 0.0, "infeasible": False}
-
-    monkeypatch.setattr(solve_module, "run_proof", fake_proof)
+    monkeypatch.setattr(solve_module, "run_proof", nothing)
+    units, schools = grid_frames(3, 4, [0, 11], students=np.full(12, 100), capacities=[600, 700])
+    district = District.from_frames(units, schools)
+    run = _run_without_a_plan(district, Scenario())
     assert run.prove_until_found() is False
-    expected = found_at + 1 if found_at is not None else solve_module.NO_PLAN_DOUBLINGS + 1
-    assert len(budgets) == expected
-    assert [b.exact_nodes for b in budgets] == [budgets[0].exact_nodes * 2 ** k
-                                                for k in range(expected)]
-    assert [b.cut_rounds for b in budgets] == [budgets[0].cut_rounds * 2 ** k
-                                               for k in range(expected)]
-    assert (run.state.assign is not None) == (found_at is not None)
+    assert run.state.assign is not None
+    check_plan(district, Scenario(), run.state.assign).raise_if_failed()
+    # 1,200 students, 1,250 seats, but no connected split fits them.
+    row_units, row_schools = grid_frames(1, 5, [0, 4], students=np.full(5, 100),
+                                         capacities=[250, 260])
+    row = District.from_frames(row_units, row_schools)
+    assert brute_force(row, Scenario())[1] is None
+    assert _run_without_a_plan(row, Scenario()).prove_until_found() is True

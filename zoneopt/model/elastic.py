@@ -324,26 +324,66 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
     if res_c.values is not None:
         return "yes"
     # The cut loop: every cut is valid for the exact problem, so its infeasibility is a proof.
-    values = res.values
-    while left() > 0.05:
+    return _cut_loop(district, scenario, relaxed, res.values, base, deadline)[0]
+
+
+def find_plan(district: District, scenario: Scenario, *, time_limit: float,
+              node_limit: int | None = None) -> tuple[str, np.ndarray | None]:
+    """Any plan that satisfies ``scenario`` exactly, by a feasibility cut loop (no objective).
+
+    The rules without contiguity as a MIP that stops at its first solution; every zone piece cut
+    off from its school is then cut away (node-separator rows, valid for every connected plan) and
+    the MIP solved again, until a solution's zones are connected (a plan) or the MIP is infeasible
+    (a proof that no plan exists).
+
+    Parameters
+    ----------
+    district, scenario
+        The problem.
+    time_limit
+        Seconds (a safety stop).
+    node_limit
+        Branch-and-bound nodes of each round's MIP (None: no cap). With a cap the same work gives
+        the same answer on any machine.
+
+    Returns
+    -------
+    (str, numpy.ndarray or None)
+        ``"yes"`` and the plan (school position per unit), ``"no"`` (proven impossible) or
+        ``"unknown"``, with None.
+    """
+    deadline = time.perf_counter() + time_limit
+    eligible = eligible_pairs(district, scenario)
+    relaxed = build_model(district, scenario, eligible, contiguity="none", objective="none")
+    return _cut_loop(district, scenario, relaxed, None, np.zeros(district.n_units, np.int64),
+                     deadline, node_limit)
+
+
+def _cut_loop(district, scenario, relaxed, values, base, deadline, node_limit=None):
+    """(answer, plan) of the cut loop on ``relaxed`` from its solution ``values`` (None: solve
+    first)."""
+    from ..solve.backends import solve
+
+    while True:
+        if values is None:
+            left = deadline - time.perf_counter()
+            if left <= 0.05:
+                return "unknown", None
+            res = solve(relaxed, "highs", time_limit=left, mip_gap=1.0, node_limit=node_limit,
+                        threads=scenario.solver.threads)
+            if res.status == "infeasible":
+                return "no", None
+            if res.values is None:
+                return "unknown", None
+            values = res.values
         assign = relaxed.assignment_from(values, base)
+        if not scenario.constraints.contiguity:
+            return "yes", assign
         cuts, lo, hi, pieces = separation_cuts(district, relaxed, assign)
         if pieces == 0:
-            return "yes"
+            return "yes", assign
         relaxed.add_rows(cuts, lo, hi)
-        res = solve(
-            relaxed,
-            "highs",
-            time_limit=max(0.05, left()),
-            mip_gap=1.0,
-            threads=scenario.solver.threads,
-        )
-        if res.status == "infeasible":
-            return "no"
-        if res.values is None:
-            return "unknown"
-        values = res.values
-    return "unknown"
+        values = None
 
 
 def explain_infeasibility(

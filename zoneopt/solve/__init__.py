@@ -51,9 +51,9 @@ from .work import Budget
 #: tight part with a plan can take the whole check undecided (Staten Island at 102%: 5 s), and
 #: the repair then finds its plan anyway.
 PART_QUICK_S = 1.0
-#: Times the exact phase is run again, with twice the work each time, while no plan is found and
-#: none is proven impossible (at most 2^6 = 64 times the first attempt's work).
-NO_PLAN_DOUBLINGS = 6
+#: Branch-and-bound nodes of each round of the feasibility cut loop that runs when the search ends
+#: with no plan and no proof (_Run.prove_until_found).
+NO_PLAN_ROUND_NODES = 100_000
 PART_CHECK_S = 5.0
 
 log = logging.getLogger("zoneopt")
@@ -518,32 +518,40 @@ class _Run:
             return False
         return state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
 
-    def prove(self, first: np.ndarray | None, budget: Budget | None = None) -> bool:
+    def prove(self, first: np.ndarray | None) -> bool:
         """The exact phase in this process, from ``first``; True when proven infeasible."""
         if self.state.interrupted:
             return False
         result = run_proof(self.district, self.scenario, self.eligible, self.solver,
-                           self.deadline, self.log_solver, budget or self.budget, first, self.tick)
+                           self.deadline, self.log_solver, self.budget, first, self.tick)
         merge_proof(self.state, result, "exact MIP")
         return bool(result.get("infeasible")) and self.state.assign is None
 
     def prove_until_found(self) -> bool:
-        """No plan yet: the exact phase, again with twice its work each time, until it finds a
-        plan, proves there is none, or the time limit stops it; True when proven infeasible.
+        """No plan yet: the exact phase, then a feasibility cut loop for the time left; True when
+        proven infeasible.
 
-        The whole time limit is used for the answer a planner needs most (a plan, or the proof that
-        none exists), and every attempt is counted work: what an attempt finds, it finds on any
-        machine; the time limit only decides how many attempts there are, and is reported.
+        The exact phase minimises the objective and stops when its work is spent; a district
+        without a plan may then be left with time and no answer (a 200-unit district ended "no
+        plan" after 21 s of 60). The feasibility cut loop (:func:`zoneopt.model.elastic.find_plan`)
+        asks only for a plan: its first connected solution is a plan, its infeasibility a proof.
+        Each round's MIP is capped in nodes, so what it finds it finds on any machine; the time
+        limit is its safety stop.
         """
-        budget = self.budget
-        for _ in range(NO_PLAN_DOUBLINGS + 1):
-            proven = self.prove(None, budget)
-            if proven or self.state.assign is not None or self.state.interrupted:
-                return proven
-            if self.left() <= 0.05:
-                self.state.timed_out = True
-                return False
-            budget = budget.doubled()
+        from ..model.elastic import find_plan
+
+        proven = self.prove(None)
+        state = self.state
+        if proven or state.assign is not None or state.interrupted or self.left() <= 0.05:
+            return proven
+        answer, plan = find_plan(self.district, self.scenario, time_limit=self.left(),
+                                 node_limit=NO_PLAN_ROUND_NODES)
+        if answer == "no":
+            return True
+        if plan is not None and check_plan(self.district, self.scenario, plan).ok:
+            state.offer(plan, "feasibility cut loop")
+        elif self.left() <= 0.05:
+            state.timed_out = True
         return False
 
 

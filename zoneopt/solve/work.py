@@ -8,7 +8,6 @@ stop, reported as ``stopped_by = "time_limit"`` when it ends the search before t
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -75,14 +74,6 @@ class Budget:
             cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
             plan_rounds=scaled(settings.PROOF_PLAN_ROUNDS),
         )
-
-
-    def doubled(self) -> Budget:
-        """The same budget with twice the exact phase's work (its nodes and cut rounds)."""
-        return dataclasses.replace(self, round_nodes=2 * self.round_nodes,
-                                   exact_nodes=2 * self.exact_nodes,
-                                   cut_rounds=2 * self.cut_rounds,
-                                   plan_rounds=2 * self.plan_rounds)
 
 
 def anneal_work(n_units: int, time_limit_s: float) -> float:
