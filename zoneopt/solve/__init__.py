@@ -51,10 +51,10 @@ from .work import Budget
 #: tight part with a plan can take the whole check undecided (Staten Island at 102%: 5 s), and
 #: the repair then finds its plan anyway.
 PART_QUICK_S = 1.0
+PART_CHECK_S = 5.0
 #: Branch-and-bound nodes of each round of the feasibility cut loop that runs when the search ends
 #: with no plan and no proof (_Run.prove_until_found).
 NO_PLAN_ROUND_NODES = 100_000
-PART_CHECK_S = 5.0
 
 log = logging.getLogger("zoneopt")
 

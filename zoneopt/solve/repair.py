@@ -111,10 +111,7 @@ def repair_status_quo(
     r = _Repair(district, scenario, eligible, start)
     if not r.keep_and_regrow():
         return None
-    if len(r.broken()):  # (pooled counts may call a zone over that fits every year)
-        r.eject(deadline)
-    if len(r.broken()) and r.count_every_year():
-        r.eject(deadline)
+    r.chains(deadline)
     if len(r.broken()) and scenario.constraints.contiguity:
         r.local_mips(deadline, solver)
     if len(r.broken()):
@@ -161,9 +158,7 @@ def chain_repair(district: District, scenario: Scenario, eligible: np.ndarray, *
     r = _Repair(district, scenario, eligible)
     if not r.keep_and_regrow():
         return None
-    r.eject(deadline)
-    if len(r.broken()) and r.count_every_year():
-        r.eject(deadline)
+    r.chains(deadline)
     if len(r.broken()):
         r.eject_to_real_room(deadline)
     return r.assign.copy()
@@ -342,6 +337,14 @@ class _Repair:
             for t in self._targets(u, src):
                 out[t].add(src)
         return out
+
+    def chains(self, deadline: float | None) -> None:
+        """Step 3: the ejection chains on the pooled counts, then (a ``[years]`` plan) on each year
+        and series."""
+        if len(self.broken()):  # (pooled counts may call a zone over that fits every year)
+            self.eject(deadline)
+        if len(self.broken()) and self.count_every_year():
+            self.eject(deadline)
 
     def eject(self, deadline: float | None, sink_room: float = 0.0) -> None:
         """Push students from overfull zones downhill (towards room) and pull into underfull ones.
