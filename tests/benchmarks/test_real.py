@@ -32,14 +32,15 @@ def test_report_lists_bounds_by_source_and_each_source_alone():
                 "root_lp": {"bound": 0.05, "seconds": 0.1},
                 "lagrangian": {"bound": 0.06, "seconds": 2.0, "iterations": 10},
                 "root_cuts": {"bound": 0.07, "seconds": 0.4, "rounds": 6, "cuts": 40},
+                "lp_cuts": {"bound": 0.075, "seconds": 1.5, "rounds": 12},
                 "cut_loop": {"bound": 0.08, "seconds": 9.0, "rounds": 10}}},
         }}
     mach = {"nproc": 2, "cpu": "x", "ram_gb": 1.0, "python": "3", "pulp": "3", "ortools": "9",
             "load_avg": (1.0, 1.0, 1.0)}
     page = render([rec], 60.0, "python -m benchmarks.run", "today", mach)
     assert "| synthetic 9x2 | repair | 0.5 | 0.100 | 0.080 | 0.200 | cut_loop 0.080, root_lp 0.050 |" in page
-    assert ("| synthetic 9x2 | 0.050 | 0.1 | 0.060 | 2.0 (10) | 0.070 | 0.4 (6) | 0.080 | 9.0 (10) |"
-            in page)
+    assert ("| synthetic 9x2 | 0.050 | 0.1 | 0.060 | 2.0 (10) | 0.070 | 0.4 (6) | 0.075 | 1.5 (12) "
+            "| 0.080 | 9.0 (10) |" in page)
 
 
 def test_county_is_the_demo_county_without_a_distance_limit():

@@ -14,6 +14,7 @@ from zoneopt.bounds import BoundResult, bounds_by_source
 from zoneopt.bounds.cuts import cut_loop_bound
 from zoneopt.bounds.lagrangian import lagrangian_bound
 from zoneopt.bounds.lp import root_lp_bound
+from zoneopt.bounds.lp_cuts import lp_cuts_bound
 from zoneopt.model import eligible_pairs
 
 
@@ -39,7 +40,8 @@ def _all_bounds(district, scenario):
     lag = lagrangian_bound(district, scenario, eligible, 8, duals=lp.detail.get("duals"),
                            moved_dual=lp.detail.get("moved_dual", 0.0))
     cuts = cut_loop_bound(district, scenario, eligible, 4)
-    return lp, lag, cuts
+    lp_cuts = lp_cuts_bound(district, scenario, eligible, 6)
+    return lp, lag, cuts, lp_cuts
 
 
 @settings(max_examples=30)
@@ -47,8 +49,8 @@ def _all_bounds(district, scenario):
 def test_no_bound_source_exceeds_the_brute_force_optimum(case):
     district, scenario = case
     best, _ = brute_force(district, scenario)
-    lp, lag, cuts = _all_bounds(district, scenario)
-    for res in (lp, lag, cuts):
+    lp, lag, cuts, lp_cuts = _all_bounds(district, scenario)
+    for res in (lp, lag, cuts, lp_cuts):
         assert isinstance(res, BoundResult)
         if math.isinf(best):
             continue  # infeasible: every bound is valid
@@ -61,7 +63,7 @@ def test_lagrangian_from_lp_duals_is_at_least_the_lp_bound(case):
     # Started at the LP's duals, each school's pricing problem keeps the LP's rows and adds
     # integrality and connectivity, so the Lagrangian value can only be higher.
     district, scenario = case
-    lp, lag, _ = _all_bounds(district, scenario)
+    lp, lag, _, _ = _all_bounds(district, scenario)
     if lp.useful and math.isfinite(lag.value) and scenario.constraints.max_moved_share >= 1:
         assert lag.value >= lp.value - 1e-6
 
@@ -80,8 +82,9 @@ def test_lagrangian_beats_the_lp_where_zones_must_be_connected(grid_district):
 def test_bounds_by_source_reads_the_trace():
     trace = [{"source": "status quo", "bound": 0.0}, {"source": "bound (root_lp)", "bound": 0.1},
              {"source": "bound (cut round 0)", "bound": 0.15},
-             {"source": "bound (cut round 3)", "bound": 0.2}, {"source": "lns", "bound": 0.2}]
-    assert bounds_by_source(trace) == {"root_lp": 0.1, "cut_loop": 0.2}
+             {"source": "bound (cut round 3)", "bound": 0.2}, {"source": "lns", "bound": 0.2},
+             {"source": "bound (lp_cuts)", "bound": 0.12}]
+    assert bounds_by_source(trace) == {"root_lp": 0.1, "cut_loop": 0.2, "lp_cuts": 0.12}
 
 
 def test_root_lp_bound_stops_with_nothing_proven_when_out_of_iterations(grid_district):

@@ -74,6 +74,11 @@ def test_the_helper_changes_where_steps_are_solved_never_the_plan(district, larg
     assert _lns_entries(with_helper), "the search never improved: the test proves nothing"
     assert np.array_equal(with_helper.positions, alone.positions)
     assert with_helper.summary["objective"] == alone.summary["objective"]
+    # The LP cut rounds (zoneopt.bounds.lp_cuts) ran on the helper between steps, and here
+    # after the search without it: the same counted rounds, the same bound.
+    assert "lp_cuts" in with_helper.summary["bounds"]
+    assert with_helper.summary["bounds"] == alone.summary["bounds"]
+    assert with_helper.summary["bound"] == alone.summary["bound"]
 
 
 @pytest.mark.slow

@@ -15,6 +15,9 @@ Sources:
 - :func:`zoneopt.bounds.lagrangian.lagrangian_bound`: relaxes only the assignment rows; each school
   then chooses its own connected zone (a small MIP whose proven bound is what counts), so the bound
   keeps integrality, capacity and contiguity per school and is valid whenever it stops.
+- :func:`zoneopt.bounds.lp_cuts.lp_cuts_bound`: the LP without contiguity rows, tightened round by
+  round by node-separator cuts on its fractional solution (slack ones dropped); the step helper
+  runs its rounds between search steps on large districts.
 - :func:`zoneopt.bounds.cuts.cut_loop_bound`: the whole MIP with neighbour rows and contiguity cuts
   separated on its plans (small districts).
 
@@ -38,7 +41,7 @@ class BoundResult:
     value : float
         The bound (``-inf`` when the source proved nothing, ``inf`` when it proved infeasibility).
     source : str
-        Which source proved it (``"root_lp"``, ``"lagrangian"``, ``"cut_loop"``).
+        Which source proved it (``"root_lp"``, ``"lagrangian"``, ``"lp_cuts"``, ``"cut_loop"``).
     detail : dict
         What the source did (iterations, sub-problems, seconds), for the trace.
     """
@@ -56,7 +59,7 @@ class BoundResult:
 #: Which bound source a trace label names (labels of zoneopt.solve: "bound (root_lp)", the cut
 #: loop's "bound (cut round k)", its worker's "bound (worker)" and "proven").
 _TRACE_SOURCES = (("bound (root_lp)", "root_lp"), ("bound (lagrangian)", "lagrangian"),
-                  ("bound (root_cuts)", "root_cuts"),
+                  ("bound (root_cuts)", "root_cuts"), ("bound (lp_cuts)", "lp_cuts"),
                   ("bound (cut_loop)", "cut_loop"),
                   ("bound (cut round", "cut_loop"), ("bound (worker)", "cut_loop"),
                   ("proven", "cut_loop"))

@@ -45,7 +45,8 @@ MIN_RELATIVE_GAIN = 1e-3
 
 
 def fractional_separator_cuts(
-    district: District, model, values: np.ndarray, *, min_violation: float = MIN_VIOLATION
+    district: District, model, values: np.ndarray, *, min_violation: float = MIN_VIOLATION,
+    schools: np.ndarray | None = None,
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """Violated node-separator rows for the fractional solution ``values`` of ``model``.
 
@@ -59,6 +60,8 @@ def fractional_separator_cuts(
         A solution of the model's LP (one value per column).
     min_violation
         Smallest violation of a kept cut.
+    schools
+        Separate only the rows of these school positions (None: every school of the model).
 
     Returns
     -------
@@ -78,7 +81,8 @@ def fractional_separator_cuts(
     c_idx: list[int] = []
     vals: list[float] = []
     n_rows = 0
-    for j in np.unique(ps).tolist():
+    which = np.unique(ps) if schools is None else np.intersect1d(np.unique(ps), schools)
+    for j in which.tolist():
         home = int(district.home_unit[j])
         nodes = np.union1d(np.flatnonzero(col[:, j] >= 0), [home])
         pos = np.full(n, -1, dtype=np.int64)
