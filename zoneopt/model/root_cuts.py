@@ -26,12 +26,13 @@ its validity never rests on the flow's floating-point arithmetic. The maximum fl
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from ..district import District
-from . import reachable
 
 #: LP rounds at most (each: solve the LP, separate, add the cuts).
 ROOT_CUT_ROUNDS = 25
@@ -104,6 +105,9 @@ def fractional_separator_cuts(
         dst = np.concatenate([2 * np.arange(nu) + 1, 2 * b])
         cap = np.concatenate([node_cap, np.full(len(a), big)]).astype(np.int32)
         graph = sp.csr_matrix((cap, (src, dst)), shape=(2 * nu, 2 * nu))
+        local = [[] for _ in range(nu)]  # the units' neighbours among these nodes, by position
+        for x_, y_ in zip(a.tolist(), b.tolist(), strict=True):
+            local[x_].append(y_)
         for u in sorted(cand, key=lambda u: (-x[u, j], u)):
             p = int(pos[u])
             need = x[u, j]
@@ -120,7 +124,7 @@ def fractional_separator_cuts(
             cut = cut[cut != p]
             if x[nodes[cut], j].sum() > need - min_violation:
                 continue
-            if not _separates(district, nodes, u, home, nodes[cut]):
+            if not _separates(local, p, hp, cut):
                 continue  # the flow's arithmetic misled it: keep only true separators
             cols = col[nodes[cut], j]
             cols = cols[cols >= 0]  # units not eligible for j are never in zone j
@@ -132,11 +136,22 @@ def fractional_separator_cuts(
     return rows, np.full(n_rows, -np.inf), np.zeros(n_rows)
 
 
-def _separates(district: District, nodes: np.ndarray, unit: int, home: int,
-               cut: np.ndarray) -> bool:
-    """Whether no path from ``unit`` to ``home`` through ``nodes`` avoids the units of ``cut``."""
-    allowed = set(nodes.tolist()) - set(cut.tolist())
-    return home in allowed and home not in reachable(district.adjacency, {unit}, allowed)
+def _separates(local: list[list[int]], unit: int, home: int, cut: np.ndarray) -> bool:
+    """Whether every path from ``unit`` to ``home`` in the graph ``local`` (neighbour lists by
+    position) passes through a node of ``cut`` (a breadth-first search, independent of the flow)."""
+    blocked = set(cut.tolist())
+    if home in blocked:
+        return False
+    seen, queue = {unit}, deque([unit])
+    while queue:
+        v = queue.popleft()
+        for w in local[v]:
+            if w == home:
+                return False
+            if w not in seen and w not in blocked:
+                seen.add(w)
+                queue.append(w)
+    return True
 
 
 def strengthen_root(
