@@ -93,6 +93,14 @@ class SeparatorRounds:
         self._values: np.ndarray | None = None  # the last LP's solution, while separating
         self._next = 0  # the next chunk of schools to separate
         self._pending: list[sp.csr_matrix] = []
+        #: Seconds the last LP took (0 before the first): the step helper starts no LP it cannot
+        #: finish before its deadline.
+        self.last_lp_s = 0.0
+
+    @property
+    def lp_next(self) -> bool:
+        """Whether the next call of :meth:`work` solves an LP (it cannot pause inside one)."""
+        return self._values is None and not self.done
 
     def work(self, should_pause: Callable[[], bool] | None = None) -> float | None:
         """Work until an LP is solved or ``should_pause()`` says stop (polled between chunks).
@@ -107,7 +115,9 @@ class SeparatorRounds:
         if self.done:
             return None
         if self._values is None:
+            t0 = time.perf_counter()
             run_highs(self.h)
+            self.last_lp_s = time.perf_counter() - t0
             status = self.h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 self.done = True
