@@ -278,6 +278,9 @@ class _Run:
         self.log_solver, self.bar, self.budget = log_solver, bar, budget
 
         self.prover: _Prover | None = None
+        self.helper = None  # the step helper of large districts, while the search runs
+        self._helper_bounds = 0  # how many of the helper's bounds are merged into the state
+        self._helper_polled = 0.0
         #: Sentences proving the scenario infeasible, found during the run (a part of the map).
         self.findings: list[str] = []
 
@@ -289,7 +292,21 @@ class _Run:
         pipe must not fill up with heartbeats while the search runs)."""
         if self.prover is not None:
             self.prover.done()
+        if self.helper is not None and time.perf_counter() - self._helper_polled > 0.5:
+            self._helper_polled = time.perf_counter()
+            self.helper.poll()
+            self.merge_helper_bounds()
         return self.state.interrupted
+
+    def merge_helper_bounds(self) -> None:
+        """The bounds the helper sent since the last merge, in the trace when they arrive (the
+        search never reads the bound, so when they arrive changes no plan)."""
+        helper = self.helper
+        if helper is None:
+            return
+        for value, source in helper.bounds[self._helper_bounds:]:
+            self.state.raise_bound(value, f"bound ({source})")
+        self._helper_bounds = len(helper.bounds)
 
     def tick(self, label: str = "") -> None:
         if self.bar is not None:
@@ -323,7 +340,7 @@ class _Run:
         rival = self.batch() == 1 and proof_is_hopeless(
             self.scenario, state.bound, state.value, pairs=int(self.eligible.sum()))
         if self.batch() > 1:  # large: the second core solves search steps, not the proof
-            helper = self.start_helper()
+            helper = self.helper = self.start_helper()
         else:
             self.prover = _Prover.maybe_start(self, first,
                                               target=second_search_main if rival else None)
@@ -335,8 +352,8 @@ class _Run:
                 if self.lp_cuts_wanted() and not state.interrupted and not state.timed_out:
                     helper.wait_for_cuts(self.deadline)  # it has no more steps to solve
                 helper.close()
-                for value, source in helper.bounds:
-                    state.raise_bound(value, f"bound ({source})")
+                self.merge_helper_bounds()
+                self.helper = None
         if self.lp_cuts_wanted():
             self.finish_lp_cuts(helper)
         self.tick("search")
