@@ -11,8 +11,8 @@ the last LP left slack (they stay valid; they just cost simplex time), so the LP
 the cuts that bind: without that, the 25th round's LP took 29 s on 800 x 40, with it 0.5 s.
 
 Measured on ``synthetic_district(800, 40, seed=0)`` at 3 km extra distance, one core: 0.0718 (the
-root LP) -> 0.0790 after 10 rounds (9 s) -> 0.0819 after 30 (30 s); at 2,000 x 100: 0.1395 ->
-0.1450 after 7 rounds (30 s). Each LP value is a lower bound on the exact problem (the LP with some
+root LP) -> 0.0786 after 10 rounds (7.5 s) -> 0.0819 after 30 (30 s); at 2,000 x 100: 0.1395 ->
+0.1449 after 7 rounds (about 16 s). Each LP value is a lower bound on the exact problem (the LP with some
 of its valid rows), whatever round it comes from.
 
 :func:`zoneopt.solve.optimize` runs the rounds on the step helper's idle time (the second core
@@ -93,14 +93,16 @@ class SeparatorRounds:
         self._values: np.ndarray | None = None  # the last LP's solution, while separating
         self._next = 0  # the next chunk of schools to separate
         self._pending: list[sp.csr_matrix] = []
-        #: Seconds the last LP took (0 before the first): the step helper starts no LP it cannot
-        #: finish before its deadline.
-        self.last_lp_s = 0.0
+        self._last_lp_s = 0.0  # seconds the last LP took (0 before the first)
 
-    @property
-    def lp_next(self) -> bool:
-        """Whether the next call of :meth:`work` solves an LP (it cannot pause inside one)."""
-        return self._values is None and not self.done
+    def can_start(self, deadline: float) -> bool:
+        """Whether there is work and the next call of :meth:`work` should end by ``deadline``
+        (a ``time.perf_counter()`` value): an LP cannot pause, so one is started only with twice
+        the last LP's time left."""
+        if self.done:
+            return False
+        need = 2 * self._last_lp_s if self._values is None else 0.0
+        return time.perf_counter() + need < deadline
 
     def work(self, should_pause: Callable[[], bool] | None = None) -> float | None:
         """Work until an LP is solved or ``should_pause()`` says stop (polled between chunks).
@@ -117,7 +119,7 @@ class SeparatorRounds:
         if self._values is None:
             t0 = time.perf_counter()
             run_highs(self.h)
-            self.last_lp_s = time.perf_counter() - t0
+            self._last_lp_s = time.perf_counter() - t0
             status = self.h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 self.done = True

@@ -195,9 +195,7 @@ def _helper_main(conn) -> None:
                     rounds = None
                 # No LP that would end past the deadline: a step sent meanwhile would wait for it
                 # (2000 x 100: a late LP made a 60-s run end at 64 s).
-                if (rounds is not None and not rounds.done and not conn.poll()
-                        and time.perf_counter() + (2 * rounds.last_lp_s if rounds.lp_next else 0)
-                        < deadline):
+                if rounds is not None and not conn.poll() and rounds.can_start(deadline):
                     value = rounds.work(conn.poll)
                     if value is not None and math.isfinite(value) and value > sent:
                         out.send({"bound": value, "source": "lp_cuts"})
