@@ -59,7 +59,11 @@ def test_notebook_is_stored_without_outputs_or_execution_counts(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_in_the_project_python(path):
+def test_notebook_runs_top_to_bottom_in_the_project_python(path, tmp_path, monkeypatch):
+    # The kernel inherits TMPDIR: folders a notebook makes with tempfile (06 writes its example
+    # files to one, for the planner to open) land in pytest's own, pruned temporary folders
+    # instead of piling up in /tmp on every run.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(PROBE))
     deadline = time.monotonic() + NOTEBOOK_TIMEOUT
