@@ -307,3 +307,54 @@ def test_a_part_of_the_district_with_its_own_schools_is_re_solved_whole_when_it_
     repair.local_mips(None, "highs")  # no chains first: the local MIP alone must mend the part
     assert not len(repair.broken())
     assert check_plan(district, scenario, repair.assign).ok
+
+
+def test_a_district_of_25_schools_gets_its_plan_from_the_elastic_steps_when_the_strict_ones_fail(
+        monkeypatch):
+    """500 units x 25 schools, seats x0.95, 1.5 km: the chains and the strict local MIPs (the whole
+    district among their groups) leave schools over; the elastic local MIPs, once kept to districts
+    of more than 64 schools, mend them."""
+    from zoneopt.solve import repair as repair_module
+
+    district = _overfull_synthetic(500, 25, 0.95, seed=2)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    eligible = eligible_pairs(district, scenario)
+    assert district.n_schools > repair_module.ELASTIC_MIN_SCHOOLS
+    monkeypatch.setattr(repair_module, "ELASTIC_MIN_SCHOOLS", 10**6)
+    assert repair_status_quo(district, scenario, eligible) is None
+    monkeypatch.undo()
+    plan = repair_status_quo(district, scenario, eligible)
+    assert plan is not None
+    assert check_plan(district, scenario, plan).ok
+
+
+def test_a_repair_told_that_no_plan_exists_stops_before_its_elastic_steps(monkeypatch):
+    from zoneopt.solve import repair as repair_module
+
+    def no_elastic(*args, **kwargs):
+        raise AssertionError("the elastic steps ran")
+
+    district = _overfull_synthetic(500, 25, 0.95, seed=2)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    eligible = eligible_pairs(district, scenario)
+    asked = []
+    monkeypatch.setattr(repair_module, "shrink_overflow", no_elastic)
+    assert repair_status_quo(district, scenario, eligible,
+                             go_on=lambda: asked.append(1) or False) is None
+    assert asked == [1]
+
+
+@pytest.mark.parametrize("m,whole", [(25, True), (40, False)])
+def test_the_whole_district_is_a_local_mip_group_only_up_to_32_schools(m, whole):
+    """Above LOCAL_MIP_MAX_ZONES schools the whole district is the caller's feasibility MIP: on
+    800 units x 40 schools the strict local MIP on it stopped at its 10-s safety stop every time."""
+    from zoneopt.solve.repair import LOCAL_MIP_MAX_ZONES, _Repair
+
+    district = _overfull_synthetic(20 * m, m, 1.0)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
+    repair = _Repair(district, scenario, eligible_pairs(district, scenario))
+    assert repair.keep_and_regrow()
+    sizes = [len(group) for group in repair._groups(0)]
+    assert sizes == sorted(sizes) and sizes[0] == 2
+    assert (max(sizes) == m) is whole
+    assert max(sizes) <= max(LOCAL_MIP_MAX_ZONES, m if whole else 0)

@@ -25,11 +25,13 @@ hop-weighted overflow falls (students pushed towards room). A group that gains n
 (8, then 16 zones); a school no group helps is passed over until another step changes its
 neighbourhood. The step solves at most two MIPs per school over when it starts, plus eight.
 
-The repair runs it only on districts of more than ``2 * LOCAL_MIP_MAX_ZONES`` schools, where the
-strict local MIPs' groups never reach the whole district. On smaller ones the whole-district local
-MIP has already failed and the caller's feasibility MIP, with more nodes, comes next: there the
-elastic steps cost time without a plan (200 units x 10 schools, seats x0.93, 1.5 km: 21.9 s for
-nothing, against 0.1 s before).
+The repair runs it on districts of more schools than the largest group here
+(``repair.ELASTIC_MIN_SCHOOLS``): with 10 schools a group is the whole district and the steps cost
+time without a plan (200 units x 10 schools, seats x0.93, 1.5 km: 21.9 s for nothing, against 0.1 s
+before). On 800 units x 40 schools with 2.3% spare seats they found plans in 3-12 s where the strict
+local MIPs and the feasibility MIP found none in 60 s. The caller first checks that the LP
+relaxation without contiguity is feasible: where it is not, no plan exists and the steps would only
+cost time (500 x 25, 1.5 km: 56-68 s).
 
 Work is counted in branch-and-bound nodes and steps, never seconds, so the same district gives
 the same plan; the repair's safety stop per MIP (``LOCAL_MIP_SAFETY_S``) only stops runaway work.

@@ -21,8 +21,9 @@ module gets one in a fraction of a second in most cases, in three deterministic 
 
 4. **Local MIPs** (only when 3 gets stuck): for each school still over capacity, the zones around it
    are re-solved together by a small feasibility MIP (closer-neighbour contiguity, the rest of the
-   district fixed), growing the group until it holds enough spare seats.
-   On districts whose groups never reach the whole district, **elastic local MIPs** then lower
+   district fixed), growing the group until it holds enough spare seats (the whole district is
+   a group only on districts of at most ``LOCAL_MIP_MAX_ZONES`` schools).
+   On districts of more than ``ELASTIC_MIN_SCHOOLS`` schools, **elastic local MIPs** then lower
    the overflow step by step where the strict ones found no zones that fit
    (:mod:`zoneopt.solve.overflow`).
 5. **Restore**: every unit that can go back to today's school without breaking a rule does.
@@ -48,6 +49,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,7 +57,7 @@ from ..district import District, zone_adjacency
 from ..model import Neighbourhood, build_model
 from ..scenario import Scenario
 from .moves import seat_limits
-from .overflow import shrink_overflow
+from .overflow import GROUP_SIZES, shrink_overflow
 from .years import repair_seats
 
 #: Moves of the ejection-chain step per unit of the district (a safety cap; it usually stops far
@@ -75,8 +77,26 @@ LOCAL_MIP_SAFETY_S = 10.0
 #: Spare seats (share of their students) a group needs on a ``[years]`` plan's second road
 #: (:func:`_second_years_repair`).
 YEARS_TIGHT_SLACK = 0.02
-#: Largest group of zones a local MIP re-solves (it doubles from 2 up to this).
+#: Largest group of zones a local MIP re-solves (it doubles from 2 up to this, then once more
+#: on districts of more schools than twice this) ...
 LOCAL_MIP_MAX_ZONES = 32
+#: ... and the whole district is one of its groups only up to LOCAL_MIP_MAX_ZONES schools: there it
+#: often finds zones in under a second (500 units x 25 schools, seats x0.93-0.95: 10 of 16 within
+#: 0.6 s), while on 800 x 40 it stopped at its 10-s safety stop every time it was tried (twice per
+#: repair), and the elastic MIPs after it found plans in 3-12 s. Above it, the whole district is the
+#: caller's feasibility MIP.
+#: Districts with more schools than this get the elastic local MIPs when the strict ones fail: their
+#: groups (``overflow.GROUP_SIZES``) are then smaller than the district. At 10 schools an elastic
+#: group is the whole district, and its steps cost time without a plan (200 units x 10 schools,
+#: seats x0.93, 1.5 km: 21.9 s for nothing, against 0.1 s before).
+ELASTIC_MIN_SCHOOLS = GROUP_SIZES[-1]
+#: ... and at least this many units (or more than twice LOCAL_MIP_MAX_ZONES schools, where the strict
+#: groups never reach the whole district). On smaller districts the exact phase that follows a failed
+#: repair often proves in seconds that no plan exists (200 units x 20 schools, seats x0.91, 1.5 km:
+#: in 5.1 and 19.0 s), and elastic steps before it took those runs' time (no answer in 30 s). From
+#: 500 units the exact phase decided none of the tight districts tried within 60 s (800 x 40, seats
+#: x0.91-0.95) but those whose LP relaxation has no solution, which the caller now proves first.
+ELASTIC_MIN_UNITS = 500
 
 
 def repair_status_quo(
@@ -87,6 +107,7 @@ def repair_status_quo(
     deadline: float | None = None,
     solver: str = "highs",
     start: np.ndarray | None = None,
+    go_on: Callable[[], bool] | None = None,
 ) -> np.ndarray | None:
     """A plan close to today's zones that satisfies capacity, eligibility and contiguity, or None.
 
@@ -101,6 +122,10 @@ def repair_status_quo(
     start
         The plan to repair instead of today's (school position per unit, e.g. an exact round's plan
         whose zones fell apart into pieces); the repair then stays as close to it as it can.
+    go_on
+        Asked once before the elastic local MIPs, the repair's slow step (seconds to a minute on a
+        tight district): False ends the repair there without a plan. ``optimize`` answers False
+        when the LP relaxation without contiguity is infeasible, a proof that no plan exists.
 
     Returns
     -------
@@ -122,11 +147,13 @@ def repair_status_quo(
         if len(r.broken()) and scenario.constraints.contiguity:
             r.local_mips(deadline, solver)
     if (len(r.broken()) and scenario.constraints.contiguity and (r.assign >= 0).all()
-            and district.n_schools > 2 * LOCAL_MIP_MAX_ZONES and r.years is None):
-        # Where the local MIPs' groups never reach the whole district, elastic ones lower the
-        # overflow step by step (zoneopt.solve.overflow); on smaller districts the whole-district
-        # local MIP has failed, and the caller's feasibility MIP with more nodes comes next. A
-        # [years] plan takes its second road instead (not measured with elastic steps yet).
+            and district.n_schools > ELASTIC_MIN_SCHOOLS
+            and (district.n_units >= ELASTIC_MIN_UNITS or district.n_schools > 2 * LOCAL_MIP_MAX_ZONES)
+            and r.years is None
+            and (go_on is None or go_on())):
+        # Elastic local MIPs lower the overflow step by step (zoneopt.solve.overflow) where the
+        # strict ones found no group of zones that fits. A [years] plan takes its second road
+        # instead (not measured with elastic steps yet).
         shrink_overflow(r, deadline, solver)
     if len(r.broken()) and r.years is not None and scenario.constraints.contiguity:
         r = _second_years_repair(district, scenario, eligible, start, deadline, solver)
@@ -593,11 +620,14 @@ class _Repair:
 
     def _groups(self, j: int, sizes: bool = False):
         """The groups of zones around school j a local MIP tries, smallest first: 2 schools,
-        doubling up to twice LOCAL_MIP_MAX_ZONES (or the whole district); with ``sizes``, each
+        doubling up to twice LOCAL_MIP_MAX_ZONES, or the whole district on districts of at most
+        LOCAL_MIP_MAX_ZONES schools; with ``sizes``, each
         with the size it was asked for (a group that stops short cannot widen)."""
         n_schools, size = self.d.n_schools, 2
         while size <= min(LOCAL_MIP_MAX_ZONES, n_schools) * 2:
             group = self._group(j, min(size, n_schools))
+            if len(group) >= n_schools > LOCAL_MIP_MAX_ZONES:
+                return  # the whole of a large district: the caller's feasibility MIP
             yield (min(size, n_schools), group) if sizes else group
             if len(group) < min(size, n_schools):
                 return  # every zone it can reach: widening gives the same group
