@@ -77,18 +77,17 @@ LOCAL_MIP_SAFETY_S = 10.0
 #: Spare seats (share of their students) a group needs on a ``[years]`` plan's second road
 #: (:func:`_second_years_repair`).
 YEARS_TIGHT_SLACK = 0.02
-#: Largest group of zones a local MIP re-solves (it doubles from 2 up to this, then once more
-#: on districts of more schools than twice this) ...
+#: Largest group of zones a local MIP re-solves: it doubles from 2 up to this, then once more on
+#: districts of more schools than twice this. The whole district is one of its groups only on
+#: districts of at most this many schools: there it often finds zones in under a second (500 units
+#: x 25 schools, seats x0.93-0.95: 10 of 16 within 0.6 s), while on 800 x 40 it stopped at its 10-s
+#: safety stop every time it was tried (twice per repair), and the elastic MIPs after it found plans
+#: in 3-12 s. Above it, the whole district is the caller's feasibility MIP.
 LOCAL_MIP_MAX_ZONES = 32
-#: ... and the whole district is one of its groups only up to LOCAL_MIP_MAX_ZONES schools: there it
-#: often finds zones in under a second (500 units x 25 schools, seats x0.93-0.95: 10 of 16 within
-#: 0.6 s), while on 800 x 40 it stopped at its 10-s safety stop every time it was tried (twice per
-#: repair), and the elastic MIPs after it found plans in 3-12 s. Above it, the whole district is the
-#: caller's feasibility MIP.
 #: Districts with more schools than this get the elastic local MIPs when the strict ones fail: their
 #: groups (``overflow.GROUP_SIZES``) are then smaller than the district. At 10 schools an elastic
 #: group is the whole district, and its steps cost time without a plan (200 units x 10 schools,
-#: seats x0.93, 1.5 km: 21.9 s for nothing, against 0.1 s before).
+#: seats x0.93, 1.5 km: 21.9 s for nothing, against 0.1 s before) ...
 ELASTIC_MIN_SCHOOLS = GROUP_SIZES[-1]
 #: ... and at least this many units (or more than twice LOCAL_MIP_MAX_ZONES schools, where the strict
 #: groups never reach the whole district). On smaller districts the exact phase that follows a failed
