@@ -146,9 +146,7 @@ def repair_status_quo(
         if len(r.broken()) and scenario.constraints.contiguity:
             r.local_mips(deadline, solver)
     if (len(r.broken()) and scenario.constraints.contiguity and (r.assign >= 0).all()
-            and district.n_schools > ELASTIC_MIN_SCHOOLS
-            and (district.n_units >= ELASTIC_MIN_UNITS or district.n_schools > 2 * LOCAL_MIP_MAX_ZONES)
-            and r.years is None
+            and elastic_steps_wanted(district) and r.years is None
             and (go_on is None or go_on())):
         # Elastic local MIPs lower the overflow step by step (zoneopt.solve.overflow) where the
         # strict ones found no group of zones that fits. A [years] plan takes its second road
@@ -160,6 +158,15 @@ def repair_status_quo(
         r.count_every_year()
         r.restore()
     return r.assign.copy() if not len(r.broken()) and (r.assign >= 0).all() else None
+
+
+def elastic_steps_wanted(district: District) -> bool:
+    """Whether the repair may run its elastic local MIPs on this district (a function of its size
+    only): more schools than an elastic group holds, and either enough units that the exact phase
+    after a failed repair rarely decides (ELASTIC_MIN_UNITS) or more schools than the strict local
+    MIPs' groups reach."""
+    return district.n_schools > ELASTIC_MIN_SCHOOLS and (
+        district.n_units >= ELASTIC_MIN_UNITS or district.n_schools > 2 * LOCAL_MIP_MAX_ZONES)
 
 
 def chain_repair(district: District, scenario: Scenario, eligible: np.ndarray, *,
