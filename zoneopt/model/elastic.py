@@ -19,7 +19,8 @@ policy is impossible and *by how much*. Two steps answer that:
 2. **Contiguity and distance.** When every slack can be zero, a plan exists if zones may be scattered,
    so contiguity (with the distance limits and locks that shape the zones) is the culprit. Then the
    distance limits are widened by a short list of steps (+0.5, +1, +2, +5 km) and the smallest step
-   for which a plan with connected zones exists is reported; locks are dropped to see whether they
+   for which a plan with connected zones exists is reported (:mod:`zoneopt.model.distance_steps`,
+   also when the capacity or other limits had to stretch); locks are dropped to see whether they
    are what blocks it.
 
 Feasibility with contiguity is decided soundly: a plan under the closer-neighbour rule (a restriction)
@@ -55,13 +56,11 @@ from . import (
     reachable,
     separation_cuts,
 )
+from .distance_steps import distance_finding
 from .groups import band_rows
 
 #: Families of limits that get slack, in the order they are reported.
 FAMILIES = ("capacity", "min_utilization", "band", "moved", "tier_band")
-
-#: Steps (km) by which the distance limits are widened to find the least extra travel that helps.
-DISTANCE_STEPS_KM = (0.5, 1.0, 2.0, 5.0)
 
 #: Slack below this (students) is solver noise, not a stretch.
 SLACK_TOL = 1e-4
@@ -483,7 +482,7 @@ def explain_infeasibility(
                 "the solver proved that no plan satisfies every constraint together, but a re-solve "
                 "that ignores nothing found one; please report this as a bug with your input files"
             )
-    distance = _distance_steps(district, scenario, lambda: left())
+    distance = distance_finding(district, scenario, left)
     if distance:
         findings.append(distance)
     if contiguity_culprit:
@@ -596,33 +595,6 @@ def _cut_off_units(district: District, assign: np.ndarray) -> str:
         f"; in the nearest plan with scattered zones, these units are cut off from their school: "
         f"{', '.join(cut[:8])}{more}"
     )
-
-
-def _distance_steps(district: District, scenario: Scenario, left) -> str:
-    """The least widening of the finite distance limits, from DISTANCE_STEPS_KM, that allows a plan."""
-    c = scenario.constraints
-    keys = [k for k in ("max_distance_km", "max_extra_distance_km") if math.isfinite(getattr(c, k))]
-    if not keys:
-        return ""
-    unknown = False
-    for step in DISTANCE_STEPS_KM:
-        if left() <= 0.1:
-            unknown = True
-            break
-        wider = scenario.with_values({f"constraints.{k}": getattr(c, k) + step for k in keys})
-        answer = plan_exists(district, wider, time_limit=min(left(), max(1.0, left() / 2)))
-        if answer == "yes":
-            change = ", ".join(f"{k} {getattr(c, k):g} -> {getattr(c, k) + step:g}" for k in keys)
-            return f"or allow {step:g} km more travel ({change}): a plan then exists"
-        if answer == "unknown":
-            unknown = True
-    last = DISTANCE_STEPS_KM[-1]
-    if unknown:
-        return (
-            f"whether up to {last:g} km more travel would allow a plan was not settled within the "
-            "time limit"
-        )
-    return f"allowing up to {last:g} km more travel ({', '.join(keys)}) does not help"
 
 
 def _locks_finding(district: District, scenario: Scenario, seconds: float) -> str:
