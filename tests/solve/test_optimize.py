@@ -110,7 +110,8 @@ def test_distance_weight_shortens_trips(grid_district):
 
 def test_closer_neighbour_mode_returns_a_checked_plan(grid_district):
     s = Scenario.from_dict({"objective": {"distance_weight": 0.1},
-                            "solver": {"contiguity_model": "closer_neighbour", "time_limit_s": 20}})
+                            "solver": {"contiguity_model": "closer_neighbour", "time_limit_s": 20,
+                                       "work_budget": 0.05}})
     plan = optimize(grid_district, s)
     assert plan.check().ok
     # the bound comes from the exact problem's cut loop (it ran), not the restricted model's solve;
