@@ -96,3 +96,22 @@ def test_a_warm_started_elastic_solve_never_ends_above_its_start(start):
                                  node_limit=None)
     assert _total_over(district, assign) <= _total_over(district, start)
     assert over.sum() == pytest.approx(40)
+
+
+def test_chains_after_an_elastic_step_keep_their_zones_only_when_they_finish():
+    # With seats short overall (x0.8 of today's) the chains cannot finish: the zones go back as they
+    # were, exactly. With 95% of today's seats they can: every school fits and the plan checks.
+    district, scenario, eligible = _overfull(120, 8, 0.8, 0)
+    assert district.capacity.sum() < district.students.sum()
+    repair = _Repair(district, scenario, eligible)
+    assert repair.keep_and_regrow()
+    before = repair.assign.copy()
+    assert not overflow._chains_finish(repair, None)
+    assert np.array_equal(repair.assign, before)
+
+    district, scenario, eligible = _overfull(120, 8, 0.95, 0)
+    repair = _Repair(district, scenario, eligible)
+    assert repair.keep_and_regrow() and len(repair.broken())
+    assert overflow._chains_finish(repair, None)
+    assert not len(repair.broken())
+    assert check_plan(district, scenario, repair.assign).ok

@@ -107,8 +107,31 @@ def shrink_overflow(repair, deadline: float | None, solver: str,
         solves -= used
         if took:
             passed.clear()
+            if _chains_finish(repair, deadline):
+                return
         else:
             passed.add(j)
+
+
+def _chains_finish(repair, deadline: float | None) -> bool:
+    """Whether the ejection chains, run from the zones an elastic step just drew, leave no school
+    over; when they do not, those zones are put back, so the next elastic step starts from them.
+
+    The chains take a tenth of a second. On 32 tight synthetic districts (800 x 40 and 500 x 25,
+    seeds 0-3, seats x0.93 or x0.95, 1.5 or 3 km extra distance) the repair ends the same way on
+    all 32, with fewer elastic MIPs on 7 (800 x 40, x0.93, 3 km, seed 2: 4 MIPs and 9.1 s instead
+    of 7 and 10.6 s; 500 x 25, x0.95, 1.5 km, seed 0: 8 and 12.8 s instead of 11 and 13.8 s) and
+    more on none. Kept only when they finish: keeping what they leave when they stall misled the
+    next MIPs (500 x 25, x0.95, 1.5 km, seed 1: no plan in 18.2 s, against 10.3 s without).
+    """
+    before = repair.assign.copy()
+    repair.chains(deadline)
+    if len(repair.broken()):
+        repair.eject_to_real_room(deadline)
+    if not len(repair.broken()):
+        return True
+    repair.assign[:] = before
+    return False
 
 
 def _hops_to_room(repair, zadj: list[set[int]]) -> np.ndarray:
