@@ -16,10 +16,11 @@ come first:
    what is left, :func:`zoneopt.model.elastic.plan_exists` (MIPs and the cut loop).
 
 On ``synthetic_district(800, 40, seed=0)`` with seats x0.93 and 1.5 km extra distance (no plan),
-with 48 s for this finding: "allow 0.5 km more travel" in 16.0 s, where the MIPs alone (before
+with 48 s for this finding: "allow 0.5 km more travel" in 13.6 s, where the MIPs alone (before
 the sixteenth session) said 2 km after 36.7 s, settling neither 0.5 nor 1 km; with 12 s: 2 km,
-and that 0.5 and 1 km stayed open (before: 2 km, not saying so). At seats x0.95: 0.5 km in 8.8 s
-(before: 1 km). Where a step stays open the finding takes all its time (before, about half).
+and that 0.5 and 1 km stayed open (before: 2 km, not saying so). At seats x0.95 with 12 s: 0.5 km
+in 7.7 s (before: 1 km). Where a step stays open the finding takes all its time (before, about
+half).
 """
 
 from __future__ import annotations
