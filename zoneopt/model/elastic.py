@@ -24,8 +24,9 @@ policy is impossible and *by how much*. Two steps answer that:
    are what blocks it.
 
 Feasibility with contiguity is decided soundly: a plan under the closer-neighbour rule (a restriction)
-proves "yes", infeasibility of the relaxation or of the exact cut model proves "no"; anything else
-within the time limit is "not proven", and the message says so.
+or, in the distance finding, a repaired plan that passes the checker proves "yes"; infeasibility of
+the relaxation or of the exact cut model proves "no"; anything else within the time limit is "not
+proven", and the message says so.
 """
 
 from __future__ import annotations
