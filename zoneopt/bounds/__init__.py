@@ -55,6 +55,11 @@ class BoundResult:
         """Whether the bound says anything (finite)."""
         return math.isfinite(self.value)
 
+    @property
+    def proves_infeasible(self) -> bool:
+        """Whether the source proved that no plan exists (its relaxation has no solution)."""
+        return self.value == math.inf
+
 
 #: Which bound source a trace label names (labels of zoneopt.solve: "bound (root_lp)", the cut
 #: loop's "bound (cut round k)", its worker's "bound (worker)" and "proven").

@@ -114,9 +114,8 @@ def _lp_has_no_solution(district: District, scenario: Scenario, seconds: float) 
     from ..bounds.lp import root_lp_bound
     from . import eligible_pairs
 
-    lp = root_lp_bound(district, scenario, eligible_pairs(district, scenario),
-                       deadline=time.perf_counter() + seconds)
-    return lp.value == math.inf
+    return root_lp_bound(district, scenario, eligible_pairs(district, scenario),
+                         deadline=time.perf_counter() + seconds).proves_infeasible
 
 
 def _quick_answer(district: District, scenario: Scenario, seconds: float) -> str:

@@ -14,7 +14,6 @@ independent checker.
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import threading
 import time
@@ -311,7 +310,7 @@ class _Run:
         """
         if not _lp_inline(self.eligible) or self.state.interrupted:
             return False
-        return self.root_lp().value == math.inf
+        return self.root_lp().proves_infeasible
 
     def should_stop(self) -> bool:
         """Polled between search steps: Ctrl-C, and the worker's messages read as they come (its

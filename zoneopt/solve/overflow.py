@@ -29,8 +29,9 @@ The repair runs it on districts of more schools than the largest group here
 (``repair.ELASTIC_MIN_SCHOOLS``) and at least ``repair.ELASTIC_MIN_UNITS`` units, or more than 64
 schools: with 10 schools a group is the whole district and the steps cost time without a plan
 (200 units x 10 schools, seats x0.93, 1.5 km: 21.9 s for nothing, against 0.1 s before), and below
-500 units they delay the exact phase, which proves small tight districts infeasible in seconds. On 800 units x 40 schools with 2.3% spare seats they found plans in 3-12 s where the strict
-local MIPs and the feasibility MIP found none in 60 s. The caller first checks that the LP
+500 units they delay the exact phase, which proves small tight districts infeasible in seconds. On
+800 units x 40 schools with 2.3% spare seats they found plans in 3-12 s where the strict local
+MIPs and the feasibility MIP found none in 60 s. The caller first checks that the LP
 relaxation without contiguity is feasible: where it is not, no plan exists and the steps would only
 cost time (500 x 25, 1.5 km: 56-68 s).
 
