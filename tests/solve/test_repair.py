@@ -358,3 +358,54 @@ def test_the_whole_district_is_a_local_mip_group_only_up_to_32_schools(m, whole)
     assert sizes == sorted(sizes) and sizes[0] == 2
     assert (max(sizes) == m) is whole
     assert max(sizes) <= max(LOCAL_MIP_MAX_ZONES, m if whole else 0)
+
+
+def test_a_strict_local_mip_that_found_nothing_is_not_solved_again():
+    """500 units x 25 schools, seats x0.95, 1.5 km: the whole district's strict local MIP finds
+    nothing after the chains; after eject_to_real_room the same model (the same units and schools,
+    nothing outside) would find nothing again, so it is not solved a second time."""
+    from zoneopt.solve import backends
+    from zoneopt.solve.repair import _Repair
+
+    district = _overfull_synthetic(500, 25, 0.95, seed=0)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    repair = _Repair(district, scenario, eligible_pairs(district, scenario))
+    assert repair.keep_and_regrow()
+    repair.chains(None)
+    assert len(repair.broken())
+    solves = []
+    real_solve = backends.solve
+
+    def counted(*args, **kwargs):
+        solves.append(1)
+        return real_solve(*args, **kwargs)
+
+    backends.solve = counted
+    try:
+        repair.local_mips(None, "highs")
+        first = len(solves)
+        assert first >= 1 and len(repair.failed_mips) == first and len(repair.broken())
+        repair.eject_to_real_room(None)
+        repair.local_mips(None, "highs")
+    finally:
+        backends.solve = real_solve
+    assert len(solves) == first
+
+
+def test_a_strict_local_mips_key_names_its_units_schools_and_every_unit_outside():
+    from zoneopt.solve.repair import _Repair
+
+    district = _overfull_synthetic(200, 10, 1.0)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
+    repair = _Repair(district, scenario, eligible_pairs(district, scenario))
+    assert repair.keep_and_regrow()
+    group = np.array([0, 1])
+    units = np.flatnonzero(np.isin(repair.assign, group))
+    key = repair._model_key(units, group)
+    outside = np.flatnonzero(~np.isin(repair.assign, group) & ~repair.fixed)
+    inside = units[~repair.fixed[units]]
+    repair.assign[inside[0]] = 1 - repair.assign[inside[0]]  # within the group: the same model
+    assert repair._model_key(units, group) == key
+    repair.assign[outside[0]] = (repair.assign[outside[0]] + 1) % district.n_schools
+    assert repair._model_key(units, group) != key
+    assert repair._model_key(units, np.array([0, 2])) != key
