@@ -182,6 +182,16 @@ def test_feasible_plan_states_its_proven_gap(grid_plan):
     assert "time limit ended the search with a proven gap of 3.71%" in report.report_html(grid_plan)
 
 
+def test_a_plan_over_a_bound_of_zero_states_how_far_it_can_at_most_be_from_the_best(grid_plan):
+    """A gap of 100% (bound 0) says little when the plan is nearly perfectly balanced: the report
+    also says how far above the best possible plan's objective it can at most be."""
+    grid_plan.summary.update(status="feasible", objective=0.0172, bound=0.0, gap=1.0)
+    page = report.report_html(grid_plan)
+    assert "proven gap of 100.00%" in page
+    assert "0.0172 (proven lower bound of this objective: 0.0000; so at most 0.0172 above the " \
+           "best possible plan&#39;s)" in page.replace("&#x27;", "&#39;")
+
+
 def test_chart_has_one_mark_pair_per_school_and_the_band(big_plan):
     page = report.report_html(big_plan)
     svg = page[page.index('<svg class="chart"') : page.index("</svg>")]

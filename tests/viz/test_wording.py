@@ -154,6 +154,9 @@ def test_a_capacity_redraw_report_speaks_of_seats_and_makes_no_low_income_claim(
         assert "1 x the average distance from home to school (km)" in text
     # the bound is labelled as the objective's own
     assert f"proven lower bound of this objective: {plan.summary['bound']:.4f}" in text
+    if plan.summary["status"] == "feasible":
+        above = plan.summary["objective"] - plan.summary["bound"]
+        assert f"so at most {above:.4f} above the best possible plan's" in text
 
 
 def test_seats_short_and_todays_fullest_school_are_read_from_the_table(district):
