@@ -450,7 +450,8 @@ class _Run:
 
         return StepHelper.start(self.district, self.scenario, self.eligible, self.solver,
                                 max(0.5, self.left() - 1.5), with_lp=not _lp_inline(self.eligible),
-                                with_cuts=self.lp_cuts_wanted())
+                                with_cuts=self.lp_cuts_wanted(),
+                                cut_rounds=self.budget.lp_cut_rounds)
 
     def lp_cuts_wanted(self) -> bool:
         """Whether this run's bound includes the LP cut rounds (zoneopt.bounds.lp_cuts): large
@@ -477,7 +478,8 @@ class _Run:
         if self.left() <= 0.05:
             state.timed_out = True
             return
-        res = lp_cuts_bound(self.district, self.scenario, self.eligible, deadline=self.deadline)
+        res = lp_cuts_bound(self.district, self.scenario, self.eligible,
+                            work_limit=self.budget.lp_cut_rounds, deadline=self.deadline)
         if res.useful:
             state.raise_bound(res.value, f"bound ({res.source})")
         if not res.detail["finished"]:

@@ -47,11 +47,12 @@ class StepHelper:
 
     @classmethod
     def start(cls, district, scenario, eligible, solver: str, seconds: float,
-              with_lp: bool, with_cuts: bool = False) -> StepHelper:
+              with_lp: bool, with_cuts: bool = False, cut_rounds: int | None = None) -> StepHelper:
         """Spawn the helper; it reads the district from the pipe (sent from a thread, so that a
         helper that dies at start can never block this process). ``with_lp``: it first computes
         the root LP bound; ``with_cuts``: it runs the LP cut rounds between steps
-        (:class:`zoneopt.bounds.lp_cuts.SeparatorRounds`)."""
+        (:class:`zoneopt.bounds.lp_cuts.SeparatorRounds`), ``cut_rounds`` of them at most (None:
+        that class's default)."""
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
@@ -60,7 +61,7 @@ class StepHelper:
         with main_module_hidden():
             proc.start()
         child.close()
-        payload = (district, scenario, eligible, solver, seconds, with_lp, with_cuts)
+        payload = (district, scenario, eligible, solver, seconds, with_lp, with_cuts, cut_rounds)
 
         def send() -> None:
             try:
@@ -169,7 +170,8 @@ def _helper_main(conn) -> None:
     requests rounds of separator cuts on the LP (zoneopt.bounds.lp_cuts) while they pay."""
     with worker_pipe(conn) as out:
         try:
-            district, scenario, eligible, solver, seconds, with_lp, with_cuts = conn.recv()
+            (district, scenario, eligible, solver, seconds, with_lp, with_cuts,
+             cut_rounds) = conn.recv()
             deadline = time.perf_counter() + seconds
             rounds = None
             if with_lp:
@@ -182,6 +184,7 @@ def _helper_main(conn) -> None:
                 from ..bounds.lp_cuts import SeparatorRounds
 
                 rounds = SeparatorRounds(district, scenario, eligible,
+                                         **({} if cut_rounds is None else {"rounds": cut_rounds}),
                                          threads=scenario.solver.threads)
             out.send({"ready": True})
             from .search import improve_group
