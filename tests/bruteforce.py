@@ -41,51 +41,76 @@ def brute_force(district, scenario):
     p = big_l / total if total else 0.0
     tiers = _tiers(district) if (o.balance == "tiers" or math.isfinite(c.tier_band)) else None
     best, best_plan = math.inf, None
-    for combo in itertools.product(*allowed):
-        a = np.array(combo)
-        enr = np.bincount(a, weights=s, minlength=m)
-        if (enr > cap * c.max_utilization + 1e-9).any() or (enr < cap * c.min_utilization - 1e-9).any():
-            continue
-        moved = s[a != sq].sum()
-        if moved > c.max_moved_share * total + 1e-9:
-            continue
-        lj = np.bincount(a, weights=low, minlength=m)
+    memo: dict = {}
+    rows = itertools.product(*allowed)
+    # Whole blocks of assignments at a time: the rules that are sums over units are array
+    # arithmetic; contiguity, the tier rules and the tie order (the first plan of the least value,
+    # in enumeration order) stay plain loops over the survivors.
+    while True:
+        block = np.array(list(itertools.islice(rows, 50_000)), dtype=np.int64).reshape(-1, n)
+        if not len(block):
+            break
+        onehot = block[:, :, None] == np.arange(m)[None, None, :]  # (plans, units, schools)
+        enr = (onehot * s[None, :, None]).sum(axis=1)
+        lj = (onehot * low[None, :, None]).sum(axis=1)
+        ok = ~((enr > cap * c.max_utilization + 1e-9).any(axis=1)
+               | (enr < cap * c.min_utilization - 1e-9).any(axis=1))
+        moved = ((block != sq[None, :]) * s[None, :]).sum(axis=1)
+        ok &= ~(moved > c.max_moved_share * total + 1e-9)
         if math.isfinite(c.low_income_band):
             with np.errstate(invalid="ignore", divide="ignore"):
                 sh = np.where(enr > 0, lj / np.where(enr > 0, enr, 1), p)
-            if (np.abs(sh - p) > c.low_income_band + 1e-9).any():
-                continue
-        if c.contiguity and not _contiguous(a, district, nbrs, islands):
-            continue
-        if tiers is not None and math.isfinite(c.tier_band):
-            if not _tier_band_ok(a, tiers, s, enr, c.tier_band):
-                continue
+            ok &= ~(np.abs(sh - p) > c.low_income_band + 1e-9).any(axis=1)
         nj = enr - lj
-        dval = 0.0 if big_l == 0 or big_n == 0 else 0.5 * np.abs(lj / big_l - nj / big_n).sum()
-        val = (dval if o.balance == "dissimilarity" else 0.0)
-        if o.balance == "tiers":
-            val += _tier_dissimilarity(a, tiers, s, m)
-        val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
-        val += o.moved_weight * moved / total
-        if val < best - 1e-12:
-            best, best_plan = val, a
+        dval = (np.zeros(len(block)) if big_l == 0 or big_n == 0
+                else 0.5 * np.abs(lj / big_l - nj / big_n).sum(axis=1))
+        val = dval if o.balance == "dissimilarity" else np.zeros(len(block))
+        val = val + o.distance_weight * (s[None, :] * d[np.arange(n)[None, :], block]).sum(axis=1) / total
+        val = val + o.moved_weight * moved / total
+        for r in np.flatnonzero(ok):
+            a = block[r]
+            if c.contiguity and not _contiguous(a, district, nbrs, islands, memo):
+                continue
+            if tiers is not None and math.isfinite(c.tier_band):
+                if not _tier_band_ok(a, tiers, s, enr[r], c.tier_band):
+                    continue
+            v = float(val[r])
+            if o.balance == "tiers":
+                v += _tier_dissimilarity(a, tiers, s, m)
+            if v < best - 1e-12:
+                best, best_plan = v, a
     return best, best_plan
 
 
-def _contiguous(a, district, nbrs, islands):
+def _contiguous(a, district, nbrs, islands, memo=None):
+    """Whether every school's zone (islands aside) is connected to its home unit.
+
+    ``memo`` (a dict, one per district) remembers each school's verdict per zone: a brute force
+    meets the same zone in thousands of plans, and the breadth-first search was most of its time.
+    """
+    bits = None if memo is None else np.bincount(
+        a, weights=np.where(islands, 0.0, 2.0 ** np.arange(len(a))), minlength=district.n_schools)
     for j in range(district.n_schools):
-        zone = {i for i in np.flatnonzero(a == j) if not islands[i]}
-        if not zone:
+        key = None if bits is None else (j, int(bits[j]))
+        if key is not None and key in memo:
+            if not memo[key]:
+                return False
             continue
-        root = int(district.home_unit[j])
-        seen, queue = {root}, deque([root])
-        while queue:
-            u = queue.popleft()
-            for v in nbrs[u]:
-                if v in zone and v not in seen:
-                    seen.add(int(v))
-                    queue.append(int(v))
-        if zone - seen:
+        zone = {i for i in np.flatnonzero(a == j) if not islands[i]}
+        ok = True
+        if zone:
+            root = int(district.home_unit[j])
+            seen, queue = {root}, deque([root])
+            while queue:
+                u = queue.popleft()
+                for v in nbrs[u]:
+                    if v in zone and v not in seen:
+                        seen.add(int(v))
+                        queue.append(int(v))
+            ok = not (zone - seen)
+        if key is not None:
+            memo[key] = ok
+        if not ok:
             return False
     return True
 
@@ -200,6 +225,7 @@ def _feasible_plans(district, scenario):
     adj = district.adjacency
     nbrs = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(n)]
     cap = district.capacity.astype(float)
+    memo: dict = {}
     for combo in itertools.product(*allowed):
         a = np.array(combo)
         enr = np.bincount(a, weights=s, minlength=m)
@@ -207,7 +233,7 @@ def _feasible_plans(district, scenario):
             continue
         if s[a != sq].sum() > c.max_moved_share * total + 1e-9:
             continue
-        if c.contiguity and not _contiguous(a, district, nbrs, district.islands):
+        if c.contiguity and not _contiguous(a, district, nbrs, district.islands, memo):
             continue
         lj = np.bincount(a, weights=low, minlength=m)
         nj = enr - lj
@@ -267,9 +293,10 @@ def brute_force_years(district, scenario):
         caps[year] = cap
     balance_years = list(y.plan) if y.balance_year == "mean" else [int(y.balance_year)]
     best, best_plan = math.inf, None
+    memo: dict = {}
     for combo in itertools.product(*allowed):
         a = np.array(combo)
-        if c.contiguity and not _contiguous(a, district, nbrs, district.islands):
+        if c.contiguity and not _contiguous(a, district, nbrs, district.islands, memo):
             continue
         enr, low = {}, {}
         for i, year, ser, kept, st, lo in records:

@@ -34,6 +34,9 @@ def large(monkeypatch):
     """Make the district count as large: batches of two groups, the helper on the second core."""
     monkeypatch.setattr(settings, "PROOF_WORKER_MAX_PAIRS", 50)
     monkeypatch.setattr(settings, "HELPER_MIN_UNITS", 50)
+    # and, like a large district, too big for the whole closer-neighbour MIP (its root took 9 s
+    # of each 13-s run here, for nothing these tests look at)
+    monkeypatch.setattr(settings, "FULL_MIP_MAX_PAIRS", 50)
     monkeypatch.delenv("ZONEOPT_NO_WORKER", raising=False)
 
 
@@ -79,6 +82,14 @@ def test_the_helper_changes_where_steps_are_solved_never_the_plan(district, larg
     assert "lp_cuts" in with_helper.summary["bounds"]
     assert with_helper.summary["bounds"] == alone.summary["bounds"]
     assert with_helper.summary["bound"] == alone.summary["bound"]
+    # ... as many rounds as the work budget allows: a tenth of the default, like every count
+    from zoneopt.bounds.lp_cuts import ROUNDS, lp_cuts_bound
+    from zoneopt.model import eligible_pairs
+
+    rounds = lp_cuts_bound(district, SCENARIO, eligible_pairs(district, SCENARIO),
+                           round(0.1 * ROUNDS))
+    assert rounds.detail["finished"]
+    assert alone.summary["bounds"]["lp_cuts"] == rounds.value
 
 
 @pytest.mark.slow

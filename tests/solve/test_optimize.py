@@ -57,7 +57,9 @@ def test_a_time_limit_that_ends_the_search_is_reported_as_such():
 def test_same_inputs_give_the_same_plan():
     units, schools = grid_frames(5, 6, [7, 22], seed=4)
     district = District.from_frames(units, schools)
-    s = Scenario.from_dict({"solver": {"time_limit_s": 30, "mip_gap": 0.0}})
+    # A fifth of the default work: the plan balances the grid to D = 0.00003 over a bound of 0,
+    # and the default proof spends 15 s of each run failing to close that gap.
+    s = Scenario.from_dict({"solver": {"time_limit_s": 30, "mip_gap": 0.0, "work_budget": 0.2}})
     a = optimize(district, s).assignment
     b = optimize(District.from_frames(units, schools), s).assignment
     assert a.equals(b)
