@@ -31,6 +31,14 @@ def test_the_default_objective_names_the_dissimilarity_index(district):
     assert "stopped by " in line
 
 
+def test_a_feasible_plan_says_how_far_above_the_best_possible_it_can_at_most_be(district):
+    summary = dict(optimize(district, Scenario(), time_limit=20).summary)
+    summary.update(status="feasible", objective=0.0172, bound=0.0, gap=1.0)
+    assert "gap 100.0% (at most 0.0172 above the best possible)" in headline(summary)
+    summary.update(status="optimal", objective=0.0172, bound=0.0171, gap=0.0058)
+    assert "above the best possible" not in headline(summary)
+
+
 def test_a_given_plan_never_says_feasible_or_time_limit(district):
     line = headline(Plan.from_assignment(district, Scenario(), district.status_quo).summary)
     assert line.startswith("given plan: ")

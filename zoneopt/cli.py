@@ -188,8 +188,12 @@ def headline(summary: dict[str, Any]) -> str:
         parts = [f"given plan: {'every rule holds' if not broken else f'{broken} rule(s) broken'}"]
         parts.append(f"objective ({named}) {s['objective']:.4f}")
     else:
+        gap = f"gap {s['gap']:.1%}"
+        if s["status"] == "feasible" and s["objective"] >= s["bound"]:
+            # a relative gap of 100% over a bound of 0 hides how close a near-zero plan is
+            gap += f" (at most {s['objective'] - s['bound']:.4f} above the best possible)"
         parts = [f"{s['status']}: objective ({named}) {s['objective']:.4f}, proven bound on it "
-                 f"{s['bound']:.4f}, gap {s['gap']:.1%}, stopped by {s.get('stopped_by')}"]
+                 f"{s['bound']:.4f}, {gap}, stopped by {s.get('stopped_by')}"]
     if balance == "dissimilarity":
         parts.append(f"dissimilarity {s['dissimilarity_before']:.4f} -> "
                      f"{s['dissimilarity_after']:.4f}")
