@@ -510,6 +510,11 @@ class _Run:
             time_limit=min(PART_CHECK_S, 0.1 * (self.deadline - state.t0), self.left()))
         if self.findings:
             return True
+        answer = self.cpsat_start()
+        if answer == "no":
+            return True
+        if state.assign is not None:
+            return False
         contiguity = scenario.constraints.contiguity
         model = build_model(district, scenario, self.eligible,
                             contiguity="closer" if contiguity else "none", objective="none")
@@ -518,6 +523,25 @@ class _Run:
             state.offer(model.assignment_from(res.values, np.zeros(district.n_units, np.int64)),
                         "feasible start")
         return res.status == "infeasible" and not contiguity
+
+    def cpsat_start(self) -> str:
+        """Small district, no plan from the repair: CP-SAT on the exact rules (zoneopt.model.cpsat)
+        gives a plan, the proof that none exists, or "unknown" when its counted work runs out."""
+        from ..model.cpsat import MAX_PAIRS, WORK, cpsat_available, cpsat_modelled, cpsat_plan
+
+        district, scenario, state = self.district, self.scenario, self.state
+        if (int(self.eligible.sum()) > MAX_PAIRS or cpsat_modelled(district, scenario)
+                or not cpsat_available() or self.left() <= 0.1):
+            return "unknown"
+        answer, plan = cpsat_plan(district, scenario, self.eligible,
+                                  work=WORK * scenario.solver.work_budget, time_limit=self.left())
+        if answer == "yes" and check_plan(district, scenario, plan).ok:
+            state.offer(plan, "CP-SAT feasibility")
+        elif answer == "no":
+            log.info("CP-SAT: no plan meets the rules (proven on the exact model)")
+        elif self.left() <= 0.05:
+            state.timed_out = True  # the safety stop, not the counted work, ended it
+        return answer
 
     def search(self, helper=None) -> None:
         """Good plans fast: local moves, the closer-neighbour MIP on small districts, then LNS."""

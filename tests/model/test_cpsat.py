@@ -1,0 +1,91 @@
+"""CP-SAT on the exact rules (zoneopt.model.cpsat): its plans pass the checker, and it says "no"
+exactly where brute force finds no plan."""
+
+import math
+
+import numpy as np
+import pytest
+from bruteforce import brute_force
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from strategies import districts
+
+from zoneopt import District, Scenario, optimize
+from zoneopt.check import check_plan
+from zoneopt.model import eligible_pairs
+from zoneopt.model.cpsat import cpsat_modelled, cpsat_plan
+from zoneopt.synthetic import synthetic_district
+
+
+@st.composite
+def tight_cases(draw):
+    district = draw(districts(min_units=5, max_units=9, max_schools=3))
+    scenario = Scenario.from_dict({"constraints": {
+        "max_extra_distance_km": draw(st.sampled_from([0.3, 1.5, math.inf])),
+        "max_utilization": draw(st.sampled_from([0.85, 1.0])),
+        "min_utilization": draw(st.sampled_from([0.0, 0.5])),
+        "low_income_band": draw(st.sampled_from([math.inf, 0.15])),
+        "max_moved_share": draw(st.sampled_from([1.0, 0.4])),
+        "contiguity": draw(st.booleans()),
+    }})
+    return district, scenario
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(tight_cases())
+def test_the_answer_is_brute_forces_and_every_plan_passes_the_checker(case):
+    district, scenario = case
+    answer, plan = cpsat_plan(district, scenario, eligible_pairs(district, scenario), work=30.0)
+    best, _ = brute_force(district, scenario)
+    event(f"answer {answer}")
+    assert answer != "unknown"  # nine units: CP-SAT settles it at once
+    if math.isinf(best):
+        assert answer == "no"
+    else:
+        assert answer == "yes"
+        report = check_plan(district, scenario, plan)
+        assert report.ok, report.violations
+
+
+def test_a_shared_home_unit_lets_the_second_school_grow_from_its_neighbours():
+    from districts import grid_frames
+
+    units, schools = grid_frames(3, 4, [0, 11], seed=2)
+    schools = schools.copy()
+    schools.loc[len(schools)] = schools.iloc[1]
+    schools.loc[len(schools) - 1, "school_id"] = "S9"
+    district = District.from_frames(units, schools)
+    assert (district.home_owner != np.arange(district.n_schools)).any()
+    scenario = Scenario()
+    answer, plan = cpsat_plan(district, scenario, eligible_pairs(district, scenario), work=30.0)
+    best, _ = brute_force(district, scenario)
+    assert answer == ("no" if math.isinf(best) else "yes")
+    if plan is not None:
+        assert check_plan(district, scenario, plan).ok
+
+
+def test_optimize_gets_a_plan_on_a_tight_district_the_repair_cannot_mend(monkeypatch):
+    """200 units x 10 schools, every capacity x0.91 (0.1% spare seats), 1.5 km: the repair and the
+    closer-neighbour feasibility MIP find nothing; CP-SAT on the exact rules finds a plan."""
+    units, schools = synthetic_district(200, 10, seed=2)
+    schools = schools.copy()
+    schools["capacity"] = np.ceil(schools["capacity"] * 0.91).astype(int)
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    # The search after the first plan is not what this test is about: the time limit ends it.
+    plan = optimize(district, scenario, time_limit=25)
+    assert plan.check().ok
+    assert plan.trace[[t["objective"] is not None for t in plan.trace].index(True)]["source"] \
+        == "CP-SAT feasibility"
+
+
+def test_a_multi_year_plan_is_not_modelled(tmp_path):
+    from years_districts import growing_projection
+
+    units, schools = synthetic_district(30, 3, seed=1)
+    district = District.from_frames(units, schools)
+    assert cpsat_modelled(district, Scenario()) == ""
+    path = growing_projection(district, tmp_path / "p.csv", growth=0.02)
+    years = Scenario.from_dict({"years": {"projections": str(path), "plan": [2027, 2028]}})
+    assert "multi-year" in cpsat_modelled(district, years)
