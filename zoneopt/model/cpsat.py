@@ -12,8 +12,8 @@ The model, with :math:`x_{ij}` for every eligible pair:
 
     \sum_j x_{ij} = 1, \qquad \underline C_j \le \sum_i s_i x_{ij} \le \overline C_j,
 
-the low-income band (integer rows :math:`\sum_i (L\,l_i - (p \pm b)\,\ldots)`, exact), the moved
-budget, and **exact contiguity**: every unit outside the home units has a *depth*
+the low-income band (its shares scaled to millionths and rounded outward, so it can only admit
+more plans), the moved budget in whole students, and **exact contiguity**: every unit outside the home units has a *depth*
 :math:`d_i \ge 1` (home units 0) and a neighbour in its own zone with a smaller depth. Following
 smaller depths from any unit ends at a home unit of its own zone, so every zone is connected to its
 home unit; conversely a breadth-first numbering of each connected zone satisfies the rows, so no
@@ -42,11 +42,11 @@ from ..district import District
 from ..model import RHS_EPS
 from ..scenario import Scenario
 
-#: Deterministic time (CP-SAT's own work measure; about 0.7 wall seconds on this project's 2-core
-#: test machine) for one feasibility question at ``work_budget = 1``.
+#: Deterministic time (CP-SAT's own work measure; one unit took 1.3-1.5 wall seconds on this
+#: project's 2-core machine) for one feasibility question at ``work_budget = 1``.
 WORK = 20.0
 #: Largest district asked (eligible pairs): the model has one Boolean per pair and one per
-#: neighbouring unit pair and school; above this the MIPs' answers come first.
+#: ordered pair of neighbouring units, with a clause per school; above this the MIPs come first.
 MAX_PAIRS = 6_000
 
 
