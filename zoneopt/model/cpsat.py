@@ -102,6 +102,7 @@ def cpsat_plan(district: District, scenario: Scenario, eligible: np.ndarray, *,
     for i, j in x:
         by_unit[i].append(j)
         by_school[j].append(i)
+    sq = district.status_quo
     for i in range(n):
         if not by_unit[i]:
             return "no", None  # a unit no school may take
@@ -110,7 +111,6 @@ def cpsat_plan(district: District, scenario: Scenario, eligible: np.ndarray, *,
     if math.isfinite(c.low_income_band):
         _band(model, x, by_school, s, low, c.low_income_band)
     if c.max_moved_share < 1:
-        sq = district.status_quo
         budget = math.floor(c.max_moved_share * float(s.sum()) + RHS_EPS)
         model.Add(sum(int(s[i]) * x[i, j] for (i, j) in x if j != sq[i] and s[i]) <= budget)
     for j in range(m):
@@ -119,7 +119,6 @@ def cpsat_plan(district: District, scenario: Scenario, eligible: np.ndarray, *,
             model.Add(x[home, j] == 1)
     if c.contiguity:
         _depths(model, x, by_unit, district)
-    sq = district.status_quo
     for (i, j), var in x.items():
         model.AddHint(var, bool(sq[i] == j))
     solver = cp_model.CpSolver()

@@ -126,9 +126,7 @@ def _chains_finish(repair, deadline: float | None) -> bool:
     next MIPs (500 x 25, x0.95, 1.5 km, seed 1: no plan in 18.2 s, against 10.3 s without).
     """
     before = repair.assign.copy()
-    repair.chains(deadline)
-    if len(repair.broken()):
-        repair.eject_to_real_room(deadline)
+    repair.chains_to_real_room(deadline)
     if not len(repair.broken()):
         return True
     repair.assign[:] = before

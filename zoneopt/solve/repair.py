@@ -191,9 +191,7 @@ def chain_repair(district: District, scenario: Scenario, eligible: np.ndarray, *
     r = _Repair(district, scenario, eligible)
     if not r.keep_and_regrow():
         return None
-    r.chains(deadline)
-    if len(r.broken()):
-        r.eject_to_real_room(deadline)
+    r.chains_to_real_room(deadline)
     return r.assign.copy()
 
 
@@ -372,6 +370,12 @@ class _Repair:
             for t in self._targets(u, src):
                 out[t].add(src)
         return out
+
+    def chains_to_real_room(self, deadline: float | None) -> None:
+        """The chains, then, where they stall, the chains that count only real room."""
+        self.chains(deadline)
+        if len(self.broken()):
+            self.eject_to_real_room(deadline)
 
     def chains(self, deadline: float | None) -> None:
         """Step 3: the ejection chains on the pooled counts, then (a ``[years]`` plan) on each year
