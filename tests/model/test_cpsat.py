@@ -12,14 +12,15 @@ from strategies import districts
 
 from zoneopt import District, Scenario, optimize
 from zoneopt.check import check_plan
-from zoneopt.model import eligible_pairs
+from zoneopt.model import elastic, eligible_pairs
 from zoneopt.model.cpsat import cpsat_modelled, cpsat_plan
+from zoneopt.model.elastic import plan_exists
 from zoneopt.solve.repair import repair_status_quo
 from zoneopt.synthetic import synthetic_district
 
 
 @st.composite
-def tight_cases(draw):
+def tight_cases(draw, contiguity=None):
     district = draw(districts(min_units=5, max_units=9, max_schools=3))
     scenario = Scenario.from_dict({"constraints": {
         "max_extra_distance_km": draw(st.sampled_from([0.3, 1.5, math.inf])),
@@ -27,7 +28,7 @@ def tight_cases(draw):
         "min_utilization": draw(st.sampled_from([0.0, 0.5])),
         "low_income_band": draw(st.sampled_from([math.inf, 0.15])),
         "max_moved_share": draw(st.sampled_from([1.0, 0.4])),
-        "contiguity": draw(st.booleans()),
+        "contiguity": draw(st.booleans()) if contiguity is None else contiguity,
     }})
     return district, scenario
 
@@ -96,6 +97,44 @@ def test_optimize_asks_cpsat_when_the_repair_finds_no_plan(monkeypatch):
     assert plan.check().ok
     first = next(t for t in plan.trace if t["objective"] is not None)
     assert first["source"] == "CP-SAT feasibility"
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None)
+@given(tight_cases(contiguity=True))
+def test_plan_exists_answers_as_brute_force_does_without_its_cut_loop(case):
+    """On a small district CP-SAT settles what the closer-neighbour MIP leaves open, so
+    plan_exists never needs its cut loop here, and still answers exactly."""
+    district, scenario = case
+    best, _ = brute_force(district, scenario)
+
+    def no_cut_loop(*args, **kwargs):
+        raise AssertionError("the cut loop ran")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(elastic, "_cut_loop", no_cut_loop)
+        answer = plan_exists(district, scenario, time_limit=30)
+    assert answer == ("no" if math.isinf(best) else "yes")
+
+
+def test_plan_exists_proves_a_tight_district_the_mips_leave_open(monkeypatch):
+    """200 x 10, seats x0.95, 1.5 km: the MIPs and the cut loop left it open after 60 s (141.8 s to
+    the proof in the thirteenth session); CP-SAT proves that no plan exists (2.4 s in all)."""
+    units, schools = synthetic_district(200, 10, seed=1)
+    schools = schools.copy()
+    schools["capacity"] = np.ceil(schools["capacity"] * 0.95).astype(int)
+    district = District.from_frames(units, schools)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    asked = []
+    real = elastic._cpsat_answer
+
+    def spy(*args, **kwargs):
+        asked.append(real(*args, **kwargs))
+        return asked[-1]
+
+    monkeypatch.setattr(elastic, "_cpsat_answer", spy)
+    assert plan_exists(district, scenario, time_limit=30) == "no"
+    assert asked == ["no"]
 
 
 def test_a_multi_year_plan_is_not_modelled(tmp_path):
