@@ -1,0 +1,71 @@
+"""Plans under narrower distance limits (zoneopt.solve.narrowed): a restriction whose plans are
+plans, tried where the repair under the scenario's own limits finds none."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from zoneopt import District, Scenario, optimize, solve
+from zoneopt.check import check_plan
+from zoneopt.model import eligible_pairs
+from zoneopt.solve.narrowed import narrowed, repair_narrowed
+from zoneopt.solve.repair import repair_status_quo
+from zoneopt.solve.state import SearchState, objective_function
+from zoneopt.synthetic import synthetic_district
+
+
+def _tight(n, m, seed, seats):
+    units, schools = synthetic_district(n, m, seed=seed)
+    schools = schools.copy()
+    schools["capacity"] = np.ceil(schools["capacity"] * seats).astype(int)
+    return District.from_frames(units, schools)
+
+
+def _limits(km, **solver):
+    return Scenario.from_dict({"constraints": {"max_extra_distance_km": km}, "solver": solver})
+
+
+def test_narrower_limits_keep_a_subset_of_the_pairs_and_nothing_without_a_finite_limit():
+    district = _tight(60, 4, 0, 1.0)
+    wide = _limits(3.0)
+    eligible = eligible_pairs(district, wide)
+    narrow, pairs = narrowed(district, wide, eligible, 0.5)
+    assert narrow.constraints.max_extra_distance_km == 1.5
+    assert math.isinf(narrow.constraints.max_distance_km)  # an infinite limit stays infinite
+    assert np.array_equal(pairs, eligible_pairs(district, _limits(1.5)) & eligible)
+    assert pairs.sum() < eligible.sum() and not (pairs & ~eligible).any()
+    # No finite limit, or a factor that changes no pair: nothing to try.
+    assert narrowed(district, Scenario(), eligible_pairs(district, Scenario()), 0.5) is None
+    assert narrowed(district, wide, eligible, 1.0) is None
+
+
+def test_the_repair_under_narrower_limits_mends_what_it_cannot_under_the_scenarios_own():
+    """200 x 10, seats x0.92 (1.2% spare), 3 km: the repair fails at 3 km and finds a plan at
+    1.5 km, which keeps the 3-km rules (the whole 30-s run ended without a plan before)."""
+    district = _tight(200, 10, 0, 0.92)
+    scenario = _limits(3.0)
+    eligible = eligible_pairs(district, scenario)
+    assert repair_status_quo(district, scenario, eligible) is None
+    state = SearchState(time.perf_counter(), objective_function(district, scenario), district)
+    assert repair_narrowed(district, scenario, eligible, state, "highs", math.inf)
+    assert state.trace[0]["source"] == "repair (distance limits x0.5)"
+    assert check_plan(district, scenario, state.assign).ok
+
+
+@pytest.mark.parametrize("km, narrowed_repair, source", [
+    (3.0, True, "repair (distance limits x0.75)"),
+    (6.0, False, "CP-SAT feasibility (distance limits x0.5)"),
+])
+def test_optimize_takes_its_first_plan_from_narrower_limits_when_the_repair_finds_none(
+        monkeypatch, km, narrowed_repair, source):
+    district = _tight(40, 3, 1, 0.9)
+    scenario = _limits(km, work_budget=0.1)
+    monkeypatch.setattr(solve, "_repair_start", lambda *args, **kwargs: None)
+    if not narrowed_repair:
+        monkeypatch.setattr(solve, "repair_narrowed", lambda *args, **kwargs: False)
+    plan = optimize(district, scenario, time_limit=60)
+    assert plan.check().ok
+    first = next(t for t in plan.trace if t["objective"] is not None)
+    assert first["source"] == source
