@@ -297,9 +297,21 @@ def test_time_limit_without_any_plan_exits_4(tmp_path, capsys):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_during_a_solve_keeps_the_best_plan(caplog):
+def test_ctrl_c_during_a_solve_keeps_the_best_plan(caplog, monkeypatch):
+    from zoneopt.solve import _Run
+
     caplog.set_level("WARNING", logger="zoneopt")
     district = District.from_frames(*_bigger(16, 16, 8))
+    # No new phase starts after Ctrl-C: the whole closer-neighbour MIP, started after an
+    # interrupted neighbourhood search, kept this run going for 17 s more.
+    whole_mip = _Run.full_mip
+    after_interrupt = []
+
+    def full_mip(run):
+        after_interrupt.append(run.state.interrupted)
+        return whole_mip(run)
+
+    monkeypatch.setattr(_Run, "full_mip", full_mip)
     # The handler in place before (Python's default, or SIG_IGN when the test runner was started
     # in the background by a shell without job control) must be back in place after.
     before = signal.getsignal(signal.SIGINT)
@@ -315,6 +327,7 @@ def test_ctrl_c_during_a_solve_keeps_the_best_plan(caplog):
     assert plan.summary["solve_seconds"] < 60  # it stopped on the interrupt, not the time limit
     assert signal.getsignal(signal.SIGINT) is before
     assert "interrupted: finishing with the best plan found so far" in caplog.text
+    assert not any(after_interrupt)
 
 
 # ----------------------------------------------------------------------------- nothing lost

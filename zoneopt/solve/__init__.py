@@ -584,8 +584,8 @@ class _Run:
         # whole closer-neighbour MIP warm-started from its plan, then the search again from the
         # MIP's plan with the steps left.
         steps = self.neighbourhood_search(budget.lns_steps, helper)
-        if steps is None:
-            return
+        if steps is None or state.interrupted:
+            return  # Ctrl-C: the whole MIP would keep the planner waiting (17 s on 256 units)
         if budget.full_mip_nodes and contiguity and self.full_mip():
             self.neighbourhood_search(budget.lns_steps - steps, helper)
 
