@@ -34,8 +34,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # pytest exits 5 when it collects no test: that is a failure here, not a pass.
+# --dist loadscope sends each test module to one worker, so a module's expensive module-scoped
+# fixtures (whole optimize runs) are made once, not once per worker: 618 -> 583 s on 2 cores.
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
