@@ -102,7 +102,7 @@ def test_a_hung_worker_is_noticed_and_the_proof_runs_in_process(district, calm, 
     monkeypatch.setattr(settings, "WORKER_SILENCE_S", 3.0)
     # On a loaded machine the worker may be frozen before its first beat, when the start grace
     # (60 s by default) is what notices it: shortened, so the test stays quick either way.
-    monkeypatch.setattr(settings, "WORKER_START_GRACE_S", 12.0)
+    monkeypatch.setattr(settings, "WORKER_START_GRACE_S", 5.0)
     caplog.set_level(logging.WARNING, logger="zoneopt")
     freezer, stopped = signal_first_worker(signal.SIGSTOP)  # alive, never heard of again
     t0 = time.perf_counter()

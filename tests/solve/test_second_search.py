@@ -144,7 +144,7 @@ def test_a_killed_or_hung_second_worker_changes_nothing_but_where_the_search_ran
     monkeypatch.setattr(settings, "PARALLEL_MIN_PAIRS", 0)
     monkeypatch.setattr(settings, "PARALLEL_MIN_SECONDS", 0.0)
     # Stopped while it starts (before its first beat): the start grace is what notices it.
-    monkeypatch.setattr(settings, "WORKER_START_GRACE_S", 12.0)
+    monkeypatch.setattr(settings, "WORKER_START_GRACE_S", 5.0)
     monkeypatch.delenv("ZONEOPT_NO_WORKER", raising=False)
     caplog.set_level(logging.WARNING, logger="zoneopt")
     signaller, signalled = signal_first_worker(sig, after_s=0.5)
