@@ -68,6 +68,40 @@ def cpsat_modelled(district: District, scenario: Scenario) -> str:
     return ""
 
 
+def cpsat_applies(district: District, scenario: Scenario, eligible: np.ndarray) -> bool:
+    """Whether CP-SAT is asked at all: at most :data:`MAX_PAIRS` eligible pairs, a scenario it
+    models, and OR-Tools installed."""
+    return (int(eligible.sum()) <= MAX_PAIRS and not cpsat_modelled(district, scenario)
+            and cpsat_available())
+
+
+def cpsat_checked(district: District, scenario: Scenario, eligible: np.ndarray, *,
+                  rules: Scenario | None = None, work: float = WORK,
+                  time_limit: float = 60.0) -> tuple[str, np.ndarray | None]:
+    """:func:`cpsat_plan`, with its plan checked by :func:`zoneopt.check.check_plan`.
+
+    Parameters
+    ----------
+    district, scenario, eligible, work, time_limit
+        As for :func:`cpsat_plan` (``scenario`` may be a restriction of the rules, e.g. narrower
+        distance limits).
+    rules
+        The rules the plan must keep (default: ``scenario``).
+
+    Returns
+    -------
+    (str, numpy.ndarray or None)
+        As :func:`cpsat_plan`, except that a plan failing the check (the model leaves SES tiers out
+        and rounds the band outward) gives ``("unknown", None)``.
+    """
+    from ..check import check_plan
+
+    answer, plan = cpsat_plan(district, scenario, eligible, work=work, time_limit=time_limit)
+    if answer == "yes" and not check_plan(district, rules or scenario, plan).ok:
+        return "unknown", None
+    return answer, plan
+
+
 def cpsat_plan(district: District, scenario: Scenario, eligible: np.ndarray, *,
                work: float = WORK, time_limit: float = 60.0) -> tuple[str, np.ndarray | None]:
     """A plan by CP-SAT on the exact rules, or the proof that none exists.
@@ -199,4 +233,5 @@ def _depths(model, x, by_unit, district: District) -> None:
             model.Add(depth[i] <= -1)  # no neighbour and not an island: it can join no zone
 
 
-__all__ = ["cpsat_available", "cpsat_modelled", "cpsat_plan", "MAX_PAIRS", "WORK"]
+__all__ = ["cpsat_applies", "cpsat_available", "cpsat_checked", "cpsat_modelled", "cpsat_plan",
+           "MAX_PAIRS", "WORK"]

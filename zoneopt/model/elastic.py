@@ -57,6 +57,7 @@ from . import (
     reachable,
     separation_cuts,
 )
+from .cpsat import WORK, cpsat_applies, cpsat_checked
 from .distance_steps import distance_finding
 from .groups import band_rows
 
@@ -311,7 +312,7 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
         return "unknown"
     if not scenario.constraints.contiguity:
         return "yes"
-    small = part is None and _cpsat_applies(district, scenario, eligible)
+    small = part is None and cpsat_applies(district, scenario, eligible)
     # The closer-neighbour rule only allows connected zones: a plan under it is a plan (often
     # found in a tenth of a second; on a small district CP-SAT gets the larger share after it).
     closer = build_model(district, scenario, eligible, contiguity="closer", objective="none",
@@ -333,13 +334,6 @@ def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 1
     return _cut_loop(district, scenario, relaxed, res.values, base, deadline)[0]
 
 
-def _cpsat_applies(district: District, scenario: Scenario, eligible: np.ndarray) -> bool:
-    from .cpsat import MAX_PAIRS, cpsat_available, cpsat_modelled
-
-    return (int(eligible.sum()) <= MAX_PAIRS and not cpsat_modelled(district, scenario)
-            and cpsat_available())
-
-
 def _cpsat_answer(district: District, scenario: Scenario, eligible: np.ndarray,
                   seconds: float) -> str:
     """CP-SAT's exact yes or no on a small district (:mod:`zoneopt.model.cpsat`), else "unknown".
@@ -349,16 +343,10 @@ def _cpsat_answer(district: District, scenario: Scenario, eligible: np.ndarray,
     open by the MIPs and the cut loop after 60 s (their proof came after 141.8 s in the thirteenth
     session); with CP-SAT, :func:`plan_exists` proves that no plan exists in 2.4 s in all.
     """
-    from ..check import check_plan
-    from .cpsat import WORK, cpsat_plan
-
     if seconds <= 0.1:
         return "unknown"
-    answer, plan = cpsat_plan(district, scenario, eligible,
-                              work=WORK * scenario.solver.work_budget, time_limit=seconds)
-    if answer == "yes" and not check_plan(district, scenario, plan).ok:
-        return "unknown"  # never trusted unchecked (the band is rounded outward in the model)
-    return answer
+    return cpsat_checked(district, scenario, eligible, work=WORK * scenario.solver.work_budget,
+                         time_limit=seconds)[0]
 
 
 def find_plan(district: District, scenario: Scenario, *, time_limit: float,

@@ -531,11 +531,10 @@ class _Run:
     def cpsat_start(self) -> str:
         """Small district, no plan from the repair: CP-SAT on the exact rules (zoneopt.model.cpsat)
         gives a plan, the proof that none exists, or "unknown" when its counted work runs out."""
-        from ..model.cpsat import MAX_PAIRS, WORK, cpsat_available, cpsat_modelled, cpsat_plan
+        from ..model.cpsat import WORK, cpsat_applies, cpsat_checked
 
         district, scenario, state = self.district, self.scenario, self.state
-        if (int(self.eligible.sum()) > MAX_PAIRS or cpsat_modelled(district, scenario)
-                or not cpsat_available() or self.left() <= 0.1):
+        if not cpsat_applies(district, scenario, self.eligible) or self.left() <= 0.1:
             return "unknown"
         work = WORK * scenario.solver.work_budget
         # Narrower distance limits first: a plan under them is a plan, and where they leave none
@@ -543,17 +542,17 @@ class _Run:
         problem = narrowed(district, scenario, self.eligible, CPSAT_FACTOR)
         if problem is not None:
             narrow, pairs = problem
-            answer, plan = cpsat_plan(district, narrow, pairs, work=CPSAT_WORK_SHARE * work,
-                                      time_limit=self.left())
-            if answer == "yes" and check_plan(district, scenario, plan).ok:
+            answer, plan = cpsat_checked(district, narrow, pairs, rules=scenario,
+                                         work=CPSAT_WORK_SHARE * work, time_limit=self.left())
+            if answer == "yes":
                 state.offer(plan, f"CP-SAT feasibility ({narrowed_label(CPSAT_FACTOR)})")
                 return "yes"
             if answer == "unknown" and self.left() <= 0.05:
                 state.timed_out = True
                 return answer
-        answer, plan = cpsat_plan(district, scenario, self.eligible, work=work,
-                                  time_limit=self.left())
-        if answer == "yes" and check_plan(district, scenario, plan).ok:
+        answer, plan = cpsat_checked(district, scenario, self.eligible, work=work,
+                                     time_limit=self.left())
+        if answer == "yes":
             state.offer(plan, "CP-SAT feasibility")
         elif answer == "no":
             log.info("CP-SAT: no plan meets the rules (proven on the exact model)")
