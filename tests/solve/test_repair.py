@@ -361,12 +361,16 @@ def test_the_whole_district_is_a_local_mip_group_only_up_to_32_schools(m, whole)
     assert max(sizes) <= max(LOCAL_MIP_MAX_ZONES, m if whole else 0)
 
 
-def test_a_strict_local_mip_that_found_nothing_is_not_solved_again():
+def test_a_strict_local_mip_that_found_nothing_is_not_solved_again(monkeypatch):
     """500 units x 25 schools, seats x0.95, 1.5 km: the whole district's strict local MIP finds
-    nothing after the chains; after eject_to_real_room the same model (the same units and schools,
-    nothing outside) would find nothing again, so it is not solved a second time."""
+    nothing after the chains (at 100 nodes; 400 find its plan); after eject_to_real_room the same
+    model (the same units and schools, nothing outside) would find nothing again, so it is not
+    solved a second time."""
     from zoneopt.solve import backends
+    from zoneopt.solve import repair as repair_module
     from zoneopt.solve.repair import _Repair
+
+    monkeypatch.setattr(repair_module, "WHOLE_MIP_NODES", repair_module.LOCAL_MIP_NODES)
 
     district = _overfull_synthetic(500, 25, 0.95, seed=0)
     scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
@@ -410,3 +414,55 @@ def test_a_strict_local_mips_key_names_its_units_schools_and_every_unit_outside(
     repair.assign[outside[0]] = (repair.assign[outside[0]] + 1) % district.n_schools
     assert repair._model_key(units, group) != key
     assert repair._model_key(units, np.array([0, 2])) != key
+
+
+def _node_limits(monkeypatch):
+    """Per local MIP the repair solves: how many schools it re-zones, and its node limit."""
+    from zoneopt.solve import backends
+
+    asked = []
+    real_solve = backends.solve
+
+    def spy(model, *args, **kwargs):
+        asked.append((len(np.unique(model.pair_school)), kwargs["node_limit"]))
+        return real_solve(model, *args, **kwargs)
+
+    monkeypatch.setattr(backends, "solve", spy)
+    return asked
+
+
+def test_the_whole_districts_strict_mip_gets_more_nodes_where_elastic_steps_would_follow(
+        monkeypatch):
+    """500 units x 25 schools, seats x0.95, 1.5 km, seed 0: after 100 nodes the whole district's
+    strict MIP has no plan and the elastic steps took 14 s to find one; after 400 it has one (about
+    5 s), and no elastic step runs."""
+    from zoneopt.solve import repair as repair_module
+
+    def no_elastic(*args, **kwargs):
+        raise AssertionError("the elastic steps ran")
+
+    district = _overfull_synthetic(500, 25, 0.95, seed=0)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    eligible = eligible_pairs(district, scenario)
+    assert repair_module.elastic_steps_wanted(district)
+    monkeypatch.setattr(repair_module, "shrink_overflow", no_elastic)
+    asked = _node_limits(monkeypatch)
+    plan = repair_status_quo(district, scenario, eligible)
+    assert plan is not None and check_plan(district, scenario, plan).ok
+    assert (25, repair_module.WHOLE_MIP_NODES) in asked
+    assert all(nodes == repair_module.LOCAL_MIP_NODES for schools, nodes in asked if schools < 25)
+
+
+def test_below_500_units_the_whole_districts_strict_mip_keeps_100_nodes(monkeypatch):
+    """200 units x 10 schools (seats x0.91, 1.5 km): the caller's exact steps follow a failed
+    repair, so more nodes here would only delay them."""
+    from zoneopt.solve import repair as repair_module
+
+    district = _overfull_synthetic(200, 10, 0.91, seed=0)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
+    eligible = eligible_pairs(district, scenario)
+    assert not repair_module.elastic_steps_wanted(district)
+    asked = _node_limits(monkeypatch)
+    assert repair_status_quo(district, scenario, eligible) is None
+    assert (10, repair_module.LOCAL_MIP_NODES) in asked
+    assert {nodes for _, nodes in asked} == {repair_module.LOCAL_MIP_NODES}
