@@ -74,6 +74,11 @@ LOCAL_MIP_NODES = 100
 #: Elsewhere the caller's exact steps follow a failed repair, and more nodes here only delay them
 #: (200 units x 10-20 schools, seats x0.91-0.93: 1-5 s longer, no plan more).
 WHOLE_MIP_NODES = 400
+#: ... and its safety stop, seven times the slowest such MIP measured (6.1 s for 400 nodes without a
+#: plan, 500 x 25, seats x0.93, seed 3), as LOCAL_MIP_SAFETY_S is for the 100-node MIPs: a stop at
+#: 10 s would end a MIP that finds its plan at 4.6 s on an idle machine when the machine is busy,
+#: and the same input would then give another plan.
+WHOLE_MIP_SAFETY_S = 45.0
 #: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
 #: less, closer-neighbour zones within the group are often impossible and HiGHS takes long to say so.
 GROUP_SLACK = 0.05
@@ -623,9 +628,9 @@ class _Repair:
                                                    base=self.assign),
                                 objective="none")
             left = math.inf if deadline is None else deadline - time.perf_counter()
-            res = solve(model, solver, time_limit=max(0.05, min(left, LOCAL_MIP_SAFETY_S)),
-                        mip_gap=0.5,
-                        node_limit=self._node_limit(whole), seed=sc.solver.seed,
+            nodes, safety = self._node_limit(whole)
+            res = solve(model, solver, time_limit=max(0.05, min(left, safety)), mip_gap=0.5,
+                        node_limit=nodes, seed=sc.solver.seed,
                         threads=sc.solver.threads)
             if res.values is not None:
                 self.assign = model.assignment_from(res.values, self.assign)
@@ -635,9 +640,11 @@ class _Repair:
                 break
         return False
 
-    def _node_limit(self, whole: bool) -> int:
-        wanted = whole and self.years is None and elastic_steps_wanted(self.d)
-        return WHOLE_MIP_NODES if wanted else LOCAL_MIP_NODES
+    def _node_limit(self, whole: bool) -> tuple[int, float]:
+        """A strict local MIP's node limit and safety stop in seconds."""
+        if whole and self.years is None and elastic_steps_wanted(self.d):
+            return WHOLE_MIP_NODES, WHOLE_MIP_SAFETY_S
+        return LOCAL_MIP_NODES, LOCAL_MIP_SAFETY_S
 
     def _model_key(self, units: np.ndarray, group: np.ndarray) -> bytes:
         """What a strict local MIP's model depends on: its units and schools, and where every
