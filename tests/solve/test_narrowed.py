@@ -10,7 +10,13 @@ import pytest
 from zoneopt import District, Scenario, optimize, solve
 from zoneopt.check import check_plan
 from zoneopt.model import eligible_pairs
-from zoneopt.solve.narrowed import narrowed, repair_narrowed
+from zoneopt.solve.narrowed import (
+    REFERENCE_SCHOOLS,
+    label,
+    narrowed,
+    reference_extra_km,
+    repair_narrowed,
+)
 from zoneopt.solve.repair import repair_status_quo
 from zoneopt.solve.state import SearchState, objective_function
 from zoneopt.synthetic import synthetic_district
@@ -36,9 +42,26 @@ def test_narrower_limits_keep_a_subset_of_the_pairs_and_nothing_without_a_finite
     assert math.isinf(narrow.constraints.max_distance_km)  # an infinite limit stays infinite
     assert np.array_equal(pairs, eligible_pairs(district, _limits(1.5)) & eligible)
     assert pairs.sum() < eligible.sum() and not (pairs & ~eligible).any()
-    # No finite limit, or a factor that changes no pair: nothing to try.
+    # No finite limit and no more than REFERENCE_SCHOOLS (4) schools per unit, or a factor that
+    # changes no pair: nothing to try.
     assert narrowed(district, Scenario(), eligible_pairs(district, Scenario()), 0.5) is None
     assert narrowed(district, wide, eligible, 1.0) is None
+
+
+def test_without_a_finite_limit_the_narrowing_starts_from_the_districts_own_scale():
+    """Four schools per unit on average within the reference extra distance, and no fewer."""
+    district = _tight(200, 10, 0, 1.0)
+    everything = eligible_pairs(district, Scenario())
+    reference = reference_extra_km(district, everything)
+    extra = district.dist_km - district.nearest_km[:, None]
+    assert (extra[everything] <= reference).sum() >= REFERENCE_SCHOOLS * district.n_units
+    assert (extra[everything] < reference).sum() < REFERENCE_SCHOOLS * district.n_units
+    narrow, pairs = narrowed(district, Scenario(), everything, 0.5)
+    assert narrow.constraints.max_extra_distance_km == pytest.approx(0.5 * reference)
+    assert math.isinf(narrow.constraints.max_distance_km)
+    assert np.array_equal(pairs, eligible_pairs(district, narrow))
+    assert label(0.5, Scenario(), narrow) == f"extra distance {0.5 * reference:.2f} km"
+    assert label(0.5, _limits(3.0), narrow) == "distance limits x0.5"
 
 
 def test_the_repair_under_narrower_limits_mends_what_it_cannot_under_the_scenarios_own():
@@ -69,3 +92,25 @@ def test_optimize_takes_its_first_plan_from_narrower_limits_when_the_repair_find
     assert plan.check().ok
     first = next(t for t in plan.trace if t["objective"] is not None)
     assert first["source"] == source
+
+
+def test_a_scenario_without_a_distance_limit_gets_a_repair_under_narrower_ones():
+    """40 x 6, seats x0.95, no limit: the repair at three quarters of the reference (2.87 km)."""
+    district = _tight(40, 6, 1, 0.95)
+    eligible = eligible_pairs(district, Scenario())
+    state = SearchState(time.perf_counter(), objective_function(district, Scenario()), district)
+    assert repair_narrowed(district, Scenario(), eligible, state, "highs", math.inf)
+    assert state.trace[0]["source"] == "repair (extra distance 2.15 km)"
+    assert check_plan(district, Scenario(), state.assign).ok
+
+
+def test_a_scenario_without_a_distance_limit_takes_cpsats_plan_under_narrower_ones(monkeypatch):
+    """The same district with the repair left out: CP-SAT's plan at half the reference."""
+    district = _tight(40, 6, 1, 0.95)
+    scenario = Scenario.from_dict({"solver": {"work_budget": 0.05}})
+    monkeypatch.setattr(solve, "_repair_start", lambda *args, **kwargs: None)
+    monkeypatch.setattr(solve, "repair_narrowed", lambda *args, **kwargs: False)
+    plan = optimize(district, scenario, time_limit=60)
+    assert plan.check().ok
+    first = next(t for t in plan.trace if t["objective"] is not None)
+    assert first["source"] == "CP-SAT feasibility (extra distance 1.43 km)"

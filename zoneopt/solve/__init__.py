@@ -545,7 +545,8 @@ class _Run:
             answer, plan = cpsat_checked(district, narrow, pairs, rules=scenario,
                                          work=CPSAT_WORK_SHARE * work, time_limit=self.left())
             if answer == "yes":
-                state.offer(plan, f"CP-SAT feasibility ({narrowed_label(CPSAT_FACTOR)})")
+                label = narrowed_label(CPSAT_FACTOR, scenario, narrow)
+                state.offer(plan, f"CP-SAT feasibility ({label})")
                 return "yes"
             if answer == "unknown" and self.left() <= 0.05:
                 state.timed_out = True
