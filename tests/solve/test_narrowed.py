@@ -107,7 +107,7 @@ def test_a_scenario_without_a_distance_limit_gets_a_repair_under_narrower_ones()
 def test_a_scenario_without_a_distance_limit_takes_cpsats_plan_under_narrower_ones(monkeypatch):
     """The same district with the repair left out: CP-SAT's plan at half the reference."""
     district = _tight(40, 6, 1, 0.95)
-    scenario = Scenario.from_dict({"solver": {"work_budget": 0.05}})
+    scenario = Scenario.from_dict({"solver": {"work_budget": 0.02}})
     monkeypatch.setattr(solve, "_repair_start", lambda *args, **kwargs: None)
     monkeypatch.setattr(solve, "repair_narrowed", lambda *args, **kwargs: False)
     plan = optimize(district, scenario, time_limit=60)
