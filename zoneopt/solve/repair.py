@@ -628,7 +628,7 @@ class _Repair:
                                                    base=self.assign),
                                 objective="none")
             left = math.inf if deadline is None else deadline - time.perf_counter()
-            nodes, safety = self._node_limit(whole)
+            nodes, safety = self._mip_limits(whole)
             res = solve(model, solver, time_limit=max(0.05, min(left, safety)), mip_gap=0.5,
                         node_limit=nodes, seed=sc.solver.seed,
                         threads=sc.solver.threads)
@@ -640,7 +640,7 @@ class _Repair:
                 break
         return False
 
-    def _node_limit(self, whole: bool) -> tuple[int, float]:
+    def _mip_limits(self, whole: bool) -> tuple[int, float]:
         """A strict local MIP's node limit and safety stop in seconds."""
         if whole and self.years is None and elastic_steps_wanted(self.d):
             return WHOLE_MIP_NODES, WHOLE_MIP_SAFETY_S
