@@ -69,9 +69,7 @@ def narrowed(district: District, scenario: Scenario, eligible: np.ndarray,
         most :data:`REFERENCE_SCHOOLS` schools per unit) or the narrower limits leave the same pairs
         (nothing would change). The pairs are a subset of ``eligible``.
     """
-    c = scenario.constraints
-    values = {f"constraints.{k}": getattr(c, k) * factor for k in _KEYS
-              if math.isfinite(getattr(c, k))}
+    values = {key: km * factor for key, km in _finite_limits(scenario).items()}
     if not values:
         reference = reference_extra_km(district, eligible)
         if reference is None:
@@ -96,10 +94,15 @@ def reference_extra_km(district: District, eligible: np.ndarray) -> float | None
     return float(extra[k - 1])
 
 
+def _finite_limits(scenario: Scenario) -> dict[str, float]:
+    """The scenario's finite distance limits by their scenario key."""
+    c = scenario.constraints
+    return {f"constraints.{k}": getattr(c, k) for k in _KEYS if math.isfinite(getattr(c, k))}
+
+
 def label(factor: float, scenario: Scenario, narrow: Scenario) -> str:
     """How a plan from narrower limits is named in the trace."""
-    c = scenario.constraints
-    if any(math.isfinite(getattr(c, k)) for k in _KEYS):
+    if _finite_limits(scenario):
         return f"distance limits x{factor:g}"
     return f"extra distance {narrow.constraints.max_extra_distance_km:.2f} km"
 

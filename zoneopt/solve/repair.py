@@ -157,8 +157,7 @@ def repair_status_quo(
         if len(r.broken()) and scenario.constraints.contiguity:
             r.local_mips(deadline, solver)
     if (len(r.broken()) and scenario.constraints.contiguity and (r.assign >= 0).all()
-            and elastic_steps_wanted(district) and r.years is None
-            and (go_on is None or go_on())):
+            and r.elastic_steps_follow() and (go_on is None or go_on())):
         # Elastic local MIPs lower the overflow step by step (zoneopt.solve.overflow) where the
         # strict ones found no group of zones that fits. A [years] plan takes its second road
         # instead (not measured with elastic steps yet).
@@ -640,9 +639,14 @@ class _Repair:
                 break
         return False
 
+    def elastic_steps_follow(self) -> bool:
+        """Whether the elastic local MIPs run when the strict ones leave schools over (a
+        ``[years]`` plan takes its second road instead)."""
+        return self.years is None and elastic_steps_wanted(self.d)
+
     def _mip_limits(self, whole: bool) -> tuple[int, float]:
         """A strict local MIP's node limit and safety stop in seconds."""
-        if whole and self.years is None and elastic_steps_wanted(self.d):
+        if whole and self.elastic_steps_follow():
             return WHOLE_MIP_NODES, WHOLE_MIP_SAFETY_S
         return LOCAL_MIP_NODES, LOCAL_MIP_SAFETY_S
 
