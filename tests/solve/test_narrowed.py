@@ -15,6 +15,7 @@ from zoneopt.solve.narrowed import (
     label,
     narrowed,
     reference_extra_km,
+    reference_pairs,
     repair_narrowed,
 )
 from zoneopt.solve.repair import repair_status_quo
@@ -114,3 +115,32 @@ def test_a_scenario_without_a_distance_limit_takes_cpsats_plan_under_narrower_on
     assert plan.check().ok
     first = next(t for t in plan.trace if t["objective"] is not None)
     assert first["source"] == "CP-SAT feasibility (extra distance 1.43 km)"
+
+
+def test_reference_pairs_are_eligible_pairs_within_the_reference_distance_keeping_locks():
+    district = _tight(200, 10, 0, 1.0)
+    everything = eligible_pairs(district, Scenario())
+    reference = reference_extra_km(district, everything)
+    pairs = reference_pairs(district, Scenario(), everything)
+    assert not (pairs & ~everything).any() and pairs.any(axis=1).all()
+    extra = district.dist_km - district.nearest_km[:, None]
+    free = np.ones(district.n_units, dtype=bool)
+    free[district.home_unit] = False
+    assert (extra[free][pairs[free]] <= reference + 1e-9).all()
+    assert (pairs[free] == (everything & (extra <= reference + 1e-9))[free]).all()
+    # A unit locked to a school beyond the reference distance keeps its pair.
+    far = int(np.flatnonzero(free)[0])
+    school = int(np.argmax(np.where(everything[far], extra[far], -1)))
+    assert extra[far, school] > reference
+    units, schools = synthetic_district(200, 10, seed=0)
+    units = units.copy()
+    units["locked_school"] = None
+    units.loc[units.index[far], "locked_school"] = district.schools["school_id"].iloc[school]
+    locked = District.from_frames(units, schools)
+    locked_pairs = eligible_pairs(locked, Scenario())
+    kept = reference_pairs(locked, Scenario(), locked_pairs)
+    assert kept[far, school] and kept[far].sum() == 1
+    # The scenario's own extra distance is the narrower: nothing to narrow.
+    tight = _limits(0.5 * reference)
+    tight_pairs = eligible_pairs(district, tight)
+    assert reference_pairs(district, tight, tight_pairs) is tight_pairs

@@ -94,6 +94,34 @@ def reference_extra_km(district: District, eligible: np.ndarray) -> float | None
     return float(extra[k - 1])
 
 
+def reference_pairs(district: District, scenario: Scenario, eligible: np.ndarray) -> np.ndarray:
+    """The eligible pairs within :func:`reference_extra_km` of each unit's nearest school: the pairs
+    of the repair's whole-district strict MIP on small districts (:mod:`zoneopt.solve.repair`).
+
+    Parameters
+    ----------
+    district, scenario, eligible
+        The problem and its eligible pairs (:func:`zoneopt.model.eligible_pairs`).
+
+    Returns
+    -------
+    numpy.ndarray
+        A subset of ``eligible``; ``eligible`` itself when the units have no more than
+        :data:`REFERENCE_SCHOOLS` schools each on average or the scenario's own extra distance is
+        the narrower. Locked units, home units and units left without a pair keep all of theirs.
+    """
+    reference = reference_extra_km(district, eligible)
+    if reference is None or reference >= scenario.constraints.max_extra_distance_km:
+        return eligible
+    with np.errstate(invalid="ignore"):
+        within = district.dist_km - district.nearest_km[:, None] <= reference + 1e-9
+    pairs = eligible & within
+    keep = (district.locked >= 0) | ~pairs.any(axis=1)
+    keep[district.home_unit] = True
+    pairs[keep] = eligible[keep]
+    return pairs
+
+
 def _finite_limits(scenario: Scenario) -> dict[str, float]:
     """The scenario's finite distance limits by their scenario key."""
     c = scenario.constraints
@@ -134,5 +162,5 @@ def repair_narrowed(district: District, scenario: Scenario, eligible: np.ndarray
     return False
 
 
-__all__ = ["narrowed", "repair_narrowed", "reference_extra_km", "label", "REPAIR_FACTORS",
+__all__ = ["narrowed", "repair_narrowed", "reference_extra_km", "reference_pairs", "label", "REPAIR_FACTORS",
            "CPSAT_FACTOR", "CPSAT_WORK_SHARE", "REFERENCE_SCHOOLS"]

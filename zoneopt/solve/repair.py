@@ -79,6 +79,12 @@ WHOLE_MIP_NODES = 400
 #: 10 s would end a MIP that finds its plan at 4.6 s on an idle machine when the machine is busy,
 #: and the same input would then give another plan.
 WHOLE_MIP_SAFETY_S = 45.0
+#: The whole district's strict MIP on a small district keeps only the pairs within the reference
+#: extra distance (``_Repair._pairs``) when they are at most this share of the eligible pairs. With
+#: 3 km limits, 61-79% of the pairs: 8.4-11.2 s -> 0.5-1.2 s on 450 x 30 (seats x0.91-0.93), a plan
+#: more on 200 x 20; 86% (300 x 15, seats x0.93): 0.4 -> 1.9 s for the same kind of plan, further
+#: from today's zones (58% of units kept, 62% with all pairs).
+WHOLE_PAIRS_SHARE = 0.8
 #: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
 #: less, closer-neighbour zones within the group are often impossible and HiGHS takes long to say so.
 GROUP_SLACK = 0.05
@@ -264,6 +270,7 @@ class _Repair:
         self.assign = np.full(district.n_units, -1, dtype=np.int64)
         # Strict local MIPs that found nothing, by what defines their model (see _model_key).
         self.failed_mips: set[bytes] = set()
+        self.whole_pairs: np.ndarray | None = None  # the whole district's MIP's (see _pairs)
         self.shared_at: dict[int, list[int]] = {}
         for j in range(m):
             if district.home_owner[j] != j:
@@ -608,7 +615,8 @@ class _Repair:
             # is solved whatever its spare seats, as the whole district is.
             whole = len(group) >= d.n_schools or len(group) < size
             units = np.flatnonzero(np.isin(self.assign, group))
-            if not self._roomy(units, group, slack) and not whole:
+            roomy = self._roomy(units, group, slack)
+            if not roomy and not whole:
                 continue  # too few spare seats for a quick solution: widen the group
             if self.years is not None and len(group) >= d.n_schools:
                 # the whole district is the caller's feasibility MIP (300 x 15, 6% growth: 7.7 s
@@ -622,7 +630,8 @@ class _Repair:
                 if whole:
                     break
                 continue
-            model = build_model(d, sc, self.el, contiguity="closer",
+            model = build_model(d, sc, self.el if roomy else self._tight_pairs(group),
+                                contiguity="closer",
                                 part=Neighbourhood(units=units, schools=np.asarray(group),
                                                    base=self.assign),
                                 objective="none")
@@ -638,6 +647,36 @@ class _Repair:
             if whole:
                 break
         return False
+
+    def _tight_pairs(self, group: np.ndarray) -> np.ndarray:
+        """The pairs a strict local MIP over ``group`` may use when the group has fewer spare seats
+        than GROUP_SLACK (only a whole district or a part that cannot widen is solved so).
+
+        The whole district's, where the caller's exact steps follow a failed repair, keeps the
+        pairs within the reference extra distance (:func:`zoneopt.solve.narrowed.reference_pairs`,
+        four schools per unit on average): a plan with fewer pairs is still a plan, and with all of
+        them the MIP's root alone ran into its 10-s safety stop on every tight district of 200-450
+        units without a distance limit (20 of 20 at seats x0.91-0.93, ending on the clock). With
+        them: 7 plans instead of 4 (none lost), 0.1-6.1 s, one run at the stop (450 x 30, seed 1,
+        seats x0.91: 10.3 s). Only where they are at most WHOLE_PAIRS_SHARE of the pairs, and not
+        where the elastic steps follow (500 units and more): 500 x 25, seats x0.93, 3 km, seed 1
+        took 16.4 s with the reference pairs, 1.0 s without. A roomier district keeps every pair:
+        the 279 county tracts (7.5% spare seats, no limit) found their plan with all of them in
+        4.6 s, and the search from it ended at D 0.0527, 0.0364, 0.0622 after 60 s (seeds 0-2)
+        against 0.0619, 0.0645, 0.0613 from the reference pairs' plan (0.1 s).
+        """
+        if len(group) < self.d.n_schools or self.elastic_steps_follow():
+            return self.el
+        if self.whole_pairs is None:
+            from .narrowed import reference_pairs
+
+            pairs = reference_pairs(self.d, self.sc, self.el).copy()
+            # ... and every unit's pair in the plan repaired, so that the MIP may keep it there
+            units = np.flatnonzero(self.start >= 0)
+            pairs[units, self.start[units]] |= self.el[units, self.start[units]]
+            few = pairs.sum() <= WHOLE_PAIRS_SHARE * self.el.sum()
+            self.whole_pairs = pairs if few else self.el
+        return self.whole_pairs
 
     def elastic_steps_follow(self) -> bool:
         """Whether the elastic local MIPs run when the strict ones leave schools over (a
