@@ -163,5 +163,5 @@ def repair_narrowed(district: District, scenario: Scenario, eligible: np.ndarray
     return False
 
 
-__all__ = ["narrowed", "repair_narrowed", "reference_extra_km", "reference_pairs", "label", "REPAIR_FACTORS",
-           "CPSAT_FACTOR", "CPSAT_WORK_SHARE", "REFERENCE_SCHOOLS"]
+__all__ = ["narrowed", "repair_narrowed", "reference_extra_km", "reference_pairs", "label",
+           "REPAIR_FACTORS", "CPSAT_FACTOR", "CPSAT_WORK_SHARE", "REFERENCE_SCHOOLS"]

@@ -80,10 +80,10 @@ WHOLE_MIP_NODES = 400
 #: and the same input would then give another plan.
 WHOLE_MIP_SAFETY_S = 45.0
 #: The whole district's strict MIP on a small district keeps only the pairs within the reference
-#: extra distance (``_Repair._pairs``) when they are at most this share of the eligible pairs. With
-#: 3 km limits, 61-79% of the pairs: 8.4-11.2 s -> 0.5-1.2 s on 450 x 30 (seats x0.91-0.93), a plan
-#: more on 200 x 20; 86% (300 x 15, seats x0.93): 0.4 -> 1.9 s for the same kind of plan, further
-#: from today's zones (58% of units kept, 62% with all pairs).
+#: extra distance (``_Repair._tight_pairs``) when they are at most this share of the eligible
+#: pairs. With 3 km limits, 61-79% of the pairs: 8.4-11.2 s -> 0.5-1.2 s on 450 x 30 (seats
+#: x0.91-0.93), a plan more on 200 x 20; 86% (300 x 15, seats x0.93): 0.4 -> 1.9 s for the same
+#: kind of plan, further from today's zones (58% of units kept, 62% with all pairs).
 WHOLE_PAIRS_SHARE = 0.8
 #: Spare seats a local MIP's group needs (share of its students, at least its largest unit): with
 #: less, closer-neighbour zones within the group are often impossible and HiGHS takes long to say so.
@@ -270,7 +270,7 @@ class _Repair:
         self.assign = np.full(district.n_units, -1, dtype=np.int64)
         # Strict local MIPs that found nothing, by what defines their model (see _model_key).
         self.failed_mips: set[bytes] = set()
-        self.whole_pairs: np.ndarray | None = None  # the whole district's MIP's (see _pairs)
+        self.whole_pairs: np.ndarray | None = None  # the whole district's MIP's (see _tight_pairs)
         self.shared_at: dict[int, list[int]] = {}
         for j in range(m):
             if district.home_owner[j] != j:
@@ -657,13 +657,14 @@ class _Repair:
         four schools per unit on average): a plan with fewer pairs is still a plan, and with all of
         them the MIP's root alone ran into its 10-s safety stop on every tight district of 200-450
         units without a distance limit (20 of 20 at seats x0.91-0.93, ending on the clock). With
-        them: 7 plans instead of 4 (none lost), 0.1-6.1 s, one run at the stop (450 x 30, seed 1,
-        seats x0.91: 10.3 s). Only where they are at most WHOLE_PAIRS_SHARE of the pairs, and not
-        where the elastic steps follow (500 units and more): 500 x 25, seats x0.93, 3 km, seed 1
-        took 16.4 s with the reference pairs, 1.0 s without. A roomier district keeps every pair:
-        the 279 county tracts (7.5% spare seats, no limit) found their plan with all of them in
-        4.6 s, and the search from it ended at D 0.0527, 0.0364, 0.0622 after 60 s (seeds 0-2)
-        against 0.0619, 0.0645, 0.0613 from the reference pairs' plan (0.1 s).
+        them: 7 plans instead of 4 (none lost), in 0.1-7 s (one repair took 10.3 s, its 16-school
+        MIP 9.7 s: 450 x 30, seed 1, seats x0.91). Only where they are at most WHOLE_PAIRS_SHARE
+        of the pairs, and not where the elastic steps follow (500 units and more): 500 x 25, seats
+        x0.93, 3 km, seed 1 took 16.4 s with the reference pairs, 1.0 s without. A roomier
+        district keeps every pair: the 279 county tracts (7.5% spare seats, no limit) found their
+        plan with all of them in 4.6 s, and the search from it ended at D 0.0527, 0.0364, 0.0622
+        after 60 s (seeds 0-2) against 0.0619, 0.0645, 0.0613 from the reference pairs' plan
+        (0.1 s).
         """
         if len(group) < self.d.n_schools or self.elastic_steps_follow():
             return self.el
