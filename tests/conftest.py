@@ -10,6 +10,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The tests' own Dask clusters run without the workers' statistical profiler: on Python 3.11 before
+# 3.11.9 its sys._current_frames() can deadlock with the garbage collector (CPython gh-106883; a
+# clean clone's batch test hung here for 11 minutes). Dask reads this when it is first imported, and
+# worker processes inherit it. zoneopt's own local clusters turn it off too (zoneopt.batch).
+os.environ.setdefault("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", "False")
 
 from districts import grid_frames  # noqa: E402
 

@@ -202,3 +202,14 @@ def test_batch_starts_its_own_local_cluster_when_given_nothing(tmp_path):
                   progress=False)
     assert list(table["status"]) in (["optimal"], ["feasible"])
     assert (tmp_path / "out" / "only" / "assignment.csv").exists()
+
+
+def test_zoneopts_local_cluster_runs_without_the_workers_profiler():
+    """Dask's profiler can deadlock Python 3.11 before 3.11.9 (CPython gh-106883): off in the
+    workers of the cluster zoneopt starts, whatever the caller's Dask settings."""
+    import dask
+
+    with dask.config.set({"distributed.worker.profile.enabled": True}), dask_client(
+            n_workers=1) as client:
+        answers = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(answers.values()) == [False]

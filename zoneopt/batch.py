@@ -203,8 +203,13 @@ def dask_client(*, scheduler: str | None = None, n_workers: int | None = None,
 
     workers = n_workers or _usable_cores()
     # A task whose worker dies is run once more, then reported (KilledWorker), like a task that
-    # raises (``retries=1``); Dask's default would try it on three workers before giving up.
-    with _quiet_dask(), dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+    # raises (``retries=1``); Dask's default would try it on three workers before giving up. The
+    # workers' statistical profiler (the dashboard's "Profile" page) is off: on Python 3.11 before
+    # 3.11.9 its sys._current_frames() can deadlock with the garbage collector (CPython
+    # gh-106883), which hung this project's batch test for 11 minutes until it was killed.
+    settings = {"distributed.scheduler.allowed-failures": 1,
+                "distributed.worker.profile.enabled": False}
+    with _quiet_dask(), dask.config.set(settings), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                          dashboard_address=":0") as cluster, Client(cluster) as own:
         yield own
