@@ -512,7 +512,9 @@ def test_the_whole_mip_keeps_every_pair_where_the_reference_removes_few(monkeypa
     scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0}})
     eligible = eligible_pairs(district, scenario)
     asked = _pairs_asked(monkeypatch)
-    assert repair_status_quo(district, scenario, eligible) is not None
+    plan = repair_status_quo(district, scenario, eligible)
+    assert plan is not None
+    check_plan(district, scenario, plan).raise_if_failed()
     whole = [pairs for schools, pairs in asked if schools == 15]
     assert whole and all(
         pairs > repair_module.WHOLE_PAIRS_SHARE * eligible.sum() for pairs in whole)
