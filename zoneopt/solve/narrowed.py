@@ -87,8 +87,7 @@ def reference_extra_km(district: District, eligible: np.ndarray) -> float | None
     """The extra distance (beyond each unit's nearest school) within which the units have
     :data:`REFERENCE_SCHOOLS` eligible schools on average: the scale a scenario without a finite
     distance limit is narrowed from; None when they have no more than that already."""
-    with np.errstate(invalid="ignore"):
-        extra = np.sort((district.dist_km - district.nearest_km[:, None])[eligible])
+    extra = np.sort(_extra_km(district)[eligible])
     k = REFERENCE_SCHOOLS * district.n_units
     if len(extra) <= k or not np.isfinite(extra[k - 1]):
         return None
@@ -114,13 +113,18 @@ def reference_pairs(district: District, scenario: Scenario, eligible: np.ndarray
     reference = reference_extra_km(district, eligible)
     if reference is None or reference >= scenario.constraints.max_extra_distance_km:
         return eligible
-    with np.errstate(invalid="ignore"):
-        within = district.dist_km - district.nearest_km[:, None] <= reference + 1e-9
-    pairs = eligible & within
+    pairs = eligible & (_extra_km(district) <= reference + 1e-9)
     keep = (district.locked >= 0) | ~pairs.any(axis=1)
     keep[district.home_unit] = True
     pairs[keep] = eligible[keep]
     return pairs
+
+
+def _extra_km(district: District) -> np.ndarray:
+    """Each pair's distance beyond the unit's nearest school (NaN where the travel matrix gives
+    the unit no school)."""
+    with np.errstate(invalid="ignore"):
+        return district.dist_km - district.nearest_km[:, None]
 
 
 def _finite_limits(scenario: Scenario) -> dict[str, float]:
