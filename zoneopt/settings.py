@@ -17,6 +17,16 @@ CHECK_TOLERANCE = 1e-6
 #: work, so a plan does not depend on the machine's speed or load. Node cap of the feasibility MIP
 #: that finds a first plan when today's plan breaks a rule (it stops at its first plan).
 START_NODES = 5000
+#: The same MIP beside the repair's elastic steps (zoneopt.solve.start_mip): its node cap, and its
+#: safety stop in seconds of its own solving. Where it finds a plan it needs 0.3-0.8 s and under 100
+#: nodes (800 x 40 and 1000 x 50, seats x0.93-0.95); where it finds none in 100 nodes it takes
+#: 6-60 s, and the repair may have ended by then: the stop bounds that wait. The plan depends on
+#: the clock only if the MIP would find one just around the stop (five times the slowest success).
+START_MIP_NODES = 100
+START_MIP_SAFETY_S = 4.0
+#: When the elastic steps start, they wait until the MIP's worker has solved this many seconds
+#: (or answered): a plan it finds then needs no elastic step at all.
+START_MIP_HEAD_S = 1.0
 
 #: Largest number of eligible (unit, school) pairs for which the search also solves the whole-district
 #: closer-neighbour MIP (warm-started); above it HiGHS needs longer than the neighbourhood search

@@ -227,12 +227,45 @@ def optimize(
     return plan
 
 
-def _repair_start(district, scenario, eligible, state, solver_name, deadline, go_on=None) -> None:
-    """Today's zones break the scenario: repair them (zoneopt.solve.repair) before any big MIP."""
-    from .repair import repair_status_quo
+def _repair_start(district, scenario, eligible, state, solver_name, deadline, go_on=None,
+                  second_core: bool = False) -> None:
+    """Today's zones break the scenario: repair them (zoneopt.solve.repair) before any big MIP.
 
-    repaired = repair_status_quo(district, scenario, eligible, deadline=deadline, solver=solver_name,
-                                 go_on=go_on)
+    Where the repair's elastic steps start, the whole district's feasibility MIP runs beside them
+    and its plan counts first (zoneopt.solve.start_mip). With ``second_core`` it starts on the
+    second core with the repair, so that its answer is in when the elastic steps start (the strict
+    steps take 0.5-3 s, the worker 1-2 s to start); it is stopped, unused, when the strict steps
+    mend the zones. Without, it runs here when the elastic steps start.
+    """
+    from .. import settings
+    from .repair import elastic_steps_wanted, repair_status_quo
+    from .start_mip import StartMip, start_mip_applies
+
+    applies = start_mip_applies(scenario) and elastic_steps_wanted(district)
+    early = None
+    if applies and second_core:
+        early = StartMip.launch(district, scenario, eligible, solver_name, deadline, worker=True)
+    beside: list[StartMip] = []
+
+    def launch():
+        mip = early or StartMip.launch(district, scenario, eligible, solver_name, deadline,
+                                       worker=False)
+        mip.head_start(settings.START_MIP_HEAD_S, deadline)
+        beside.append(mip)
+        return mip.has_plan
+
+    try:
+        repaired = repair_status_quo(district, scenario, eligible, deadline=deadline,
+                                     solver=solver_name, go_on=go_on,
+                                     beside_elastic=launch if applies else None)
+        if beside:
+            plan = beside[0].plan()
+            if plan is not None and check_plan(district, scenario, plan).ok:
+                state.offer(plan, "feasibility MIP beside the repair")
+                return
+    finally:
+        if early is not None:
+            early.close()
     if repaired is not None and check_plan(district, scenario, repaired).ok:
         state.offer(repaired, "repair")
 
@@ -502,7 +535,8 @@ class _Run:
         if state.assign is not None:
             return False
         _repair_start(district, scenario, self.eligible, state, self.solver, self.deadline,
-                      go_on=lambda: not self.lp_proves_infeasible())
+                      go_on=lambda: not self.lp_proves_infeasible(),
+                      second_core=_use_second_core(self))
         if state.assign is not None:
             return False
         if self.lp_proves_infeasible():

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .processes import main_module_hidden, report_error, send_payload, silence, worker_pipe
+from .processes import drain, report_error, send_payload, spawn_worker, worker_pipe
 
 log = logging.getLogger("zoneopt")
 
@@ -53,14 +53,7 @@ class StepHelper:
         the root LP bound; ``with_cuts``: it runs the LP cut rounds between steps
         (:class:`zoneopt.bounds.lp_cuts.SeparatorRounds`), ``cut_rounds`` of them at most (None:
         that class's default)."""
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_helper_main, args=(child,), daemon=True)
-        with main_module_hidden():
-            proc.start()
-        child.close()
+        proc, parent = spawn_worker(_helper_main)
         payload = (district, scenario, eligible, solver, seconds, with_lp, with_cuts, cut_rounds)
 
         def send() -> None:
@@ -77,31 +70,21 @@ class StepHelper:
         """Read what the helper sent (beats, bounds, readiness, an answer); notice its death."""
         if self.failed:
             return
-        try:
-            while self.conn.poll():
-                msg = self.conn.recv()
-                if "heartbeat" in msg:
-                    self.last_beat = max(self.last_beat or 0.0, float(msg["heartbeat"]))
-                elif "bound" in msg:
-                    self.bounds.append((float(msg["bound"]), str(msg["source"])))
-                elif "ready" in msg:
-                    self.ready = True
-                elif "cuts_done" in msg:
-                    self.cuts_done = True
-                elif "step" in msg:
-                    self._answer = msg["step"]
-                elif "error" in msg:
-                    self._fail(f"the search helper failed ({msg['error']})")
-                    return
-        except (EOFError, OSError):
-            self._fail("the search helper exited")
-            return
-        if not self.proc.is_alive():
-            self._fail("the search helper exited")
-            return
-        quiet = silence(self.started, self.last_beat)
-        if quiet is not None:
-            self._fail(f"the search helper sent nothing for {quiet:.0f} s (hung)")
+        self.last_beat, failure = drain(self.conn, self.proc, self.started, self.last_beat,
+                                        self._take)
+        if failure:
+            self._fail(f"the search helper {failure}")
+
+    def _take(self, msg: dict) -> bool:
+        if "bound" in msg:
+            self.bounds.append((float(msg["bound"]), str(msg["source"])))
+        elif "ready" in msg:
+            self.ready = True
+        elif "cuts_done" in msg:
+            self.cuts_done = True
+        elif "step" in msg:
+            self._answer = msg["step"]
+        return False  # read on: a bound may follow the answer
 
     def _fail(self, why: str) -> None:
         self.failed = True

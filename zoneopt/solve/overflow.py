@@ -78,7 +78,7 @@ EXTRA_SOLVES = 8
 
 
 def shrink_overflow(repair, deadline: float | None, solver: str,
-                    safety_s: float | None = None) -> None:
+                    safety_s: float | None = None, stop=None) -> None:
     """Lower the repair's overflow with elastic local MIPs until every school fits or none helps.
 
     Parameters
@@ -92,6 +92,9 @@ def shrink_overflow(repair, deadline: float | None, solver: str,
         Solver of the elastic MIPs.
     safety_s
         Safety stop of one elastic MIP in seconds (None: ``SAFETY_S``).
+    stop
+        Asked before each elastic MIP: True ends the steps (the caller has a plan from elsewhere,
+        :mod:`zoneopt.solve.start_mip`).
     """
     safety_s = SAFETY_S if safety_s is None else safety_s
     passed: set[int] = set()  # schools no group helped since the last accepted step
@@ -102,6 +105,8 @@ def shrink_overflow(repair, deadline: float | None, solver: str,
         if not bad:
             return
         if deadline is not None and time.perf_counter() > deadline:
+            return
+        if stop is not None and stop():
             return
         j = max(bad, key=lambda b: (excess[b], -b))
         took, used = _step(repair, j, deadline, solver, safety_s, solves)

@@ -31,6 +31,36 @@ def silence(started: float, last_beat: float | None) -> float | None:
     return quiet if quiet > allowed else None
 
 
+def drain(conn, proc, started: float, last_beat: float | None, handle,
+          ) -> tuple[float | None, str]:
+    """Read everything a worker sent; notice its death or its silence.
+
+    Heartbeats move ``last_beat`` on; an error message, a closed pipe, a dead process or a silence
+    (:func:`silence`) is a failure; every other message goes to ``handle``, which returns True to
+    stop reading (an answer is in: the worker may exit right after it, which is no failure).
+
+    Returns
+    -------
+    (last_beat, failure)
+        The latest beat, and why the worker failed ("" when it did not), e.g. "exited".
+    """
+    try:
+        while conn.poll():
+            msg = conn.recv()
+            if "heartbeat" in msg:
+                last_beat = max(last_beat or 0.0, float(msg["heartbeat"]))
+            elif "error" in msg:
+                return last_beat, f"failed ({msg['error']})"
+            elif handle(msg):
+                return last_beat, ""
+    except (EOFError, OSError):
+        return last_beat, "exited"
+    if not proc.is_alive():
+        return last_beat, "exited"
+    quiet = silence(started, last_beat)
+    return last_beat, "" if quiet is None else f"sent nothing for {quiet:.0f} s (hung)"
+
+
 @contextmanager
 def main_module_hidden():
     """Start the worker without re-running the caller's script.
@@ -55,6 +85,22 @@ def main_module_hidden():
         for attr, value in saved.items():
             if value is not missing:
                 setattr(main, attr, value)
+
+
+def spawn_worker(target):
+    """Start ``target(conn)`` in a spawned daemon process (HiGHS's thread pool does not survive a
+    fork); returns the process and this side of its duplex pipe. Nothing goes through the
+    process's arguments but its end of the pipe: send the work through the pipe (from a thread,
+    so that a worker that dies at start can never block this process)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=True)
+    proc = ctx.Process(target=target, args=(child,), daemon=True)
+    with main_module_hidden():
+        proc.start()
+    child.close()
+    return proc, parent
 
 
 class LockedConn:

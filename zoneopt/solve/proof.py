@@ -21,7 +21,7 @@ from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..model import build_model, separation_cuts
 from .backends import SolveResult, solve
-from .processes import main_module_hidden, report_error, send_payload, silence, worker_pipe
+from .processes import report_error, send_payload, silence, spawn_worker, worker_pipe
 from .search import local_search
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import counts_nodes, step_seconds
@@ -240,15 +240,8 @@ class _Prover:
         function (default: the proof; :mod:`zoneopt.solve.second_search` passes its own)."""
         if not _use_second_core(run):
             return None
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe(duplex=True)
         seconds = max(0.5, run.left() - 1.5)  # margin: reporting back
-        proc = ctx.Process(target=target or _prover_main, args=(child,), daemon=True)
-        with main_module_hidden():
-            proc.start()
-        child.close()
+        proc, parent = spawn_worker(target or _prover_main)
         payload = (run.district, run.scenario, run.eligible, first, run.solver, seconds, run.budget)
 
         def send() -> None:

@@ -124,6 +124,7 @@ def repair_status_quo(
     solver: str = "highs",
     start: np.ndarray | None = None,
     go_on: Callable[[], bool] | None = None,
+    beside_elastic: Callable[[], Callable[[], bool]] | None = None,
 ) -> np.ndarray | None:
     """A plan close to today's zones that satisfies capacity, eligibility and contiguity, or None.
 
@@ -142,6 +143,10 @@ def repair_status_quo(
         Asked once before the elastic local MIPs, the repair's slow step (seconds to a minute on a
         tight district): False ends the repair there without a plan. ``optimize`` answers False
         when the LP relaxation without contiguity is infeasible, a proof that no plan exists.
+    beside_elastic
+        Called once when the elastic local MIPs start; returns a predicate asked before each of
+        them, True ending them. ``optimize`` starts the whole district's feasibility MIP there
+        (:mod:`zoneopt.solve.start_mip`), whose plan counts first.
 
     Returns
     -------
@@ -167,7 +172,8 @@ def repair_status_quo(
         # Elastic local MIPs lower the overflow step by step (zoneopt.solve.overflow) where the
         # strict ones found no group of zones that fits. A [years] plan takes its second road
         # instead (not measured with elastic steps yet).
-        shrink_overflow(r, deadline, solver)
+        stop = beside_elastic() if beside_elastic is not None else None
+        shrink_overflow(r, deadline, solver, stop=stop)
     if len(r.broken()) and r.years is not None and scenario.constraints.contiguity:
         r = _second_years_repair(district, scenario, eligible, start, deadline, solver)
     if not len(r.broken()) and (r.assign >= 0).all():

@@ -1,0 +1,192 @@
+"""The whole district's feasibility MIP beside the repair's elastic steps, on the second core.
+
+When the repair's strict steps leave schools over on a large tight district, its elastic local MIPs
+lower the overflow step by step (:mod:`zoneopt.solve.overflow`): a plan in 1-5 s on some districts,
+none after 30 s on others. The whole district's feasibility MIP (closer-neighbour contiguity, no
+objective, ``settings.START_MIP_NODES`` nodes) finds a plan on some of the latter in under a second
+(1000 x 50 with 3% spare seats: 0.4-1.2 s, where the elastic steps found none in 30 s) and stalls
+for a minute on others. So both run at once: the MIP on the second core while the repair goes on
+here, and the repair stops as soon as the MIP's plan is in.
+
+What decides the plan is a rule, not which one finishes first: **the MIP's plan when it finds one
+within its node cap, else the repair's**. When the repair ends first, the MIP is waited for (at
+most its safety stop, ``settings.START_MIP_SAFETY_S`` seconds of its own solving). So the plan is
+the same on any machine and at any load whenever the MIP ends before its safety stop, and the
+same whether the MIP ran in a worker or here: with one core (or ``threads = 1``, or inside a Dask
+worker) it runs here before the elastic steps, and a worker that dies or hangs is replaced by the
+same MIP run here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+import numpy as np
+
+from .processes import drain, report_error, settings_snapshot, spawn_worker, worker_pipe
+
+log = logging.getLogger("zoneopt")
+
+
+def start_mip_plan(district, scenario, eligible, solver: str, deadline: float,
+                   ) -> tuple[np.ndarray | None, bool]:
+    """The feasibility MIP's plan (None when it found none) and whether its safety stop ended it.
+
+    The model is :func:`zoneopt.model.build_model` with closer-neighbour contiguity and no
+    objective, so the MIP stops at its first plan; single-threaded, capped at
+    ``settings.START_MIP_NODES`` nodes, seeded with the scenario's seed: the same district gives
+    the same answer wherever it runs. ``deadline`` (a ``time.perf_counter()`` value) is the run's;
+    the MIP stops ``settings.START_MIP_SAFETY_S`` seconds after it starts at the latest.
+    """
+    from .. import settings
+    from ..model import build_model
+    from .backends import solve
+
+    model = build_model(district, scenario, eligible, contiguity="closer", objective="none")
+    limit = min(settings.START_MIP_SAFETY_S, deadline - time.perf_counter())
+    if limit <= 0.05:
+        return None, True
+    res = solve(model, solver, time_limit=limit, mip_gap=0.05, threads=1,
+                node_limit=settings.START_MIP_NODES, seed=int(scenario.solver.seed))
+    if res.values is None:
+        return None, res.limit == "time"
+    return model.assignment_from(res.values, np.zeros(district.n_units, np.int64)), False
+
+
+class StartMip:
+    """The feasibility MIP of one repair: in a worker (spawned: HiGHS's thread pool does not
+    survive a fork) or already solved here."""
+
+    def __init__(self, args: tuple, proc=None, conn=None) -> None:
+        self.args = args  # (district, scenario, eligible, solver, deadline) to solve it here
+        self.proc, self.conn = proc, conn
+        self.started = time.monotonic()
+        self.last_beat: float | None = None
+        self.solving_since: float | None = None  # time.monotonic() when the worker began the MIP
+        self.answer: tuple[np.ndarray | None, bool] | None = None
+        self.failed = ""
+
+    @classmethod
+    def launch(cls, district, scenario, eligible, solver: str, deadline: float, *,
+               worker: bool) -> StartMip:
+        """Start the MIP: in a worker when ``worker``, else here and now (it blocks)."""
+        args = (district, scenario, eligible, solver, deadline)
+        if not worker:
+            mip = cls(args)
+            mip.answer = start_mip_plan(*args)
+            return mip
+        proc, parent = spawn_worker(_start_mip_main)
+        # Pickled here, not in the sending thread: the repair fills the district's caches
+        # meanwhile, and a dict that changes while it is pickled fails. The worker's deadline is
+        # the same seconds left as here (perf_counter is per process).
+        data = bytes(ForkingPickler.dumps(
+            (district, scenario, eligible, solver, deadline - time.perf_counter())))
+        snapshot = settings_snapshot()
+
+        def send() -> None:
+            try:
+                parent.send(snapshot)  # as send_payload: the parent's settings first
+                parent.send_bytes(data)
+            except (OSError, ValueError, TypeError):
+                # It died (poll() notices and the MIP is solved here), or the repair ended and
+                # the pipe was closed under this thread (TypeError: the handle is gone).
+                pass
+
+        threading.Thread(target=send, daemon=True).start()
+        return cls(args, proc, parent)
+
+    def poll(self) -> None:
+        """Read what the worker sent; notice its death or silence."""
+        if self.answer is not None or self.failed or self.conn is None:
+            return
+        self.last_beat, self.failed = drain(self.conn, self.proc, self.started, self.last_beat,
+                                            self._take)
+
+    def _take(self, msg: dict) -> bool:
+        if "solving" in msg:
+            self.solving_since = float(msg["solving"])
+        elif "answer" in msg:
+            assign, timed_out = msg["answer"]
+            self.answer = (None if assign is None else np.asarray(assign, np.int64),
+                           bool(timed_out))
+            return True
+        return False
+
+    def head_start(self, seconds: float, deadline: float) -> None:
+        """Wait until the answer is in, or the worker has spent ``seconds`` on the MIP itself.
+
+        Its plans come within 1.5 s of solving, but the worker needs 1-2 s to start, often more
+        than the repair's strict steps: without this wait, the first elastic MIP (1-7 s) would
+        run before the answer is read. Waiting never changes the plan, only when it comes, so a
+        worker slow to start (a loaded machine) is waited for ``seconds`` more at most.
+        """
+        until = min(deadline, time.perf_counter() + 2 * seconds)
+        while (self.answer is None and not self.failed and self.conn is not None
+               and time.perf_counter() < until
+               and (self.solving_since is None or time.monotonic() - self.solving_since < seconds)):
+            self.conn.poll(0.02)
+            self.poll()
+
+    def has_plan(self) -> bool:
+        """Whether the MIP's plan is in (the repair's elastic steps then stop)."""
+        self.poll()
+        return self.answer is not None and self.answer[0] is not None
+
+    def plan(self) -> np.ndarray | None:
+        """The MIP's plan, waiting for the worker; solved here when the worker died or hung."""
+        deadline = self.args[-1]
+        while self.answer is None and not self.failed:
+            if time.perf_counter() > deadline + 2.0:  # the MIP's own limit ends by the deadline
+                self.failed = "did not answer by the time limit"
+                break
+            self.conn.poll(0.05)
+            self.poll()
+        if self.answer is None:
+            log.warning("the feasibility MIP's worker %s; solving it in this process", self.failed)
+            self.answer = start_mip_plan(*self.args)
+        self.close()
+        assign, timed_out = self.answer
+        if timed_out:
+            log.info("the feasibility MIP beside the repair stopped at its safety stop without a "
+                     "plan")
+        return assign
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=2)
+        self.proc = None
+
+
+def _start_mip_main(conn) -> None:
+    """Worker process: receive the district, solve the feasibility MIP, send its answer."""
+    with worker_pipe(conn) as out:
+        try:
+            district, scenario, eligible, solver, seconds = conn.recv()
+            out.send({"solving": time.monotonic()})
+            assign, timed_out = start_mip_plan(district, scenario, eligible, solver,
+                                               time.perf_counter() + seconds)
+            out.send({"answer": (None if assign is None else assign.tolist(), timed_out)})
+        except EOFError:
+            pass  # the parent closed the pipe: its repair ended first and it needs no answer
+        except Exception as exc:  # noqa: BLE001 - reported; the parent solves it itself
+            report_error(out, exc)
+
+
+def start_mip_applies(scenario: Any) -> bool:
+    """Whether the repair's elastic steps get the MIP beside them: single-year plans with
+    contiguity and the automatic contiguity model (a chosen model is the planner's to run)."""
+    from ..years import years_active
+
+    return (bool(scenario.constraints.contiguity) and not years_active(scenario)
+            and scenario.solver.contiguity_model == "auto")
