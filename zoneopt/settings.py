@@ -18,10 +18,11 @@ CHECK_TOLERANCE = 1e-6
 #: that finds a first plan when today's plan breaks a rule (it stops at its first plan).
 START_NODES = 5000
 #: The same MIP beside the repair's elastic steps (zoneopt.solve.start_mip): its node cap, and its
-#: safety stop in seconds of its own solving. Where it finds a plan it needs 0.3-0.8 s and under 100
+#: safety stop in seconds of its own solving. Where it finds a plan it needs 0.3-1.4 s and under 100
 #: nodes (800 x 40 and 1000 x 50, seats x0.93-0.95); where it finds none in 100 nodes it takes
 #: 6-60 s, and the repair may have ended by then: the stop bounds that wait. The plan depends on
-#: the clock only if the MIP would find one just around the stop (five times the slowest success).
+#: the clock only if the MIP would find one just around the stop (about three times the slowest
+#: success).
 START_MIP_NODES = 100
 START_MIP_SAFETY_S = 4.0
 #: When the elastic steps start, they wait until the MIP's worker has solved this many seconds

@@ -3,10 +3,10 @@
 When the repair's strict steps leave schools over on a large tight district, its elastic local MIPs
 lower the overflow step by step (:mod:`zoneopt.solve.overflow`): a plan in 1-5 s on some districts,
 none after 30 s on others. The whole district's feasibility MIP (closer-neighbour contiguity, no
-objective, ``settings.START_MIP_NODES`` nodes) finds a plan on some of the latter in under a second
-(1000 x 50 with 3% spare seats: 0.4-1.2 s, where the elastic steps found none in 30 s) and stalls
-for a minute on others. So both run at once: the MIP on the second core while the repair goes on
-here, and the repair stops as soon as the MIP's plan is in.
+objective, ``settings.START_MIP_NODES`` nodes) finds a plan on many of the latter within 1.5 s
+(1000 x 50 with 3-7% spare seats: 0.4-1.4 s, where the elastic steps took 14.7-30 s or found none)
+and stalls for a minute on others. So both run at once: the MIP on the second core while the
+repair goes on here, and the repair stops as soon as the MIP's plan is in.
 
 What decides the plan is a rule, not which one finishes first: **the MIP's plan when it finds one
 within its node cap, else the repair's**. When the repair ends first, the MIP is waited for (at
