@@ -94,8 +94,10 @@ def test_elastic_steps_stop_as_soon_as_the_mip_has_a_plan(tight, monkeypatch):
 
 
 def test_optimize_starts_from_the_mip_and_its_plan_passes_the_checker(tight):
+    """Through optimize (5 s: too short for a worker, so the MIP runs in process; the worker's
+    road is the test above)."""
     district, _ = tight
-    plan = optimize(district, SCENARIO, time_limit=10)
+    plan = optimize(district, SCENARIO, time_limit=5)
     sources = [e["source"] for e in plan.trace if e.get("objective") is not None]
     assert sources[0] == "feasibility MIP beside the repair"
     assert plan.check().ok
