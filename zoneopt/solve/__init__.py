@@ -237,36 +237,24 @@ def _repair_start(district, scenario, eligible, state, solver_name, deadline, go
     steps take 0.5-3 s, the worker 1-2 s to start); it is stopped, unused, when the strict steps
     mend the zones. Without, it runs here when the elastic steps start.
     """
-    from .. import settings
     from .repair import elastic_steps_wanted, repair_status_quo
     from .start_mip import StartMip, start_mip_applies
 
-    applies = start_mip_applies(scenario) and elastic_steps_wanted(district)
-    early = None
-    if applies and second_core:
-        early = StartMip.launch(district, scenario, eligible, solver_name, deadline, worker=True)
-    beside: list[StartMip] = []
-
-    def launch():
-        mip = early or StartMip.launch(district, scenario, eligible, solver_name, deadline,
-                                       worker=False)
-        mip.head_start(settings.START_MIP_HEAD_S, deadline)
-        beside.append(mip)
-        return mip.has_plan
-
+    mip = None
+    if start_mip_applies(scenario) and elastic_steps_wanted(district):
+        mip = StartMip.launch(district, scenario, eligible, solver_name, deadline,
+                              worker=second_core)
     try:
         repaired = repair_status_quo(district, scenario, eligible, deadline=deadline,
                                      solver=solver_name, go_on=go_on,
-                                     beside_elastic=launch if applies else None)
-        if beside:
-            plan = beside[0].plan()
-            if plan is not None and check_plan(district, scenario, plan).ok:
-                state.offer(plan, "feasibility MIP beside the repair")
-                return
+                                     beside_elastic=None if mip is None else mip.begin)
+        plan = mip.plan() if mip is not None and mip.begun else None
     finally:
-        if early is not None:
-            early.close()
-    if repaired is not None and check_plan(district, scenario, repaired).ok:
+        if mip is not None:
+            mip.close()
+    if plan is not None and check_plan(district, scenario, plan).ok:
+        state.offer(plan, "feasibility MIP beside the repair")
+    elif repaired is not None and check_plan(district, scenario, repaired).ok:
         state.offer(repaired, "repair")
 
 

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from typing import Any
 
 import numpy as np
 
-from .processes import drain, report_error, send_payload, spawn_worker, worker_pipe
+from .processes import drain, report_error, send_payload_soon, spawn_worker, worker_pipe
 
 log = logging.getLogger("zoneopt")
 
@@ -55,14 +54,7 @@ class StepHelper:
         that class's default)."""
         proc, parent = spawn_worker(_helper_main)
         payload = (district, scenario, eligible, solver, seconds, with_lp, with_cuts, cut_rounds)
-
-        def send() -> None:
-            try:
-                send_payload(parent, payload)
-            except (OSError, ValueError):
-                pass  # it died: poll() notices and the parent solves every step itself
-
-        threading.Thread(target=send, daemon=True).start()
+        send_payload_soon(parent, payload)
         return cls(proc, parent)
 
     # ------------------------------------------------------------------ messages

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.reduction import ForkingPickler
 
 
 def silence(started: float, last_beat: float | None) -> float | None:
@@ -138,6 +139,12 @@ def settings_snapshot() -> dict[str, object]:
             if k.isupper() and isinstance(v, (bool, int, float, str, tuple))}
 
 
+def _payload_bytes(payload) -> tuple[bytes, bytes]:
+    """The settings snapshot and the payload, pickled now."""
+    return (bytes(ForkingPickler.dumps(settings_snapshot())),
+            bytes(ForkingPickler.dumps(payload)))
+
+
 def send_payload(conn, payload) -> None:
     """Send a worker its settings, then its work.
 
@@ -145,8 +152,27 @@ def send_payload(conn, payload) -> None:
     otherwise hold in this process and not in the worker, and the same run would give another plan
     with a worker than without one.
     """
-    conn.send(settings_snapshot())
-    conn.send(payload)
+    for data in _payload_bytes(payload):
+        conn.send_bytes(data)
+
+
+def send_payload_soon(conn, payload) -> None:
+    """:func:`send_payload` from a daemon thread, so that a worker that dies at start can never
+    block this process (a pipe holds only so much). The payload is pickled here and now: this
+    process goes on working and fills the district's cached properties meanwhile, and a dict that
+    changes while another thread pickles it fails ("dictionary changed size during iteration").
+    A send that fails (the worker died, or its pipe was closed when its answer was no longer
+    needed) is left to the reader, which notices the worker is gone."""
+    datas = _payload_bytes(payload)
+
+    def send() -> None:
+        try:
+            for data in datas:
+                conn.send_bytes(data)
+        except (OSError, ValueError, TypeError):  # TypeError: the pipe was closed under us
+            pass
+
+    threading.Thread(target=send, daemon=True).start()
 
 
 def apply_settings(snapshot: dict[str, object]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from typing import Any
 
@@ -21,7 +20,7 @@ from ..bounds import bounds_by_source
 from ..check import check_plan
 from ..model import build_model, separation_cuts
 from .backends import SolveResult, solve
-from .processes import report_error, send_payload, silence, spawn_worker, worker_pipe
+from .processes import report_error, send_payload_soon, silence, spawn_worker, worker_pipe
 from .search import local_search
 from .state import SearchState, _lp_inline, _quick_bounds, objective_function
 from .work import counts_nodes, step_seconds
@@ -243,14 +242,7 @@ class _Prover:
         seconds = max(0.5, run.left() - 1.5)  # margin: reporting back
         proc, parent = spawn_worker(target or _prover_main)
         payload = (run.district, run.scenario, run.eligible, first, run.solver, seconds, run.budget)
-
-        def send() -> None:
-            try:
-                send_payload(parent, payload)
-            except (OSError, ValueError):
-                pass  # the worker died; done() sees EOF and the parent proves in process
-
-        threading.Thread(target=send, daemon=True).start()
+        send_payload_soon(parent, payload)
         return cls(proc, parent)
 
     def done(self) -> bool:

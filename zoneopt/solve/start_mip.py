@@ -20,14 +20,12 @@ same MIP run here.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
 
-from .processes import drain, report_error, settings_snapshot, spawn_worker, worker_pipe
+from .processes import drain, report_error, send_payload_soon, spawn_worker, worker_pipe
 
 log = logging.getLogger("zoneopt")
 
@@ -59,7 +57,7 @@ def start_mip_plan(district, scenario, eligible, solver: str, deadline: float,
 
 class StartMip:
     """The feasibility MIP of one repair: in a worker (spawned: HiGHS's thread pool does not
-    survive a fork) or already solved here."""
+    survive a fork), or here when the elastic steps start (:meth:`begin`)."""
 
     def __init__(self, args: tuple, proc=None, conn=None) -> None:
         self.args = args  # (district, scenario, eligible, solver, deadline) to solve it here
@@ -69,35 +67,34 @@ class StartMip:
         self.solving_since: float | None = None  # time.monotonic() when the worker began the MIP
         self.answer: tuple[np.ndarray | None, bool] | None = None
         self.failed = ""
+        self.begun = False  # the elastic steps started: the MIP's plan counts first
 
     @classmethod
     def launch(cls, district, scenario, eligible, solver: str, deadline: float, *,
                worker: bool) -> StartMip:
-        """Start the MIP: in a worker when ``worker``, else here and now (it blocks)."""
+        """The MIP of a repair that starts now: already solving in a worker when ``worker``,
+        else solved here by :meth:`begin`."""
         args = (district, scenario, eligible, solver, deadline)
         if not worker:
-            mip = cls(args)
-            mip.answer = start_mip_plan(*args)
-            return mip
+            return cls(args)
         proc, parent = spawn_worker(_start_mip_main)
-        # Pickled here, not in the sending thread: the repair fills the district's caches
-        # meanwhile, and a dict that changes while it is pickled fails. The worker's deadline is
-        # the same seconds left as here (perf_counter is per process).
-        data = bytes(ForkingPickler.dumps(
-            (district, scenario, eligible, solver, deadline - time.perf_counter())))
-        snapshot = settings_snapshot()
-
-        def send() -> None:
-            try:
-                parent.send(snapshot)  # as send_payload: the parent's settings first
-                parent.send_bytes(data)
-            except (OSError, ValueError, TypeError):
-                # It died (poll() notices and the MIP is solved here), or the repair ended and
-                # the pipe was closed under this thread (TypeError: the handle is gone).
-                pass
-
-        threading.Thread(target=send, daemon=True).start()
+        # The worker's deadline: the same seconds left as here (perf_counter is per process).
+        send_payload_soon(parent, (district, scenario, eligible, solver,
+                                   deadline - time.perf_counter()))
         return cls(args, proc, parent)
+
+    def begin(self):
+        """The elastic steps start: from now on the MIP's plan counts first. Solves it here (no
+        worker), or gives the worker its head start; returns :meth:`has_plan`, the predicate the
+        elastic steps ask before each of their MIPs."""
+        from .. import settings
+
+        self.begun = True
+        if self.conn is None:
+            self.answer = start_mip_plan(*self.args)
+        else:
+            self.head_start(settings.START_MIP_HEAD_S, self.args[-1])
+        return self.has_plan
 
     def poll(self) -> None:
         """Read what the worker sent; notice its death or silence."""
