@@ -115,3 +115,46 @@ def test_chains_after_an_elastic_step_keep_their_zones_only_when_they_finish():
     assert overflow._chains_finish(repair, None)
     assert not len(repair.broken())
     assert check_plan(district, scenario, repair.assign).ok
+
+
+def _one_overfull_school():
+    district, scenario, eligible = _overfull(120, 8, 0.95, 0)
+    repair = _Repair(district, scenario, eligible)
+    assert repair.keep_and_regrow() and len(repair.broken())
+    return repair, int(np.argmax(repair._excess()))
+
+
+@pytest.mark.parametrize("timed_out", [False, True])
+def test_an_elastic_mip_that_did_not_help_is_solved_again_only_after_a_safety_stop(monkeypatch,
+                                                                                   timed_out):
+    """A school's step whose MIPs gave no better zones, asked again with nothing changed, solves
+    nothing and spends none of the step's MIPs; an answer cut short by the clock is not trusted."""
+    repair, j = _one_overfull_school()
+    solved = []
+
+    def no_gain(mip, solver, *, time_limit, node_limit=None):
+        solved.append(mip.key())
+        return mip.base.copy(), None, timed_out  # today's zones again: no step
+
+    monkeypatch.setattr(overflow.ElasticMip, "solve", no_gain)
+    before = repair.assign.copy()
+    took, used = overflow._step(repair, j, None, "highs", 10.0, 99)
+    assert (took, used) == (False, len(solved)) and used >= 1
+    assert len(set(solved)) == used  # one MIP per group size
+    again = overflow._step(repair, j, None, "highs", 10.0, 99)
+    assert np.array_equal(repair.assign, before)
+    if timed_out:
+        assert again == (False, used) and solved[used:] == solved[:used]
+    else:
+        assert again == (False, 0) and len(solved) == used
+
+
+def test_the_elastic_mips_digest_follows_what_the_solver_is_given():
+    repair, j = _one_overfull_school()
+    zadj = overflow.zone_adjacency(repair.d, repair.assign)
+    h = overflow._hops_to_room(repair, zadj)
+    group = overflow._group(j, 4, zadj, h)
+    key = overflow._elastic_mip(repair, group, h).key()
+    assert overflow._elastic_mip(repair, group, h).key() == key
+    assert overflow._elastic_mip(repair, group, h + 1.0).key() != key  # other prices
+    assert overflow._elastic_mip(repair, group[:-1], h).key() != key  # another group

@@ -276,6 +276,9 @@ class _Repair:
         self.assign = np.full(district.n_units, -1, dtype=np.int64)
         # Strict local MIPs that found nothing, by what defines their model (see _model_key).
         self.failed_mips: set[bytes] = set()
+        # Elastic MIPs whose zones did not lower the overflow, by their model's digest
+        # (zoneopt.solve.overflow: the same MIP is not solved twice).
+        self.elastic_no_gain: set[bytes] = set()
         self.whole_pairs: np.ndarray | None = None  # the whole district's MIP's (see _tight_pairs)
         self.shared_at: dict[int, list[int]] = {}
         for j in range(m):
