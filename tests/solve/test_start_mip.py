@@ -93,6 +93,45 @@ def test_elastic_steps_stop_as_soon_as_the_mip_has_a_plan(tight, monkeypatch):
     assert steps == []  # the MIP ran first, here, and its plan stopped them before the first
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_the_jump_seeds_run_in_order_from_the_scenarios_and_a_plan_ends_them(tight, monkeypatch,
+                                                                            seed):
+    """HiGHS's heuristics before the root run with the scenario's seed, then the next ones, until
+    one finds a plan; the 100-node MIP runs only when none did."""
+    from zoneopt.solve import backends
+
+    district, eligible = tight
+    scenario = SCENARIO.with_values({"solver.seed": seed})
+    seeds, found, mips = [], [], []
+    real_jump, real_solve = backends.jump_start, backends.solve
+
+    def jump(model, *, seed, time_limit, threads=0):
+        seeds.append(seed)
+        values, timed_out = real_jump(model, seed=seed, time_limit=time_limit, threads=threads)
+        found.append(values is not None)
+        return values, timed_out
+
+    def solve(*args, **kwargs):
+        mips.append(kwargs["node_limit"])
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(backends, "jump_start", jump)
+    monkeypatch.setattr(backends, "solve", solve)
+    plan, timed_out = start_mip.start_mip_plan(district, scenario, eligible, "highs",
+                                               time.perf_counter() + 60)
+    assert seeds == list(range(seed, seed + len(seeds)))
+    assert not any(found[:-1])  # every seed before the last found nothing
+    if found[-1]:
+        assert mips == []
+    else:
+        assert len(seeds) == settings.START_JUMP_SEEDS and mips == [settings.START_MIP_NODES]
+    assert plan is not None and not timed_out
+    assert check_plan(district, scenario, plan).ok
+    again, _ = start_mip.start_mip_plan(district, scenario, eligible, "highs",
+                                        time.perf_counter() + 60)
+    assert np.array_equal(plan, again)
+
+
 def test_optimize_starts_from_the_mip_and_its_plan_passes_the_checker(tight):
     """Through optimize (5 s: too short for a worker, so the MIP runs in process; the worker's
     road is the test above)."""

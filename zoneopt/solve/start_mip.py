@@ -32,27 +32,43 @@ log = logging.getLogger("zoneopt")
 
 def start_mip_plan(district, scenario, eligible, solver: str, deadline: float,
                    ) -> tuple[np.ndarray | None, bool]:
-    """The feasibility MIP's plan (None when it found none) and whether its safety stop ended it.
+    """The feasibility MIP's plan (None when it found none) and whether a safety stop ended it.
 
     The model is :func:`zoneopt.model.build_model` with closer-neighbour contiguity and no
-    objective, so the MIP stops at its first plan; single-threaded, capped at
-    ``settings.START_MIP_NODES`` nodes, seeded with the scenario's seed: the same district gives
-    the same answer wherever it runs. ``deadline`` (a ``time.perf_counter()`` value) is the run's;
-    the MIP stops ``settings.START_MIP_SAFETY_S`` seconds after it starts at the latest.
+    objective. With HiGHS, its heuristics before the root LP run first with
+    ``settings.START_JUMP_SEEDS`` seeds, the scenario's first (:func:`zoneopt.solve.backends.
+    jump_start`): the first seed that finds a plan gives it. Then the MIP stops at its first plan:
+    single-threaded, capped at ``settings.START_MIP_NODES`` nodes, seeded with the scenario's seed.
+    Every step's work is counted, so the same district gives the same answer wherever it runs.
+    ``deadline`` (a ``time.perf_counter()`` value) is the run's; each seed stops
+    ``settings.START_JUMP_SAFETY_S`` and the MIP ``settings.START_MIP_SAFETY_S`` seconds after it
+    starts at the latest.
     """
     from .. import settings
     from ..model import build_model
-    from .backends import solve
+    from .backends import jump_start, solve, solver_label
 
     model = build_model(district, scenario, eligible, contiguity="closer", objective="none")
+    seed = int(scenario.solver.seed)
+    none = np.zeros(district.n_units, np.int64)
+    if solver_label(solver) == "highs":
+        for k in range(settings.START_JUMP_SEEDS):
+            limit = min(settings.START_JUMP_SAFETY_S, deadline - time.perf_counter())
+            if limit <= 0.05:
+                return None, True
+            values, timed_out = jump_start(model, seed=(seed + k) % 2_147_483_647, time_limit=limit)
+            if values is not None:
+                return model.assignment_from(values, none), False
+            if timed_out:
+                break  # a safety stop: the MIP below still has its own
     limit = min(settings.START_MIP_SAFETY_S, deadline - time.perf_counter())
     if limit <= 0.05:
         return None, True
     res = solve(model, solver, time_limit=limit, mip_gap=0.05, threads=1,
-                node_limit=settings.START_MIP_NODES, seed=int(scenario.solver.seed))
+                node_limit=settings.START_MIP_NODES, seed=seed)
     if res.values is None:
         return None, res.limit == "time"
-    return model.assignment_from(res.values, np.zeros(district.n_units, np.int64)), False
+    return model.assignment_from(res.values, none), False
 
 
 class StartMip:
