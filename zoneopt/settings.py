@@ -30,9 +30,9 @@ START_MIP_SAFETY_S = 4.0
 START_MIP_HEAD_S = 1.0
 #: Before that MIP, HiGHS's heuristics before the root LP (feasibility jump) with this many seeds
 #: (the scenario's seed, then the next ones), each stopped at the root: on tight districts each
-#: seed finds a plan or not in 0.1-1 s (2 s at 2,000 units), and one of the first eight did on 9
-#: of 13 tight districts where the 100-node MIP of one seed found a plan on 3 of them. Each has
-#: its own safety stop, five times the slowest measured.
+#: seed finds a plan or not in 0.1-1 s (2 s at 2,000 units); one of the first eight did on 9 of
+#: 13 tight districts (500-2,000 units), seed 0 alone on 4. Each has its own safety stop, five
+#: times the slowest measured.
 START_JUMP_SEEDS = 8
 START_JUMP_SAFETY_S = 10.0
 

@@ -6,11 +6,15 @@ none after 30 s on others. The whole district's feasibility MIP (closer-neighbou
 objective, ``settings.START_MIP_NODES`` nodes) finds a plan on many of the latter within 1.5 s
 (1000 x 50 with 3-7% spare seats: 0.4-1.4 s, where the elastic steps took 14.7-30 s or found none)
 and stalls for a minute on others. So both run at once: the MIP on the second core while the
-repair goes on here, and the repair stops as soon as the MIP's plan is in.
+repair goes on here, and the repair stops as soon as the MIP's plan is in. Before its nodes, HiGHS's
+heuristics before the root LP run alone with ``settings.START_JUMP_SEEDS`` seeds
+(:func:`zoneopt.solve.backends.jump_start`): which seeds find a plan is luck, each costs 0.1-1 s, and
+on 1000 x 50 one of eight found the plan where the MIP's own seed ran 100 nodes for nothing.
 
-What decides the plan is a rule, not which one finishes first: **the MIP's plan when it finds one
-within its node cap, else the repair's**. When the repair ends first, the MIP is waited for (at
-most its safety stop, ``settings.START_MIP_SAFETY_S`` seconds of its own solving). So the plan is
+What decides the plan is a rule, not which one finishes first: **the MIP's plan when one of its
+seeds or its nodes find one, else the repair's**. When the repair ends first, the MIP is waited for
+(at most the seeds' and its own safety stops, ``settings.START_JUMP_SAFETY_S`` and
+``settings.START_MIP_SAFETY_S`` seconds). So the plan is
 the same on any machine and at any load whenever the MIP ends before its safety stop, and the
 same whether the MIP ran in a worker or here: with one core (or ``threads = 1``, or inside a Dask
 worker) it runs here before the elastic steps, and a worker that dies or hangs is replaced by the
