@@ -289,17 +289,9 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     import highspy
 
     t0 = time.perf_counter()
-    h = _new_highs()
-    h.setOptionValue("output_flag", bool(log))
-    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
     # HiGHS's default absolute gap (1e-6) stops tiny objectives "optimal" far above mip_gap.
-    h.setOptionValue("mip_abs_gap", float(abs_gap))
-    h.setOptionValue("random_seed", int(seed))
-    _set_threads(h, threads)
-    if node_limit is not None:
-        h.setOptionValue("mip_max_nodes", int(node_limit))
-    _pass_model(h, model, relax=relax)
+    h = _loaded_highs(model, time_limit=time_limit, mip_gap=mip_gap, seed=seed, threads=threads,
+                      log=log, abs_gap=abs_gap, node_limit=node_limit, relax=relax)
     if start is not None and not relax:
         sol = highspy.HighsSolution()
         sol.col_value = list(map(float, start))
@@ -339,32 +331,32 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
 
 
 
+def _loaded_highs(model: Model, *, time_limit: float, mip_gap: float, seed: int, threads: int,
+                  log: bool = False, abs_gap: float | None = None, node_limit: int | None = None,
+                  relax: bool = False):
+    """A Highs instance holding ``model``, with the limits every zoneopt solve sets (``abs_gap``
+    None: HiGHS's default)."""
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if abs_gap is not None:
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
+    h.setOptionValue("random_seed", int(seed))
+    _set_threads(h, threads)
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+    _pass_model(h, model, relax=relax)
+    return h
+
+
 def _pass_model(h, model: Model, *, relax: bool = False) -> None:
     """Hand ``model`` to the Highs instance ``h`` (its integrality dropped when ``relax``)."""
-    import highspy
+    from ..bounds._highs import pass_arrays
 
-    a = model.rows.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(model.cost)
-    lp.num_row_ = a.shape[0]
-    lp.col_cost_ = model.cost
-    lp.col_lower_ = model.lower
-    lp.col_upper_ = model.upper
-    lp.row_lower_ = model.row_lower
-    lp.row_upper_ = model.row_upper
-    lp.offset_ = model.objective_offset
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    lp.a_matrix_.num_col_ = len(model.cost)
-    lp.a_matrix_.num_row_ = a.shape[0]
-    if not relax:
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-            for f in model.integer
-        ]
-    h.passModel(lp)
+    pass_arrays(h, model.cost, model.lower, model.upper, model.rows, model.row_lower,
+                model.row_upper, integer=None if relax else model.integer,
+                offset=model.objective_offset)
 
 
 def jump_start(model: Model, *, seed: int, time_limit: float, threads: int = 0,
@@ -402,13 +394,7 @@ def jump_start(model: Model, *, seed: int, time_limit: float, threads: int = 0,
     """
     import highspy
 
-    h = _new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-    h.setOptionValue("mip_rel_gap", 1.0)
-    h.setOptionValue("random_seed", int(seed))
-    _set_threads(h, threads)
-    _pass_model(h, model)
+    h = _loaded_highs(model, time_limit=time_limit, mip_gap=1.0, seed=seed, threads=threads)
     state = {"calls": 0, "root": False, "found": False}
 
     def at_root(event) -> None:
