@@ -36,6 +36,17 @@ START_MIP_HEAD_S = 1.0
 START_JUMP_SEEDS = 8
 START_JUMP_SAFETY_S = 10.0
 
+#: Node cap of the diagnosis's elastic MIP (zoneopt.model.elastic), warm-started from the LP's
+#: rounding improved by local search; it runs only when that answer does not reach the LP's bound.
+#: A MIP stopped by the clock instead is not used, so the figures do not depend on the machine.
+ELASTIC_NODES = 200
+#: The local search before it (zoneopt.model.elastic_search): sweeps over the units at most, and
+#: steps evaluated at most (moves, swaps, chains), scaled by ``solver.work_budget``. 500,000 steps
+#: take about 3 s at 2,000 units; 1000 x 50 with seats x0.93 needs 112,000 to reach its LP bound.
+#: The search stops at the first unit after the count, so its answer is the same on every machine.
+ELASTIC_SEARCH_SWEEPS = 30
+ELASTIC_SEARCH_STEPS = 500_000
+
 #: Largest number of eligible (unit, school) pairs for which the search also solves the whole-district
 #: closer-neighbour MIP (warm-started); above it HiGHS needs longer than the neighbourhood search
 #: (benchmarks: ~600 pairs solved in 2-20 s; 800 units x 40 schools took HiGHS 25 s to a first plan).

@@ -16,6 +16,10 @@ policy is impossible and *by how much*. Two steps answer that:
    A positive optimum proves the scenario impossible even for scattered zones, and the slacks say what
    must give ("school S3 needs 140 more seats"). Each family of limits is also relaxed *alone* (the
    others kept hard) so the planner sees the alternatives ("or max_moved_share must rise to 0.34").
+   The least total is bounded by the LP relaxation and found by rounding the LP and a counted local
+   search (:mod:`zoneopt.model.elastic_search`), then a node-capped MIP when that falls short of
+   the bound: the figures depend on the inputs, not on the machine, and say how far from the least
+   they may be when the bound is not reached.
 2. **Contiguity and distance.** When every slack can be zero, a plan exists if zones may be scattered,
    so contiguity (with the distance limits and locks that shape the zones) is the culprit. Then the
    distance limits are widened by a short list of steps (+0.5, +1, +2, +5 km) and the smallest step
@@ -59,6 +63,7 @@ from . import (
 )
 from .cpsat import WORK, cpsat_applies, cpsat_checked
 from .distance_steps import distance_finding
+from .elastic_search import ceil_bound, integral_rows, round_and_improve, slack_values
 from .groups import band_rows
 
 #: Families of limits that get slack, in the order they are reported.
@@ -97,6 +102,8 @@ class ElasticResult:
     moved: float
     tier_hi: np.ndarray | None = None
     tier_lo: np.ndarray | None = None
+    stretch: float = 0.0
+    least: float = 0.0
 
     def used(self) -> list[str]:
         """Families whose slack is positive."""
@@ -150,15 +157,14 @@ def elastic_solve(
         Which families get slack (``capacity``, ``min_utilization``, ``band``, ``moved``); the others
         stay hard.
     time_limit
-        Seconds for the solver.
+        Seconds at most (a safety stop: the work itself is counted, see :func:`_least_stretch`).
 
     Returns
     -------
     ElasticResult or None
-        None when the relaxed problem is infeasible (the families given cannot fix it alone) or the
-        solver found nothing within the time limit.
+        None when the relaxed problem is infeasible (the families given cannot fix it alone) or
+        nothing was found within the counted work and the time limit.
     """
-    from ..solve.backends import solve
 
     c = scenario.constraints
     n, m = district.n_units, district.n_schools
@@ -228,16 +234,11 @@ def elastic_solve(
         pair_school=ps,
         balance_schools=np.zeros(0, dtype=np.int64),
     )
-    res = solve(
-        model,
-        "highs",
-        time_limit=max(0.05, time_limit),
-        mip_gap=1e-6,
-        threads=scenario.solver.threads,
-    )
-    if res.values is None:
+    slack_rows = [(s[2], s[3]) for s in slack]
+    found = _least_stretch(model, slack_rows, n, time_limit, scenario)
+    if found is None:
         return None
-    vals = res.values
+    vals, stretch, least = found
     out = {name: np.zeros(m) for name in ("over", "under", "band_hi", "band_lo")}
     tiers = {name: np.zeros(m * n_tiers) for name in ("tier_hi", "tier_lo")}
     moved = 0.0
@@ -251,7 +252,7 @@ def elastic_solve(
             out[name][j] = v
     assign = model.assignment_from(vals, np.zeros(n, dtype=np.int64))
     return ElasticResult(
-        proven=res.status == "optimal",
+        proven=stretch <= least + SLACK_TOL,
         assign=assign,
         over=out["over"],
         under=out["under"],
@@ -260,7 +261,57 @@ def elastic_solve(
         moved=moved,
         tier_hi=tiers["tier_hi"].reshape(m, n_tiers) if n_tiers else None,
         tier_lo=tiers["tier_lo"].reshape(m, n_tiers) if n_tiers else None,
+        stretch=stretch,
+        least=least,
     )
+
+
+def _least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: int,
+                   time_limit: float, scenario: Scenario) -> tuple[np.ndarray, float, float] | None:
+    """(column values, their total slack, a proven lower bound on it) of the elastic model, or
+    None when it has no answer (or none was found before the safety stop).
+
+    The LP relaxation gives the bound; the answer is its rounding improved by a counted local
+    search (:mod:`zoneopt.model.elastic_search`), then, when that does not reach the bound, the MIP
+    warm-started from it with ``settings.ELASTIC_NODES`` nodes. A MIP stopped by the clock is not
+    used (its answer would depend on the machine), so the same inputs give the same figures.
+    """
+    from .. import settings
+    from ..solve.backends import solve
+
+    t_end = time.perf_counter() + max(0.05, time_limit)
+    k = model.n_pairs
+    threads = scenario.solver.threads
+    lp = solve(model, "highs", time_limit=max(0.05, time_limit), mip_gap=1e-6, relax=True,
+               threads=threads)
+    if lp.values is None:
+        return None
+    pairs = model.rows[:, :k]
+    whole = integral_rows(model.rows, model.row_lower, model.row_upper, [r for r, _ in slack_rows])
+    least = ceil_bound(float(lp.objective), whole) if lp.status == "optimal" else 0.0
+    best_vals, best = None, math.inf
+    found = round_and_improve(
+        pairs, model.row_lower, model.row_upper, model.pair_unit, model.pair_school,
+        lp.values[:k], slack_rows, n_units, sweeps=settings.ELASTIC_SEARCH_SWEEPS,
+        evaluations=max(1, round(settings.ELASTIC_SEARCH_STEPS * scenario.solver.work_budget)))
+    if found is not None and found[2]:
+        x = np.zeros(k)
+        x[found[0]] = 1.0
+        best_vals = np.concatenate(
+            [x, slack_values(pairs, model.row_lower, model.row_upper, x, slack_rows)])
+        best = found[1]
+    if best > least + SLACK_TOL:
+        nodes = max(1, round(settings.ELASTIC_NODES * scenario.solver.work_budget))
+        res = solve(model, "highs", time_limit=max(0.05, t_end - time.perf_counter()),
+                    mip_gap=1e-6, threads=threads, start=best_vals, node_limit=nodes)
+        if res.limit != "time":
+            if res.values is not None and res.objective < best - SLACK_TOL:
+                best_vals, best = res.values, float(res.objective)
+            if math.isfinite(res.bound):
+                least = max(least, ceil_bound(float(res.bound), whole))
+    if best_vals is None:
+        return None
+    return best_vals, best, min(least, best)
 
 
 def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 10.0,
@@ -487,10 +538,14 @@ def explain_infeasibility(
                 "(these figures come from a re-solve that lets zones be scattered: they are the least "
                 "stretch needed; connected zones may need more)"
             )
-        if not all(r.proven for r in [full, *alone.values()]):
-            findings.append(
-                "(the re-solve stopped at its time limit: the figures may not be the least)"
-            )
+        for r in [full, *alone.values()]:
+            if not r.proven:
+                findings.append(
+                    f"(the figures above may not be the least: they stretch the limits by "
+                    f"{r.stretch:.0f} students in all, and at least {r.least:.0f} is proven "
+                    f"necessary)"
+                )
+                break
     else:
         contiguity_culprit = c.contiguity
         if contiguity_culprit:
