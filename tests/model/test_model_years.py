@@ -119,3 +119,26 @@ def test_an_infeasibility_the_search_proves_is_explained_by_year_series_and_scho
         optimize(district, scenario)
     assert err.value.diagnosis[0] == (
         "in 2029, high series, school S0 needs 10 more seats (capacity 100 x max_utilization 1)")
+
+
+def test_the_year_by_year_diagnosis_is_the_same_whatever_its_time(tmp_path):
+    from years_districts import write_projections
+
+    from zoneopt.model.years import explain_years
+
+    units, schools = grid_frames(2, 4, [0, 7], seed=5, capacities=[100, 100])
+    district = District.from_frames(units, schools)
+    counts = [[list(district.students)] * 2, [list(district.students * 2)] * 2]
+    lows = [[list(district.low_income)] * 2] * 2
+    path = write_projections(tmp_path / "p.csv", district.unit_ids, counts, lows, (2028, 2029),
+                             ("mid", "high"))
+    scenario = Scenario.from_dict({"years": {"projections": str(path), "plan": [2028, 2029],
+                                             "series": ["mid", "high"]}})
+    eligible = eligible_pairs(district, scenario)
+    short = explain_years(district, scenario, eligible, time_limit=0.5)
+    assert short and short == explain_years(district, scenario, eligible, time_limit=20)
+    # Every school is over in 2029 by what its units bring beyond its 100 seats.
+    need = 2 * float(district.students.sum()) - 200
+    total = sum(int(f.split(" needs ")[1].split()[0]) for f in short if " needs " in f
+                and f.startswith("in 2029"))
+    assert total >= need - 1e-6

@@ -63,14 +63,12 @@ from . import (
 )
 from .cpsat import WORK, cpsat_applies, cpsat_checked
 from .distance_steps import distance_finding
-from .elastic_search import ceil_bound, integral_rows, round_and_improve, slack_values
+from .elastic_search import SLACK_TOL, least_stretch
 from .groups import band_rows
 
 #: Families of limits that get slack, in the order they are reported.
 FAMILIES = ("capacity", "min_utilization", "band", "moved", "tier_band")
 
-#: Slack below this (students) is solver noise, not a stretch.
-SLACK_TOL = 1e-4
 
 
 @dataclass
@@ -157,7 +155,7 @@ def elastic_solve(
         Which families get slack (``capacity``, ``min_utilization``, ``band``, ``moved``); the others
         stay hard.
     time_limit
-        Seconds at most (a safety stop: the work itself is counted, see :func:`_least_stretch`).
+        Seconds at most (a safety stop: the work itself is counted, see :func:`zoneopt.model.elastic_search.least_stretch`).
 
     Returns
     -------
@@ -235,7 +233,7 @@ def elastic_solve(
         balance_schools=np.zeros(0, dtype=np.int64),
     )
     slack_rows = [(s[2], s[3]) for s in slack]
-    found = _least_stretch(model, slack_rows, n, time_limit, scenario)
+    found = least_stretch(model, slack_rows, n, time_limit, scenario)
     if found is None:
         return None
     vals, stretch, least = found
@@ -264,54 +262,6 @@ def elastic_solve(
         stretch=stretch,
         least=least,
     )
-
-
-def _least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: int,
-                   time_limit: float, scenario: Scenario) -> tuple[np.ndarray, float, float] | None:
-    """(column values, their total slack, a proven lower bound on it) of the elastic model, or
-    None when it has no answer (or none was found before the safety stop).
-
-    The LP relaxation gives the bound; the answer is its rounding improved by a counted local
-    search (:mod:`zoneopt.model.elastic_search`), then, when that does not reach the bound, the MIP
-    warm-started from it with ``settings.ELASTIC_NODES`` nodes. A MIP stopped by the clock is not
-    used (its answer would depend on the machine), so the same inputs give the same figures.
-    """
-    from .. import settings
-    from ..solve.backends import solve
-
-    t_end = time.perf_counter() + max(0.05, time_limit)
-    k = model.n_pairs
-    threads = scenario.solver.threads
-    lp = solve(model, "highs", time_limit=max(0.05, time_limit), mip_gap=1e-6, relax=True,
-               threads=threads)
-    if lp.values is None:
-        return None
-    pairs = model.rows[:, :k]
-    whole = integral_rows(model.rows, model.row_lower, model.row_upper, [r for r, _ in slack_rows])
-    least = ceil_bound(float(lp.objective), whole) if lp.status == "optimal" else 0.0
-    best_vals, best = None, math.inf
-    found = round_and_improve(
-        pairs, model.row_lower, model.row_upper, model.pair_unit, model.pair_school,
-        lp.values[:k], slack_rows, n_units, sweeps=settings.ELASTIC_SEARCH_SWEEPS,
-        evaluations=max(1, round(settings.ELASTIC_SEARCH_STEPS * scenario.solver.work_budget)))
-    if found is not None and found[2]:
-        x = np.zeros(k)
-        x[found[0]] = 1.0
-        best_vals = np.concatenate(
-            [x, slack_values(pairs, model.row_lower, model.row_upper, x, slack_rows)])
-        best = found[1]
-    if best > least + SLACK_TOL:
-        nodes = max(1, round(settings.ELASTIC_NODES * scenario.solver.work_budget))
-        res = solve(model, "highs", time_limit=max(0.05, t_end - time.perf_counter()),
-                    mip_gap=1e-6, threads=threads, start=best_vals, node_limit=nodes)
-        if res.limit != "time":
-            if res.values is not None and res.objective < best - SLACK_TOL:
-                best_vals, best = res.values, float(res.objective)
-            if math.isfinite(res.bound):
-                least = max(least, ceil_bound(float(res.bound), whole))
-    if best_vals is None:
-        return None
-    return best_vals, best, min(least, best)
 
 
 def plan_exists(district: District, scenario: Scenario, *, time_limit: float = 10.0,

@@ -21,9 +21,20 @@ limit, and the search never accepts a step that leaves it broken by more than it
 from __future__ import annotations
 
 import math
+import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+from .. import settings
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from . import Model
+
+#: Slack below this (students) is solver noise, not a stretch.
+SLACK_TOL = 1e-4
 
 #: Weight of one student of a hard row's violation: far above any slack the search can trade.
 _HARD = 1e6
@@ -267,3 +278,69 @@ def integral_rows(rows: sp.csr_matrix, row_lower: np.ndarray, row_upper: np.ndar
 def ceil_bound(value: float, whole: bool) -> float:
     """``value`` rounded up to a whole number when every answer's objective is whole."""
     return float(math.ceil(value - 1e-6)) if whole else value
+
+
+def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: int,
+                   time_limit: float, scenario: Scenario) -> tuple[np.ndarray, float, float] | None:
+    """The least total slack of an elastic model: its answer, the slack it needs, and a bound.
+
+    Parameters
+    ----------
+    model
+        A MIP whose pair columns (``0..n_pairs-1``, the first ``n_units`` rows assigning each unit
+        once) are followed by slack columns, each priced 1 and in one row only.
+    slack_rows
+        ``(row, coefficient)`` of every slack column, in column order.
+    n_units
+        Units (the leading assignment rows).
+    time_limit
+        Seconds at most: a safety stop.
+    scenario
+        For ``solver.threads`` and ``solver.work_budget``.
+
+    Returns
+    -------
+    (numpy.ndarray, float, float) or None
+        Every column's value, their total slack, and a proven lower bound on the least total slack;
+        None when the model has no answer (or none was found before the safety stop).
+
+    The LP relaxation gives the bound; the answer is its rounding improved by a counted local
+    search (:mod:`zoneopt.model.elastic_search`), then, when that does not reach the bound, the MIP
+    warm-started from it with ``settings.ELASTIC_NODES`` nodes. A MIP stopped by the clock is not
+    used (its answer would depend on the machine), so the same inputs give the same figures.
+    """
+    from ..solve.backends import solve
+
+    t_end = time.perf_counter() + max(0.05, time_limit)
+    k = model.n_pairs
+    threads = scenario.solver.threads
+    lp = solve(model, "highs", time_limit=max(0.05, time_limit), mip_gap=1e-6, relax=True,
+               threads=threads)
+    if lp.values is None:
+        return None
+    pairs = model.rows[:, :k]
+    whole = integral_rows(model.rows, model.row_lower, model.row_upper, [r for r, _ in slack_rows])
+    least = ceil_bound(float(lp.objective), whole) if lp.status == "optimal" else 0.0
+    best_vals, best = None, math.inf
+    found = round_and_improve(
+        pairs, model.row_lower, model.row_upper, model.pair_unit, model.pair_school,
+        lp.values[:k], slack_rows, n_units, sweeps=settings.ELASTIC_SEARCH_SWEEPS,
+        evaluations=max(1, round(settings.ELASTIC_SEARCH_STEPS * scenario.solver.work_budget)))
+    if found is not None and found[2]:
+        x = np.zeros(k)
+        x[found[0]] = 1.0
+        best_vals = np.concatenate(
+            [x, slack_values(pairs, model.row_lower, model.row_upper, x, slack_rows)])
+        best = found[1]
+    if best > least + SLACK_TOL:
+        nodes = max(1, round(settings.ELASTIC_NODES * scenario.solver.work_budget))
+        res = solve(model, "highs", time_limit=max(0.05, t_end - time.perf_counter()),
+                    mip_gap=1e-6, threads=threads, start=best_vals, node_limit=nodes)
+        if res.limit != "time":
+            if res.values is not None and res.objective < best - SLACK_TOL:
+                best_vals, best = res.values, float(res.objective)
+            if math.isfinite(res.bound):
+                least = max(least, ceil_bound(float(res.bound), whole))
+    if best_vals is None:
+        return None
+    return best_vals, best, min(least, best)
