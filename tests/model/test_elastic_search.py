@@ -101,7 +101,7 @@ def test_a_mip_stopped_by_the_clock_is_not_used(monkeypatch):
     assert calls and calls[0] is not None  # the MIP ran, with a node cap
     monkeypatch.setattr(backends, "solve", real)
     honest = elastic_solve(district, scenario, eligible, ["capacity"], time_limit=30)
-    assert result is not None and not result.proven
+    assert result is not None and not result.proven and result.clock and not honest.clock
     assert result.stretch == pytest.approx(honest.stretch)  # the search's answer, not the MIP's
     assert np.array_equal(result.assign, honest.assign)
 
@@ -133,16 +133,18 @@ def test_whole_rows_round_the_bound_up_and_fractional_ones_do_not():
     assert ceil_bound(1477.2, False) == 1477.2
 
 
-def test_the_diagnosis_says_how_far_its_figures_may_be_from_the_least(monkeypatch):
+@pytest.mark.parametrize("clock", [False, True])
+def test_the_diagnosis_says_how_far_its_figures_may_be_from_the_least(monkeypatch, clock):
     district = _tight_city()
     scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 1.5}})
     eligible = eligible_pairs(district, scenario)
     honest = elastic_solve(district, scenario, eligible, ["capacity"], time_limit=30)
     weaker = elastic_module.ElasticResult(**{**honest.__dict__, "proven": False,
-                                             "least": honest.stretch - 40})
+                                             "least": honest.stretch - 40, "clock": clock})
     monkeypatch.setattr(elastic_module, "elastic_solve", lambda *a, **k: weaker)
     monkeypatch.setattr(elastic_module, "distance_finding", lambda *a, **k: "")
     findings = elastic_module.explain_infeasibility(district, scenario, eligible, time_limit=5)
     line = (f"they stretch the limits by {honest.stretch:.0f} students in all, and at least "
             f"{honest.stretch - 40:.0f} is proven necessary")
     assert any(line in f for f in findings), findings
+    assert any("stopped at its time limit" in f for f in findings) == clock

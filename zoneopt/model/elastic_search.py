@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -280,8 +280,21 @@ def ceil_bound(value: float, whole: bool) -> float:
     return float(math.ceil(value - 1e-6)) if whole else value
 
 
+class Stretch(NamedTuple):
+    """What :func:`least_stretch` found."""
+
+    #: Every column's value (pairs, then slacks).
+    values: np.ndarray
+    #: Their total slack.
+    total: float
+    #: A proven lower bound on the least total slack.
+    least: float
+    #: The MIP after the search was stopped by its safety clock (its answer was not used).
+    clock: bool
+
+
 def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: int,
-                   time_limit: float, scenario: Scenario) -> tuple[np.ndarray, float, float] | None:
+                  time_limit: float, scenario: Scenario) -> Stretch | None:
     """The least total slack of an elastic model: its answer, the slack it needs, and a bound.
 
     Parameters
@@ -300,14 +313,16 @@ def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: in
 
     Returns
     -------
-    (numpy.ndarray, float, float) or None
-        Every column's value, their total slack, and a proven lower bound on the least total slack;
+    Stretch or None
         None when the model has no answer (or none was found before the safety stop).
 
+    Notes
+    -----
     The LP relaxation gives the bound; the answer is its rounding improved by a counted local
     search (:mod:`zoneopt.model.elastic_search`), then, when that does not reach the bound, the MIP
     warm-started from it with ``settings.ELASTIC_NODES`` nodes. A MIP stopped by the clock is not
-    used (its answer would depend on the machine), so the same inputs give the same figures.
+    used (its answer would depend on the machine), so the same inputs give the same figures
+    unless that MIP would have finished on a faster machine (``Stretch.clock`` says so).
     """
     from ..solve.backends import solve
 
@@ -321,7 +336,7 @@ def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: in
     pairs = model.rows[:, :k]
     whole = integral_rows(model.rows, model.row_lower, model.row_upper, [r for r, _ in slack_rows])
     least = ceil_bound(float(lp.objective), whole) if lp.status == "optimal" else 0.0
-    best_vals, best = None, math.inf
+    best_vals, best, clock = None, math.inf, False
     found = round_and_improve(
         pairs, model.row_lower, model.row_upper, model.pair_unit, model.pair_school,
         lp.values[:k], slack_rows, n_units, sweeps=settings.ELASTIC_SEARCH_SWEEPS,
@@ -336,11 +351,12 @@ def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: in
         nodes = max(1, round(settings.ELASTIC_NODES * scenario.solver.work_budget))
         res = solve(model, "highs", time_limit=max(0.05, t_end - time.perf_counter()),
                     mip_gap=1e-6, threads=threads, start=best_vals, node_limit=nodes)
-        if res.limit != "time":
+        clock = res.limit == "time"
+        if not clock:
             if res.values is not None and res.objective < best - SLACK_TOL:
                 best_vals, best = res.values, float(res.objective)
             if math.isfinite(res.bound):
                 least = max(least, ceil_bound(float(res.bound), whole))
     if best_vals is None:
         return None
-    return best_vals, best, min(least, best)
+    return Stretch(best_vals, best, min(least, best), clock)

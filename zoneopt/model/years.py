@@ -228,7 +228,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
     found = least_stretch(model, slack_rows, n, time_limit, scenario)
     if found is None:
         return []
-    vals, stretch, least = found
+    vals, stretch, least, clock = found
     out = []
     c = scenario.constraints
     for idx in np.argsort(-vals[k:], kind="stable"):
@@ -250,7 +250,9 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
                    "connected zones may need more)")
     if out and stretch > least + SLACK_TOL:
         out.append(f"(the figures above may not be the least: they total {stretch:.0f}, and at "
-                   f"least {least:.0f} is proven necessary)")
+                   f"least {least:.0f} is proven necessary"
+                   + ("; the re-solve that could lower them stopped at its time limit: allow more "
+                      "time (--time-limit) to let it finish)" if clock else ")"))
     return out
 
 
