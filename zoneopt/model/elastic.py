@@ -70,7 +70,6 @@ from .groups import band_rows
 FAMILIES = ("capacity", "min_utilization", "band", "moved", "tier_band")
 
 
-
 @dataclass
 class ElasticResult:
     """One elastic re-solve: the slack of every row family and the plan that used it.
@@ -165,7 +164,6 @@ def elastic_solve(
         None when the relaxed problem is infeasible (the families given cannot fix it alone) or
         nothing was found within the counted work and the time limit.
     """
-
     c = scenario.constraints
     n, m = district.n_units, district.n_schools
     pu, ps = np.nonzero(eligible)

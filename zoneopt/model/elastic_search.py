@@ -8,14 +8,16 @@ good whole-unit answer: on ``synthetic_district(1000, 50, seed=0)`` with seats x
 1,527 after 20 s, so the figures the planner read depended on the machine's speed.
 
 This module starts from the LP's answer, gives each unit the school with its largest share (ties
-to the lowest position) and improves the whole-unit answer by local search: single moves, then
-swaps of two units between two schools, for the units whose rows need slack. Every step is
-counted (sweeps over the units), so the answer depends on the inputs only. Same district: 1,569
-seats after 0.8 s (LP 1,478), where the MIP's 20 s gave 1,527.
+to the first pair) and improves the whole-unit answer by local search: single moves; swaps of two
+units between two schools; and chains, where a unit leaves a school whose rows need slack and a
+unit of the school it joins moves on to a third. Every step tried is counted and the search stops
+at a count (``settings.ELASTIC_SEARCH_STEPS``), so the answer depends on the inputs only. Same
+district: 1,478 seats, the LP's bound, after 0.5 s. Where the search stops above the bound (800 x
+40, seed 2: 161 against 63), a node-capped MIP warm-started from it follows (:func:`least_stretch`).
 
-The search works on the elastic model's rows, whatever families they hold: a row whose slack
-column is priced may be broken at that price per student; a row without a slack column is a hard
-limit, and the search never accepts a step that leaves it broken by more than it found it.
+The search works on the elastic model's rows, whatever families they hold: a row with a slack
+column may be broken at one per student; a row without one is hard, and each student of its
+violation weighs a million students of slack, so the search only breaks it where its start did.
 """
 
 from __future__ import annotations
