@@ -18,14 +18,18 @@ from zoneopt.model.elastic_search import ceil_bound, integral_rows, round_and_im
 from zoneopt.synthetic import synthetic_district
 
 
-def _least_overflow_by_brute_force(district: District, eligible: np.ndarray, cap: np.ndarray):
-    """The least total seats above capacity over every whole-unit assignment (zones scattered)."""
+def _least_overflow_by_brute_force(district: District, eligible: np.ndarray, cap: np.ndarray,
+                                   floor: np.ndarray | None = None):
+    """The least total seats above ``cap`` (and students below ``floor``) over every whole-unit
+    assignment (zones scattered)."""
     choices = [np.flatnonzero(eligible[i]) for i in range(district.n_units)]
     s = district.students.astype(float)
+    low = np.zeros(district.n_schools) if floor is None else floor
     best = np.inf
     for combo in itertools.product(*choices):
         load = np.bincount(combo, weights=s, minlength=district.n_schools)
-        best = min(best, float(np.maximum(0.0, load - cap).sum()))
+        best = min(best, float(np.maximum(0.0, load - cap).sum()
+                               + np.maximum(0.0, low - load).sum()))
     return best
 
 
@@ -53,6 +57,27 @@ def test_the_least_seats_match_brute_force_and_the_bound_never_exceeds_them(seed
     load = np.bincount(result.assign, weights=district.students, minlength=district.n_schools)
     assert np.allclose(np.maximum(0.0, load - district.capacity), result.over)
     assert eligible[np.arange(district.n_units), result.assign].all()
+    if result.proven:
+        assert result.stretch == pytest.approx(truth)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), tight=st.sampled_from([0.6, 0.8]),
+       floor=st.sampled_from([0.5, 0.8, 0.95]))
+def test_seats_over_and_students_short_on_the_same_rows_match_brute_force(seed, tight, floor):
+    """Both slacks of one school's row (over max_utilization, under min_utilization) at once."""
+    district = _tiny(seed, tight)
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 2.0,
+                                                   "min_utilization": floor}})
+    eligible = eligible_pairs(district, scenario)
+    cap = district.capacity.astype(float)
+    truth = _least_overflow_by_brute_force(district, eligible, np.floor(cap + 1e-6),
+                                           np.ceil(floor * cap - 1e-6))
+    result = elastic_solve(district, scenario, eligible, ["capacity", "min_utilization"],
+                           time_limit=30)
+    assert result is not None
+    assert result.least <= truth + 1e-6 <= result.stretch + 2e-6
+    assert result.stretch == pytest.approx(float(result.over.sum() + result.under.sum()))
     if result.proven:
         assert result.stretch == pytest.approx(truth)
 
