@@ -232,8 +232,7 @@ def elastic_solve(
         pair_school=ps,
         balance_schools=np.zeros(0, dtype=np.int64),
     )
-    slack_rows = [(s[2], s[3]) for s in slack]
-    found = least_stretch(model, slack_rows, n, time_limit, scenario)
+    found = least_stretch(model, n, time_limit, scenario)
     if found is None:
         return None
     vals, stretch, least, clock = found

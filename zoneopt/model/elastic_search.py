@@ -295,17 +295,16 @@ class Stretch(NamedTuple):
     clock: bool
 
 
-def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: int,
-                  time_limit: float, scenario: Scenario) -> Stretch | None:
+def least_stretch(model: Model, n_units: int, time_limit: float,
+                  scenario: Scenario) -> Stretch | None:
     """The least total slack of an elastic model: its answer, the slack it needs, and a bound.
 
     Parameters
     ----------
     model
         A MIP whose pair columns (``0..n_pairs-1``, the first ``n_units`` rows assigning each unit
-        once) are followed by slack columns, each priced 1 and in one row only.
-    slack_rows
-        ``(row, coefficient)`` of every slack column, in column order.
+        once) are followed by slack columns, each priced 1 and in one row only (its coefficient
+        -1 lets the row exceed its upper limit, +1 fall below its lower one).
     n_units
         Units (the leading assignment rows).
     time_limit
@@ -330,6 +329,9 @@ def least_stretch(model: Model, slack_rows: list[tuple[int, float]], n_units: in
 
     t_end = time.perf_counter() + max(0.05, time_limit)
     k = model.n_pairs
+    csc = model.rows.tocsc()
+    slack_rows = [(int(csc.indices[csc.indptr[c]]), float(csc.data[csc.indptr[c]]))
+                  for c in range(k, csc.shape[1])]
     threads = scenario.solver.threads
     lp = solve(model, "highs", time_limit=max(0.05, time_limit), mip_gap=1e-6, relax=True,
                threads=threads)

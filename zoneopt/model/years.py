@@ -224,8 +224,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
         rows=a, row_lower=lo, row_upper=hi, pair_unit=pu, pair_school=ps,
         balance_schools=np.zeros(0, dtype=np.int64),
     )
-    slack_rows = [(first + i, -1.0) for i in range(n_cap)] + [(first + i, 1.0) for i in range(n_cap)]
-    found = least_stretch(model, slack_rows, n, time_limit, scenario)
+    found = least_stretch(model, n, time_limit, scenario)
     if found is None:
         return []
     vals, stretch, least, clock = found

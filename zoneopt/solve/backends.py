@@ -330,7 +330,6 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
                        h.modelStatusToString(status), limit, nodes=used)
 
 
-
 def _loaded_highs(model: Model, *, time_limit: float, mip_gap: float, seed: int, threads: int,
                   log: bool = False, abs_gap: float | None = None, node_limit: int | None = None,
                   relax: bool = False):
