@@ -134,3 +134,30 @@ def test_cuts_stay_valid_when_two_schools_share_a_home_unit(seed):
     appended = np.isneginf(model.row_lower) & (model.row_upper == 0)
     for plan in _contiguous_plans(district, model):
         assert ((model.rows @ _pair_vector(model, plan))[appended] <= 1e-9).all()
+
+
+def test_the_cuts_left_slack_are_dropped_and_the_lp_value_stands(grid_district, monkeypatch):
+    # The rounds separate more cuts than the last LP needs; the slack ones only slow every node's
+    # LP, so they leave the model, and the LP over what stays has the same optimum.
+    import zoneopt.model.root_cuts as root_cuts
+
+    scenario = Scenario.from_dict({"constraints": {"max_extra_distance_km": 2.0}})
+    eligible = eligible_pairs(grid_district, scenario)
+    model = build_model(grid_district, scenario, eligible, contiguity="neighbour")
+    before = model.rows.shape[0]
+    separated = []
+
+    def counting(*args, **kwargs):
+        rows = fractional_separator_cuts(*args, **kwargs)
+        separated.append(rows[0].shape[0])
+        return rows
+
+    monkeypatch.setattr(root_cuts, "fractional_separator_cuts", counting)
+    value, kept, _ = strengthen_root(grid_district, model)
+    assert kept == model.rows.shape[0] - before
+    assert 0 < kept < sum(separated)
+    h = new_highs()
+    pass_arrays(h, model.cost, model.lower, model.upper, model.rows, model.row_lower,
+                model.row_upper)
+    run_highs(h)
+    assert h.getInfo().objective_function_value == pytest.approx(value, abs=1e-7)

@@ -156,6 +156,16 @@ class Model:
         self.row_lower = np.concatenate([self.row_lower, lower])
         self.row_upper = np.concatenate([self.row_upper, upper])
 
+    def keep_rows(self, keep: np.ndarray) -> None:
+        """Keep only the constraint rows where ``keep`` (a boolean mask over the rows) is True."""
+        keep = np.asarray(keep, dtype=bool)
+        self.rows = self.rows[keep]
+        self.row_lower = self.row_lower[keep]
+        self.row_upper = self.row_upper[keep]
+        if self.capacity_rows is not None:
+            new_pos = np.cumsum(keep) - 1
+            self.capacity_rows = new_pos[np.asarray(self.capacity_rows)[keep[self.capacity_rows]]]
+
     def to_pulp(self, name: str = "zoneopt"):
         """The same model as a PuLP problem (for CBC, commercial solvers, or writing an LP file).
 
