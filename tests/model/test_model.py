@@ -70,3 +70,19 @@ def test_pulp_export_has_the_same_optimum(district):
     cbc = solve(model, "cbc", time_limit=20, mip_gap=0.0)
     assert cbc.status == "optimal"
     assert cbc.objective == pytest.approx(highs.objective, abs=1e-6)
+
+
+def test_keep_rows_drops_appended_rows_and_keeps_the_capacity_rows_pointing_at_capacity(district):
+    s = Scenario.from_dict({"constraints": {"max_utilization": 0.9}})
+    model = build_model(district, s, eligible_pairs(district, s), contiguity="neighbour")
+    n_rows = model.rows.shape[0]
+    capacity = model.rows[model.capacity_rows].toarray()
+    extra = model.rows[:2].copy()
+    model.add_rows(extra, np.full(2, -np.inf), np.zeros(2))
+    keep = np.ones(n_rows + 2, dtype=bool)
+    keep[0] = False  # a row before the capacity rows: their positions shift by one
+    keep[n_rows] = False
+    model.keep_rows(keep)
+    assert model.rows.shape[0] == len(model.row_lower) == len(model.row_upper) == n_rows
+    assert np.array_equal(model.rows[model.capacity_rows].toarray(), capacity)
+    assert np.array_equal(model.rows[-1].toarray(), extra[1].toarray())
