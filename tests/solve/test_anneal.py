@@ -191,6 +191,20 @@ def test_the_annealing_work_is_set_by_the_district_and_the_time_limit_never_the_
     assert anneal_work(5000, 60.0) == zs.ANNEAL_RATE * zs.ANNEAL_TIME_SHARE * 60.0 < per_unit * 5000
 
 
+def test_a_larger_work_budget_never_anneals_beyond_the_time_limits_share():
+    from zoneopt import settings as zs
+    from zoneopt.solve.work import anneal_budget, anneal_work
+
+    cap = zs.ANNEAL_RATE * zs.ANNEAL_TIME_SHARE * 60.0
+    assert anneal_work(300, 60.0) == cap  # 300 units fill a minute's share at the default
+    assert anneal_budget(300, 60.0, 1.0) == anneal_budget(300, 60.0, 20.0) == cap
+    assert anneal_budget(300, 60.0, 0.25) == round(0.25 * cap)  # below 1: scaled as before
+    # Where the limit holds more, a larger budget buys a longer anneal, up to the share.
+    assert anneal_budget(100, 600.0, 2.0) == 2 * anneal_work(100, 600.0)
+    assert anneal_budget(100, 600.0, 100.0) == zs.ANNEAL_RATE * zs.ANNEAL_TIME_SHARE * 600.0
+    assert anneal_budget(100, math.inf, 20.0) == 20 * anneal_work(100, math.inf)
+
+
 @pytest.mark.parametrize("rules", [{}, {"objective.balance": "tiers"},
                                    {"constraints.contiguity": False}])
 def test_optimize_anneals_and_its_plan_passes_the_checker(city, rules):

@@ -72,7 +72,7 @@ class Budget:
             full_mip_nodes=scaled(settings.FULL_MIP_NODES) if pairs <= settings.FULL_MIP_MAX_PAIRS
             else 0,
             lns_steps=scaled(settings.LNS_STEPS_PER_SCHOOL * m + settings.LNS_STEPS_BASE),
-            anneal_proposals=scaled(anneal_work(district.n_units, scenario.solver.time_limit_s)),
+            anneal_proposals=anneal_budget(district.n_units, scenario.solver.time_limit_s, k),
             round_nodes=scaled(round_nodes),
             exact_nodes=scaled(settings.EXACT_NODES_ROUNDS * round_nodes),
             cut_rounds=scaled(settings.MAX_CUT_ROUNDS),
@@ -94,6 +94,24 @@ def anneal_work(n_units: int, time_limit_s: float) -> float:
     if math.isfinite(time_limit_s):
         work = min(work, settings.ANNEAL_RATE * settings.ANNEAL_TIME_SHARE * time_limit_s)
     return work
+
+
+def anneal_budget(n_units: int, time_limit_s: float, work_budget: float) -> int:
+    """The annealing's proposals for ``work_budget``: :func:`anneal_work` scaled like every count,
+    but never beyond the time limit's share at the nominal rate.
+
+    The annealing cools over its whole count, so a count the clock cuts short ends hot, not merely
+    early: on ``synthetic_district(300, 15, seed=1)`` at 3 km and 60 s, ``work_budget = 20`` asked
+    for 240 million proposals, the clock stopped them near the start of the cooling, and the plan
+    was D 0.1094 against 0.097 at the default. A budget of 1 or less scales as before; above 1 it
+    buys a longer anneal only where the time limit holds one.
+    """
+    from .. import settings
+
+    work = float(work_budget) * anneal_work(n_units, time_limit_s)
+    if math.isfinite(time_limit_s):
+        work = min(work, settings.ANNEAL_RATE * settings.ANNEAL_TIME_SHARE * time_limit_s)
+    return max(1, round(work))
 
 
 def counts_nodes(solver: str) -> bool:
