@@ -222,3 +222,36 @@ def test_optimize_anneals_and_its_plan_passes_the_checker(city, rules):
     # the annealing's plan (or a better one) is the plan: never worse than the local search's
     local = min(t["objective"] for t in plan.trace if t["source"] == "local search")
     assert plan.summary["objective"] <= local
+
+
+def test_a_work_budget_above_one_anneals_the_defaults_run_first_then_from_its_plan(city,
+                                                                                  monkeypatch):
+    import zoneopt.solve as solve_module
+    from zoneopt import optimize
+    from zoneopt import settings as zs
+
+    district, scenario, _, _ = city
+    # A small per-unit count, so that twice the default still fits the time limit's share.
+    monkeypatch.setattr(zs, "ANNEAL_PROPOSALS_PER_UNIT", 400)
+    objective = objective_function(district, scenario)
+    calls = []
+
+    def spy(district_, scenario_, eligible_, assign, proposals, **kw):
+        result = anneal(district_, scenario_, eligible_, assign, proposals, **kw)
+        calls.append((proposals, kw["seed"], objective(assign), objective(result.assign),
+                      np.asarray(assign).copy()))
+        return result
+
+    monkeypatch.setattr(solve_module, "anneal", spy)
+    runs = {}
+    for budget in (1.0, 2.0):
+        calls.clear()
+        optimize(district, scenario.with_values({"solver.work_budget": budget}), time_limit=2)
+        runs[budget] = list(calls)
+    (default,) = runs[1.0]
+    first, second = runs[2.0]
+    assert default[0] == first[0] == second[0] == 400 * district.n_units
+    assert (default[1], first[1], second[1]) == (0, 0, 1)
+    assert np.array_equal(default[4], first[4]) and first[3] == default[3]  # the default's anneal
+    assert second[2] <= first[3] + 1e-12  # the second starts from the first's best plan
+    assert min(second[3], second[2]) <= default[3] + 1e-12
