@@ -616,9 +616,9 @@ class _Run:
 
         A ``work_budget`` above 1 anneals twice: the default budget's anneal first, then the
         proposals beyond it from the best plan with the next seed. One long anneal is a different
-        schedule, not a continuation, and is as likely to end worse (300 x 15 seed 5, 3 km: 60
-        million proposals ended at D 0.0453, the default's 12 million at 0.0425); this way a larger
-        budget starts from the default's plan and can only improve on it.
+        schedule, not a continuation, and may end worse (300 x 15 seed 5, 3 km: one anneal of 60
+        million proposals ended at D 0.0453, the 12 million of a default 60-s run at 0.0425); this
+        way a larger budget starts from the default's annealed plan.
         """
         state = self.state
         if state.assign is None or state.interrupted:
