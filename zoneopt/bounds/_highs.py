@@ -69,6 +69,17 @@ def add_rows(h, rows: sp.spmatrix, lower, upper) -> None:
               a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data.astype(float))
 
 
+def slack_rows(h, first: int, upper, tol: float) -> np.ndarray:
+    """Positions of the "<=" rows from ``first`` on that ``h``'s last LP solution leaves slack: their
+    activity more than ``tol`` below ``upper`` (an array over those rows, or one number) and a zero
+    dual. Without them that solution stays optimal, so the LP's value stands."""
+    sol = h.getSolution()
+    act = np.asarray(sol.row_value, dtype=float)[first:]
+    dual = np.asarray(sol.row_dual, dtype=float)[first:]
+    return np.flatnonzero((act < np.asarray(upper, dtype=float) - tol)
+                          & (np.abs(dual) < 1e-12)) + first
+
+
 def mip_dual_bound(h) -> float:
     """The proven lower bound of the last MIP solve (``-inf`` when it proved nothing)."""
     import highspy

@@ -34,7 +34,7 @@ from ..model import build_model
 from ..model.root_cuts import fractional_separator_cuts
 from ..scenario import Scenario
 from . import BoundResult
-from ._highs import add_rows, new_highs, pass_arrays, run_highs
+from ._highs import add_rows, new_highs, pass_arrays, run_highs, slack_rows
 from .lp import LP_SAFETY
 
 #: LP rounds at most (each: solve the LP, drop the cuts it leaves slack, separate new cuts). On
@@ -161,10 +161,7 @@ class SeparatorRounds:
         n_rows = self.h.getNumRow()
         if n_rows <= self.base_rows:
             return
-        sol = self.h.getSolution()
-        act = np.asarray(sol.row_value, dtype=float)[self.base_rows:]
-        dual = np.asarray(sol.row_dual, dtype=float)[self.base_rows:]
-        drop = np.flatnonzero((act < -SLACK) & (np.abs(dual) < 1e-12)) + self.base_rows
+        drop = slack_rows(self.h, self.base_rows, 0.0, SLACK)  # every cut is "<= 0"
         if len(drop):
             self.h.deleteRows(len(drop), drop.astype(np.int32))
 

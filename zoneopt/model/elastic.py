@@ -63,7 +63,7 @@ from . import (
 )
 from .cpsat import WORK, cpsat_applies, cpsat_checked
 from .distance_steps import distance_finding
-from .elastic_search import SLACK_TOL, least_stretch
+from .elastic_search import SLACK_TOL, least_stretch, not_least_note
 from .groups import band_rows
 
 #: Families of limits that get slack, in the order they are reported.
@@ -492,13 +492,9 @@ def explain_infeasibility(
             )
         for r in [full, *alone.values()]:
             if not r.proven:
-                findings.append(
-                    f"(the figures above may not be the least: they stretch the limits by "
-                    f"{r.stretch:.0f} students in all, and at least {r.least:.0f} is proven "
-                    f"necessary"
-                    + ("; the re-solve that could lower them stopped at its time limit: allow "
-                       "more time (--time-limit) to let it finish)" if r.clock else ")")
-                )
+                findings.append(not_least_note(
+                    f"they stretch the limits by {r.stretch:.0f} students in all", r.least,
+                    r.clock))
                 break
     else:
         contiguity_culprit = c.contiguity

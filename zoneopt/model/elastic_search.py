@@ -282,6 +282,15 @@ def ceil_bound(value: float, whole: bool) -> float:
     return float(math.ceil(value - 1e-6)) if whole else value
 
 
+def not_least_note(what: str, least: float, clock: bool) -> str:
+    """The sentence a diagnosis adds when its figures stop above the proven least: ``what`` says
+    how much they stretch ("they total 161")."""
+    return (f"(the figures above may not be the least: {what}, and at least {least:.0f} is proven "
+            f"necessary"
+            + ("; the re-solve that could lower them stopped at its time limit: allow more time "
+               "(--time-limit) to let it finish)" if clock else ")"))
+
+
 class Stretch(NamedTuple):
     """What :func:`least_stretch` found."""
 

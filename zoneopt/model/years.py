@@ -197,7 +197,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
 
     from ..years import years_data
     from . import Model, _assignment_rows, _Rows
-    from .elastic_search import SLACK_TOL, least_stretch
+    from .elastic_search import SLACK_TOL, least_stretch, not_least_note
 
     data = years_data(district, scenario)
     n, m = district.n_units, district.n_schools
@@ -248,10 +248,7 @@ def explain_years(district, scenario, eligible: np.ndarray, *, time_limit: float
         out.append("(from a re-solve that lets zones be scattered: the least extra seats needed; "
                    "connected zones may need more)")
     if out and stretch > least + SLACK_TOL:
-        out.append(f"(the figures above may not be the least: they total {stretch:.0f}, and at "
-                   f"least {least:.0f} is proven necessary"
-                   + ("; the re-solve that could lower them stopped at its time limit: allow more "
-                      "time (--time-limit) to let it finish)" if clock else ")"))
+        out.append(not_least_note(f"they total {stretch:.0f}", least, clock))
     return out
 
 
