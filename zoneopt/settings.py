@@ -64,6 +64,17 @@ LNS_STEPS_BASE = 60
 
 #: Zones re-optimised together in one large-neighbourhood step.
 LNS_ZONES_PER_STEP = 4
+#: The steps' counted work (zoneopt.solve.search.step_work): each solve's simplex iterations plus
+#: LNS_SOLVE_WORK for building and presolving its model, at most what LNS_TIME_SHARE of the time
+#: limit holds at LNS_WORK_RATE a second, so that the search ends on the same step on any machine
+#: instead of wherever the clock stops it (300 x 15 seed 5, 3 km, two 60-s runs on an idle machine
+#: gave D 0.04250 and 0.04197; 800 x 40 ended on the clock even at the default 300 s). Measured on a
+#: 2-core EPYC, 2026-12-07: 9,000-10,000 a second on 300-2,000 units (6,700 a step at 300 x 15,
+#: 2,300 at 2,000 x 100); the nominal rate is 80% of that, and the share leaves the annealing and a
+#: slower or busier machine their time.
+LNS_SOLVE_WORK = 1_000
+LNS_WORK_RATE = 7_500
+LNS_TIME_SHARE = 0.6
 
 #: The closer-neighbour potentials a search step tries, in turn, until one improves the plan:
 #: "hops" (hop distance from the home unit: zones may be redrawn from scratch) and "zones"

@@ -132,7 +132,7 @@ def _batch_with_two_improving_groups(district, moved_share: float):
         out = plan.copy()
         unit, school = moves[tuple(group)]
         out[unit] = school
-        return out, False
+        return out, False, 0
 
     def objective(plan):
         return -float((plan != district.status_quo).sum())

@@ -50,7 +50,7 @@ def _groups(district, plan):
 def test_a_step_on_the_zones_potential_never_returns_a_worse_plan(searched):
     district, eligible, plan, objective = searched
     for group in _groups(district, plan):
-        cand, timed_out = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
+        cand, timed_out, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
                                       potential="zones")
         assert not timed_out and cand is not None
         assert objective(cand) <= objective(plan) + 1e-12
@@ -61,8 +61,8 @@ def test_the_zones_potential_reaches_plans_the_hop_potential_cannot(searched):
     district, eligible, plan, objective = searched
     gains = []
     for group in _groups(district, plan):
-        hop, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf)
-        zones, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
+        hop, _, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf)
+        zones, _, _ = solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf,
                                potential="zones")
         hop_value = objective(hop) if hop is not None else math.inf
         gains.append(hop_value - objective(zones))
@@ -81,15 +81,15 @@ def test_a_step_tries_the_next_potential_only_when_the_first_does_not_improve(se
         out = current.copy()
         if potential == "zones":  # only the second potential finds a better plan
             out[np.flatnonzero(current == group[0])[-1]] = group[1]
-        return out, False
+        return out, False, 0
 
     monkeypatch.setattr(search, "solve_group", fake)
     both = ("hops", "zones")
-    cand, timed_out, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs",
+    cand, timed_out, rule, _ = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs",
                                           math.inf, lambda a: -float((a != plan).sum()), both)
     assert tried == ["hops", "zones"] and rule == "zones" and not timed_out
     tried.clear()
-    cand, _, rule = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs", math.inf,
+    cand, _, rule, _ = improve_group(district, LOOSE, eligible, plan, [0, 1], "highs", math.inf,
                                   lambda a: 0.0, both)
     assert tried == ["hops", "zones"] and cand is None and rule == ""
     tried.clear()
@@ -106,7 +106,7 @@ def test_a_search_adds_the_second_potential_after_a_pass_that_finds_nothing(sear
     def nothing_better(district_, scenario_, eligible_, current, group, solver, deadline,
                        potential="hops"):
         tried.append(potential)
-        return current.copy(), False
+        return current.copy(), False, 0
 
     monkeypatch.setattr(search, "solve_group", nothing_better)
     monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units - 1)
@@ -119,3 +119,44 @@ def test_a_search_adds_the_second_potential_after_a_pass_that_finds_nothing(sear
     monkeypatch.setattr(settings, "LNS_ALL_POTENTIALS_MAX_UNITS", district.n_units)
     large_neighbourhood_search(district, LOOSE, eligible, plan, objective, deadline=math.inf)
     assert tried[:4] == ["hops", "zones", "hops", "zones"]
+
+
+def test_a_steps_work_is_its_simplex_iterations_and_the_same_on_every_solve(searched):
+    district, eligible, plan, _ = searched
+    group = _groups(district, plan)[0]
+    works = {solve_group(district, LOOSE, eligible, plan, group, "highs", math.inf)[2]
+             for _ in range(3)}
+    (work,) = works  # the same count on every solve of the same step
+    assert work > settings.LNS_SOLVE_WORK  # iterations were counted, not only the fixed part
+
+
+def test_the_search_ends_on_its_counted_work_on_the_same_step_at_any_speed(monkeypatch):
+    import time
+
+    from zoneopt.solve import search
+
+    units, schools = synthetic_district(100, 6, seed=0)
+    district = District.from_frames(units, schools)
+    eligible = eligible_pairs(district, LOOSE)
+    first = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)
+    objective = objective_function(district, LOOSE)
+
+    def run(max_work):
+        return large_neighbourhood_search(district, LOOSE, eligible, first, objective,
+                                          deadline=math.inf, max_steps=12, max_work=max_work)
+
+    free = run(None)
+    assert free.steps == 12
+    capped = run(free.work / 3)
+    assert 0 < capped.steps < free.steps and free.work / 3 <= capped.work < free.work
+    real = search.solve_group
+
+    def slow(*args, **kwargs):  # a loaded machine: every step takes longer, counts the same
+        time.sleep(0.02)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "solve_group", slow)
+    again = run(free.work / 3)
+    assert (again.steps, again.work) == (capped.steps, capped.work)
+    assert np.array_equal(again.assign, capped.assign)
+    assert check_plan(district, LOOSE, capped.assign).ok

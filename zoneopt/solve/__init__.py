@@ -304,6 +304,7 @@ class _Run:
 
         self.prover: _Prover | None = None
         self.helper = None  # the step helper of large districts, while the search runs
+        self._lns_work = 0  # counted work of the neighbourhood search's steps so far
         self._helper_bounds = 0  # how many of the helper's bounds are merged into the state
         self._helper_polled = 0.0
         #: Sentences proving the scenario infeasible, found during the run (a part of the map).
@@ -652,9 +653,11 @@ class _Run:
         result = large_neighbourhood_search(
             self.district, self.scenario, self.eligible, state.assign, state.objective_fn,
             deadline=self.deadline, solver=self.solver, max_steps=max_steps,
+            max_work=self.budget.lns_work - self._lns_work,
             on_improve=lambda a, v, label: (state.offer(a, label), self.tick(label)),
             should_stop=self.should_stop, batch=self.batch(), helper=helper,
         )
+        self._lns_work += result.work
         if result.timed_out:
             state.timed_out = True
             return None

@@ -39,6 +39,9 @@ class SolveResult:
     limit: str = ""
     #: Branch-and-bound nodes the solver used (HiGHS; 0 when unknown): the work actually spent.
     nodes: int = 0
+    #: Simplex iterations over the whole run (HiGHS; 0 when unknown): the same on every machine for
+    #: the same model and options, so work counted in them gives the same plan at any speed.
+    iterations: int = 0
 
 
 def solver_label(name: str) -> str:
@@ -277,6 +280,7 @@ def _solve_highs(model, *, time_limit, mip_gap, threads, start, node_limit, seed
                                start=None, node_limit=node_limit, seed=seed, log=log, relax=False,
                                abs_gap=abs_gap)
     second.seconds += first.seconds
+    second.iterations += first.iterations
     if second.values is not None and not consistent(model, second.values, second.objective):
         # Keep nothing we cannot verify; the bound of a run we doubt is not used either.
         return SolveResult("no_solution", None, None, -math.inf, second.seconds, "highs",
@@ -301,6 +305,7 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
     status = h.getModelStatus()
     info = h.getInfo()
     used = max(1, int(getattr(info, "mip_node_count", 0) or 0))
+    iterations = max(0, int(getattr(info, "simplex_iteration_count", 0) or 0))
     seconds = time.perf_counter() - t0
     ms = highspy.HighsModelStatus
     has_sol = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -316,18 +321,21 @@ def _solve_highs_once(model, *, time_limit, mip_gap, threads, start, node_limit,
         "work" if status in (ms.kSolutionLimit, ms.kIterationLimit) or (
             node_limit is not None and status == ms.kInterrupt) else "")
     if status == ms.kInfeasible:
-        return SolveResult("infeasible", None, None, math.inf, seconds, "highs", "proven infeasible")
+        return SolveResult("infeasible", None, None, math.inf, seconds, "highs", "proven infeasible",
+                           iterations=iterations)
     if status == ms.kOptimal and has_sol:
         # HiGHS stops at kOptimal once its gap is within mip_rel_gap: proven within the gap.
         return SolveResult("optimal", values, objective, bound if not relax else objective,
-                           seconds, "highs", "optimal within gap", nodes=used)
+                           seconds, "highs", "optimal within gap", nodes=used,
+                           iterations=iterations)
     if not has_sol:
         bound = -math.inf  # a bound is used only with an answer that verifies
     if has_sol:
         return SolveResult("feasible", values, objective, bound, seconds, "highs",
-                           h.modelStatusToString(status), limit, nodes=used)
+                           h.modelStatusToString(status), limit, nodes=used,
+                           iterations=iterations)
     return SolveResult("no_solution", None, None, bound, seconds, "highs",
-                       h.modelStatusToString(status), limit, nodes=used)
+                       h.modelStatusToString(status), limit, nodes=used, iterations=iterations)
 
 
 def _loaded_highs(model: Model, *, time_limit: float, mip_gap: float, seed: int, threads: int,

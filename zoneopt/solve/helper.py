@@ -102,7 +102,7 @@ class StepHelper:
         self.pending, self._answer = True, None
         return True
 
-    def answer(self, deadline: float) -> tuple[np.ndarray | None, bool, str] | None:
+    def answer(self, deadline: float) -> tuple[np.ndarray | None, bool, str, int] | None:
         """The answer to the step sent, waiting for it; None when the helper died or hung (the
         caller then solves the step itself: the answer is the same)."""
         grace = 2.0
@@ -116,9 +116,9 @@ class StepHelper:
         got, self._answer = self._answer, None
         if got is None:
             return None
-        cand, timed_out, rule = got
+        cand, timed_out, rule, work = got
         return ((None if cand is None else np.asarray(cand, dtype=np.int64)), bool(timed_out),
-                str(rule))
+                str(rule), int(work))
 
     def wait_for_cuts(self, deadline: float) -> bool:
         """Wait until the helper has finished its cut rounds (True) or died, hung or reached

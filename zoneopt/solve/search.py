@@ -104,7 +104,8 @@ def solve_group(district, scenario, eligible, current, group, solver, deadline,
     the group's units) or ``"zones"`` (anchored on ``current``'s zones,
     :func:`zoneopt.model.potential.zone_potential`, so that ``current`` satisfies the rows).
 
-    Returns the plan found and whether the wall clock (rather than the node cap) ended the step.
+    Returns the plan found, whether the wall clock (rather than the node cap) ended the step, and
+    the step's counted work (:func:`step_work`).
     """
     from .. import settings
 
@@ -124,9 +125,19 @@ def solve_group(district, scenario, eligible, current, group, solver, deadline,
         node_limit=settings.LNS_NODE_LIMIT, seed=scenario.solver.seed,
         threads=scenario.solver.threads,
     )
+    work = step_work(res)
     if res.values is None:
-        return None, res.limit == "time"
-    return model.assignment_from(res.values, current), res.limit == "time"
+        return None, res.limit == "time", work
+    return model.assignment_from(res.values, current), res.limit == "time", work
+
+
+def step_work(res) -> int:
+    """The counted work of one search step's solve: its simplex iterations plus
+    ``settings.LNS_SOLVE_WORK`` for building and presolving the model. The same on every machine
+    (HiGHS follows the same path for the same model and options), unlike its seconds."""
+    from .. import settings
+
+    return int(res.iterations) + int(settings.LNS_SOLVE_WORK)
 
 
 def improve_group(district, scenario, eligible, current, group, solver, deadline, objective,
@@ -142,19 +153,21 @@ def improve_group(district, scenario, eligible, current, group, solver, deadline
     -------
     tuple
         The improved plan (None when no potential improved), whether the wall clock ended a solve,
-        and the potential that improved ("" when none did).
+        the potential that improved ("" when none did) and the counted work of the solves.
     """
     value = objective(current)
     if not scenario.constraints.contiguity:
         rules = ("hops",)  # without contiguity rows the potential plays no part
+    work = 0
     for rule in rules:
-        cand, timed_out = solve_group(district, scenario, eligible, current, group, solver,
-                                      deadline, potential=rule)
+        cand, timed_out, used = solve_group(district, scenario, eligible, current, group, solver,
+                                            deadline, potential=rule)
+        work += used
         if timed_out:
-            return cand, True, rule
+            return cand, True, rule, work
         if cand is not None and objective(cand) < value - 1e-12:
-            return cand, False, rule
-    return None, False, ""
+            return cand, False, rule, work
+    return None, False, "", work
 
 
 @dataclass
@@ -165,6 +178,8 @@ class SearchResult:
     steps: int
     #: True when the wall clock, not the step budget or convergence, ended it.
     timed_out: bool
+    #: Counted work of its steps (zoneopt.solve.search.step_work).
+    work: int = 0
 
 
 def large_neighbourhood_search(
@@ -177,6 +192,7 @@ def large_neighbourhood_search(
     deadline: float,
     solver: str = "highs",
     max_steps: int | None = None,
+    max_work: float | None = None,
     on_improve: Callable[[np.ndarray, float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch: int = 1,
@@ -201,6 +217,10 @@ def large_neighbourhood_search(
         Solver for the sub-problems.
     max_steps
         Sub-MIP steps allowed (None: until no group improves).
+    max_work
+        Counted work allowed (:func:`step_work`, summed over the steps; None: no cap): no step
+        starts once it is spent. A time limit's work, counted instead of timed, so that the search
+        ends on the same step on any machine.
     on_improve
         Called with (plan, objective, label) after each improvement.
     should_stop
@@ -231,6 +251,7 @@ def large_neighbourhood_search(
     stale_passes = 0
     tiers = scenario.objective.balance == "tiers"
     limit = math.inf if max_steps is None else max_steps
+    work_limit = math.inf if max_work is None else max_work
     batch = max(1, int(batch))
 
     def flush() -> bool:
@@ -243,12 +264,12 @@ def large_neighbourhood_search(
         for j in _seed_order(district, search.current, rng, tiers):
             if should_stop and should_stop():
                 flush()
-                return SearchResult(search.current, search.steps, False)
-            if search.steps + len(search.pending) >= limit:
+                return SearchResult(search.current, search.steps, False, search.work)
+            if search.steps + len(search.pending) >= limit or search.work >= work_limit:
                 timed_out = flush()
-                return SearchResult(search.current, search.steps, timed_out)
+                return SearchResult(search.current, search.steps, timed_out, search.work)
             if time.perf_counter() >= deadline:
-                return SearchResult(search.current, search.steps, True)
+                return SearchResult(search.current, search.steps, True, search.work)
             cur = search.current
             dev = seed_deviations(district, cur, j) if tiers else _deviations(district, cur)
             group = chain(int(j), adjacency, dev, max_len=2 * size)
@@ -260,7 +281,7 @@ def large_neighbourhood_search(
             if search.overlaps(group):  # a group must not share a school with the batch's others
                 changed = search.improvements
                 if flush():
-                    return SearchResult(search.current, search.steps, True)
+                    return SearchResult(search.current, search.steps, True, search.work)
                 if search.improvements != changed:
                     adjacency = zone_adjacency(district, search.current)
                     continue  # this seed's group was drawn on the plan before the batch
@@ -268,11 +289,11 @@ def large_neighbourhood_search(
             if len(search.pending) >= batch:
                 changed = search.improvements
                 if flush():
-                    return SearchResult(search.current, search.steps, True)
+                    return SearchResult(search.current, search.steps, True, search.work)
                 if search.improvements != changed:
                     adjacency = zone_adjacency(district, search.current)
         if flush():
-            return SearchResult(search.current, search.steps, True)
+            return SearchResult(search.current, search.steps, True, search.work)
         if search.improvements != improved_before:
             stale_passes = 0
             continue
@@ -285,7 +306,7 @@ def large_neighbourhood_search(
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
-    return SearchResult(search.current, search.steps, False)
+    return SearchResult(search.current, search.steps, False, search.work)
 
 
 def first_rules(district: District) -> tuple[str, ...]:
@@ -310,6 +331,8 @@ class _Batches:
         self.on_improve = on_improve
         self.pending: list[list[int]] = []
         self.steps = 0
+        #: Counted work of the steps solved (zoneopt.solve.search.step_work).
+        self.work = 0
         self.improvements = 0
         #: The potentials each step tries (zoneopt.solve.search.improve_group).
         self.rules: tuple[str, ...] = first_rules(district)
@@ -332,17 +355,18 @@ class _Batches:
             seconds = step_seconds(self.solver, self.deadline - time.perf_counter())
             if helper.submit(groups[-1], self.current, seconds, self.rules):
                 sent = len(groups) - 1
-        answers: list[tuple[np.ndarray | None, bool, str] | None] = [None] * len(groups)
+        answers: list[tuple[np.ndarray | None, bool, str, int] | None] = [None] * len(groups)
         for k, group in enumerate(groups):
             if k != sent:
                 answers[k] = self._solve(group)
         if sent is not None:
             answers[sent] = helper.answer(self.deadline) or self._solve(groups[sent])
         self.steps += len(groups)
-        if any(timed_out for _, timed_out, _ in answers):
+        self.work += sum(work for *_, work in answers)
+        if any(timed_out for _, timed_out, *_ in answers):
             return True
         better = []
-        for k, (cand, _, _) in enumerate(answers):
+        for k, (cand, *_) in enumerate(answers):
             if cand is not None:
                 v = self.objective(cand)
                 if v < self.value - 1e-12:

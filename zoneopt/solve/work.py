@@ -24,6 +24,11 @@ class Budget:
         Node cap of the whole-district closer-neighbour MIP (0: not run, the district is too big).
     lns_steps : int
         Large-neighbourhood steps (one node-capped sub-MIP each).
+    lns_work : float
+        Counted work of those steps (:func:`zoneopt.solve.search.step_work`) at most: what
+        ``LNS_TIME_SHARE`` of the time limit holds at the nominal ``LNS_WORK_RATE`` (infinite
+        without a time limit). The steps then end on the same step on any machine instead of
+        wherever the clock stops them.
     anneal_proposals : int
         Single-unit moves the simulated annealing proposes (:mod:`zoneopt.solve.anneal`).
     round_nodes : int
@@ -44,6 +49,7 @@ class Budget:
     start_nodes: int
     full_mip_nodes: int
     lns_steps: int
+    lns_work: float
     anneal_proposals: int
     round_nodes: int
     exact_nodes: int
@@ -72,6 +78,7 @@ class Budget:
             full_mip_nodes=scaled(settings.FULL_MIP_NODES) if pairs <= settings.FULL_MIP_MAX_PAIRS
             else 0,
             lns_steps=scaled(settings.LNS_STEPS_PER_SCHOOL * m + settings.LNS_STEPS_BASE),
+            lns_work=lns_work(scenario.solver.time_limit_s),
             anneal_proposals=anneal_budget(district.n_units, scenario.solver.time_limit_s, k),
             round_nodes=scaled(round_nodes),
             exact_nodes=scaled(settings.EXACT_NODES_ROUNDS * round_nodes),
@@ -81,6 +88,22 @@ class Budget:
             # of a 13-s run for the default 60 rounds after its search had ended.
             lp_cut_rounds=scaled(lp_cuts.ROUNDS),
         )
+
+
+def lns_work(time_limit_s: float) -> float:
+    """The neighbourhood search's counted work at most: ``LNS_TIME_SHARE`` of the time limit at
+    the nominal ``LNS_WORK_RATE``; infinite without a time limit. A function of the scenario only,
+    so the search ends on the same step on every machine.
+
+    Not scaled by ``work_budget``, like the annealing's cap (:func:`anneal_budget`): the budget
+    scales the steps, and this cap binds only where the time limit cannot hold them. A time limit
+    that holds the steps gives the same plan as any longer one.
+    """
+    from .. import settings
+
+    if not math.isfinite(time_limit_s):
+        return math.inf
+    return settings.LNS_WORK_RATE * settings.LNS_TIME_SHARE * time_limit_s
 
 
 def anneal_work(n_units: int, time_limit_s: float) -> float:
