@@ -248,7 +248,9 @@ def test_a_work_budget_above_one_anneals_the_defaults_run_first_then_from_its_pl
     runs = {}
     for budget in (1.0, 2.0):
         calls.clear()
-        optimize(district, scenario.with_values({"solver.work_budget": budget}), time_limit=2)
+        budgeted = scenario.with_values({"solver.work_budget": budget})
+        plan = optimize(district, budgeted, time_limit=2)
+        assert check_plan(district, budgeted, plan.positions, summary=plan.summary).ok
         runs[budget] = list(calls)
     (default,) = runs[1.0]
     first, second = runs[2.0]
