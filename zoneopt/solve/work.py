@@ -90,10 +90,17 @@ class Budget:
         )
 
 
+def time_share(rate: float, share: float, time_limit_s: float) -> float:
+    """The work that ``share`` of the time limit holds at the nominal ``rate`` a second (infinite
+    without a time limit): the cap of every count that follows the time limit. A function of the
+    scenario, never of the machine's speed, so a count it caps still gives the same plan."""
+    return rate * share * time_limit_s if math.isfinite(time_limit_s) else math.inf
+
+
 def lns_work(time_limit_s: float) -> float:
     """The neighbourhood search's counted work at most: ``LNS_TIME_SHARE`` of the time limit at
-    the nominal ``LNS_WORK_RATE``; infinite without a time limit. A function of the scenario only,
-    so the search ends on the same step on every machine.
+    the nominal ``LNS_WORK_RATE`` (:func:`time_share`), so the search ends on the same step on
+    every machine.
 
     Not scaled by ``work_budget``, like the annealing's cap (:func:`anneal_budget`): the budget
     scales the steps, and this cap binds only where the time limit cannot hold them. A time limit
@@ -101,9 +108,14 @@ def lns_work(time_limit_s: float) -> float:
     """
     from .. import settings
 
-    if not math.isfinite(time_limit_s):
-        return math.inf
-    return settings.LNS_WORK_RATE * settings.LNS_TIME_SHARE * time_limit_s
+    return time_share(settings.LNS_WORK_RATE, settings.LNS_TIME_SHARE, time_limit_s)
+
+
+def _anneal_cap(time_limit_s: float) -> float:
+    """``ANNEAL_TIME_SHARE`` of the time limit at the nominal ``ANNEAL_RATE``."""
+    from .. import settings
+
+    return time_share(settings.ANNEAL_RATE, settings.ANNEAL_TIME_SHARE, time_limit_s)
 
 
 def anneal_work(n_units: int, time_limit_s: float) -> float:
@@ -113,10 +125,7 @@ def anneal_work(n_units: int, time_limit_s: float) -> float:
     time limit is part of the scenario), never of the machine: the plan stays reproducible."""
     from .. import settings
 
-    work = float(settings.ANNEAL_PROPOSALS_PER_UNIT * n_units)
-    if math.isfinite(time_limit_s):
-        work = min(work, settings.ANNEAL_RATE * settings.ANNEAL_TIME_SHARE * time_limit_s)
-    return work
+    return min(float(settings.ANNEAL_PROPOSALS_PER_UNIT * n_units), _anneal_cap(time_limit_s))
 
 
 def anneal_budget(n_units: int, time_limit_s: float, work_budget: float) -> int:
@@ -129,11 +138,7 @@ def anneal_budget(n_units: int, time_limit_s: float, work_budget: float) -> int:
     was D 0.1094 against 0.0922 at the default. A budget of 1 or less scales as before; above 1 it
     buys a longer anneal only where the time limit holds one.
     """
-    from .. import settings
-
-    work = float(work_budget) * anneal_work(n_units, time_limit_s)
-    if math.isfinite(time_limit_s):
-        work = min(work, settings.ANNEAL_RATE * settings.ANNEAL_TIME_SHARE * time_limit_s)
+    work = min(float(work_budget) * anneal_work(n_units, time_limit_s), _anneal_cap(time_limit_s))
     return max(1, round(work))
 
 
