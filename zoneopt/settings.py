@@ -47,15 +47,12 @@ ELASTIC_NODES = 200
 ELASTIC_SEARCH_SWEEPS = 30
 ELASTIC_SEARCH_STEPS = 500_000
 
-#: Largest number of eligible (unit, school) pairs for which the search also solves the whole-district
-#: closer-neighbour MIP (warm-started); above it HiGHS needs longer than the neighbourhood search
-#: (benchmarks: ~600 pairs solved in 2-20 s; 800 units x 40 schools took HiGHS 25 s to a first plan).
+#: ``contiguity_model = "closer_neighbour"`` solves one whole-district closer-neighbour MIP, capped
+#: at FULL_MIP_NODES nodes up to FULL_MIP_MAX_PAIRS eligible (unit, school) pairs and at its root
+#: above (benchmarks: ~600 pairs solved in 2-20 s; 800 units x 40 schools took HiGHS 25 s to a first
+#: plan). The default model no longer runs it (it improved no plan on eleven districts).
 FULL_MIP_MAX_PAIRS = 2500
-
-#: Node cap of that whole-district MIP, and the share of the time left it may take at most (a safety
-#: stop: when it ends the MIP, summary.json says stopped_by = "time_limit").
 FULL_MIP_NODES = 500
-FULL_MIP_SAFETY_SHARE = 0.3
 
 #: Large-neighbourhood steps: this many per school plus LNS_STEPS_BASE (the search usually stops
 #: earlier, when no group of zones improves).

@@ -34,9 +34,6 @@ def large(monkeypatch):
     """Make the district count as large: batches of two groups, the helper on the second core."""
     monkeypatch.setattr(settings, "PROOF_WORKER_MAX_PAIRS", 50)
     monkeypatch.setattr(settings, "HELPER_MIN_UNITS", 50)
-    # and, like a large district, too big for the whole closer-neighbour MIP (its root took 9 s
-    # of each 13-s run here, for nothing these tests look at)
-    monkeypatch.setattr(settings, "FULL_MIP_MAX_PAIRS", 50)
     monkeypatch.delenv("ZONEOPT_NO_WORKER", raising=False)
 
 

@@ -95,6 +95,7 @@ def test_a_second_plan_cut_short_by_the_clock_counts_only_when_the_first_was_cut
     state = _state(loose_district, sq)
     merge_second_search(state, {**result, "timed_out": True})
     assert np.array_equal(state.assign, sq)  # would depend on the machine's speed: not used
+    assert state.timed_out  # the clock ended the run's counted work: stopped_by = "time_limit"
 
     state = _state(loose_district, sq, timed_out=True)
     merge_second_search(state, {**result, "timed_out": True})
@@ -103,6 +104,7 @@ def test_a_second_plan_cut_short_by_the_clock_counts_only_when_the_first_was_cut
     state = _state(loose_district, sq)
     merge_second_search(state, result)
     assert np.array_equal(state.assign, better)
+    assert not state.timed_out
     assert state.trace[-1]["source"] == f"second search (seed {LOOSE.solver.seed + 1})"
 
 

@@ -585,7 +585,8 @@ class _Run:
         return answer
 
     def search(self, helper=None) -> None:
-        """Good plans fast: local moves, the closer-neighbour MIP on small districts, then LNS."""
+        """Good plans fast: local moves, annealing, then LNS (``contiguity_model =
+        "closer_neighbour"``: the one closer-neighbour MIP instead)."""
         district, scenario, state, budget = self.district, self.scenario, self.state, self.budget
         mode = scenario.solver.contiguity_model
         contiguity = scenario.constraints.contiguity
@@ -603,14 +604,10 @@ class _Run:
         state.offer(polished, "local search")
         self.tick("local search")
         self.anneal()
-        # The neighbourhood search first (good plans within seconds), then on small districts the
-        # whole closer-neighbour MIP warm-started from its plan, then the search again from the
-        # MIP's plan with the steps left.
-        steps = self.neighbourhood_search(budget.lns_steps, helper)
-        if steps is None or state.interrupted:
-            return  # Ctrl-C: the whole MIP would keep the planner waiting (17 s on 256 units)
-        if budget.full_mip_nodes and contiguity and self.full_mip():
-            self.neighbourhood_search(budget.lns_steps - steps, helper)
+        # No whole-district closer-neighbour MIP after the steps: on eleven districts of 200-300
+        # units (benchmarks/RESULTS.md, twenty-sixth session) it improved no plan, and its root
+        # (6-10 s at 300 units, 3 km) ran into its share of the clock.
+        self.neighbourhood_search(budget.lns_steps, helper)
 
     def anneal(self) -> None:
         """Simulated annealing from the best plan (zoneopt.solve.anneal).
@@ -645,6 +642,8 @@ class _Run:
         """LNS from the best plan with at most ``max_steps`` steps; the steps taken, None when the
         time limit ended it."""
         state = self.state
+        if state.interrupted:
+            return None  # Ctrl-C: no new phase starts
         if time.perf_counter() >= self.deadline:
             state.timed_out = True
             return None
@@ -662,25 +661,6 @@ class _Run:
             state.timed_out = True
             return None
         return result.steps
-
-    def full_mip(self) -> bool:
-        """Small district: the whole closer-neighbour MIP, warm-started; True when it improved."""
-        from .. import settings
-
-        district, scenario, state = self.district, self.scenario, self.state
-        model = build_model(district, scenario, self.eligible, contiguity="closer")
-        # Its root alone can take minutes on a slow machine: a safety share of the time keeps
-        # the search going (and is reported: stopped_by = "time_limit").
-        res = solve(model, self.solver, start=model.start_vector(state.assign, district, scenario),
-                    node_limit=self.budget.full_mip_nodes, mip_gap=scenario.solver.mip_gap,
-                    time_limit=max(0.05, settings.FULL_MIP_SAFETY_SHARE * self.left()),
-                    seed=scenario.solver.seed, threads=scenario.solver.threads,
-                    log=self.log_solver)
-        state.note(res)
-        self.tick("closer-neighbour MIP")
-        if res.values is None:
-            return False
-        return state.offer(model.assignment_from(res.values, state.assign), "closer-neighbour MIP")
 
     def prove(self, first: np.ndarray | None) -> bool:
         """The exact phase in this process, from ``first``; True when proven infeasible."""

@@ -89,14 +89,14 @@ def merge_second_search(state: SearchState, result: dict[str, Any]) -> None:
 
     A plan of a second search cut short by the time limit depends on the machine's speed; it is used
     only when the first search was cut short too (its plan then depends on the speed already), so
-    the plan stays reproducible whenever the first search finished its work.
+    the plan stays reproducible whenever the first search finished its work. Either way a second
+    search that the clock ended is the run's safety stop, reported as ``stopped_by = "time_limit"``.
     """
-    if result.get("assign") is None:
-        return
-    if result.get("timed_out") and not state.timed_out:
-        return
-    state.offer(np.asarray(result["assign"], dtype=np.int64),
-                f"second search (seed {result.get('seed')})")
+    cut_short = bool(result.get("timed_out"))
+    if result.get("assign") is not None and (state.timed_out or not cut_short):
+        state.offer(np.asarray(result["assign"], dtype=np.int64),
+                    f"second search (seed {result.get('seed')})")
+    state.timed_out = state.timed_out or cut_short
 
 
 def second_search_main(conn) -> None:

@@ -21,7 +21,8 @@ class Budget:
     start_nodes : int
         Node cap of the feasibility MIP that finds a first plan when today's plan breaks a rule.
     full_mip_nodes : int
-        Node cap of the whole-district closer-neighbour MIP (0: not run, the district is too big).
+        Node cap of the whole-district closer-neighbour MIP of ``contiguity_model =
+        "closer_neighbour"`` (0 above ``FULL_MIP_MAX_PAIRS``: its root only).
     lns_steps : int
         Large-neighbourhood steps (one node-capped sub-MIP each).
     lns_work : float
