@@ -106,6 +106,17 @@ def test_no_plan_within_the_time_limit_exits_4(grid_inputs, tmp_path, monkeypatc
     assert json.loads((out / "summary.json").read_text())["status"] == "no_solution"
 
 
+def test_the_time_limit_note_says_whether_the_plan_or_only_the_bound_depends_on_the_clock():
+    from zoneopt.cli import time_limit_note
+
+    for plan_cut in (None, [], ["search"], ["proof", "proof checkpoint"], ["bound", "search"]):
+        assert time_limit_note(plan_cut).endswith("a longer --time-limit gives the reproducible plan")
+    note = time_limit_note(["bound", "proof"])
+    assert note.startswith("the time limit ended the bound and the proof before their work was "
+                           "spent")
+    assert "the plan is reproducible" in note and "only the proven bound and gap" in note
+
+
 def test_existing_output_folder_is_replaced_whole(grid_inputs, tmp_path):
     units, schools = grid_inputs
     out = tmp_path / "out"

@@ -205,6 +205,22 @@ def headline(summary: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def time_limit_note(clock_ended: Any) -> str:
+    """What a run that the time limit ended means for its plan and its bound (``clock_ended`` of
+    summary.json; None for a summary without it)."""
+    from .solve.state import PLAN_PHASES
+
+    ended = set(clock_ended or ()) or {"search"}
+    if ended & PLAN_PHASES:
+        return ("the time limit ended the search before its work budget was spent; a longer "
+                "--time-limit gives the reproducible plan")
+    what = " and the ".join(sorted(ended))
+    whose = "their" if len(ended) > 1 else "its"
+    return (f"the time limit ended the {what} before {whose} work was spent; the plan is "
+            "reproducible (the search finished its counted work), only the proven bound and gap "
+            f"depend on the machine's speed; a longer --time-limit lets the {what} finish")
+
+
 def _headline(plan: Any, out: Path) -> None:
     s = plan.summary
     print(headline(s))
@@ -215,8 +231,7 @@ def _headline(plan: Any, out: Path) -> None:
     if s.get("interrupted"):
         print("note: the search was interrupted (Ctrl-C); this is the best plan found until then")
     if s.get("stopped_by") == "time_limit":
-        print("note: the time limit ended the search before its work budget was spent; a longer "
-              "--time-limit gives the reproducible plan")
+        print(f"note: {time_limit_note(s.get('clock_ended'))}")
     if s.get("solver_note"):
         print(f"note: {s['solver_note']}")
     print(f"wrote {out}/")

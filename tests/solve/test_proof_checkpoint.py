@@ -67,3 +67,27 @@ def test_run_proof_reports_the_same_checkpoint_every_time(grid_district):
                        grid_district.n_schools)
     assert d < d0
     assert a["bound"] == b["bound"]
+    assert a["checkpoint_reached"] and b["checkpoint_reached"]
+
+
+def test_a_proof_cut_short_after_its_checkpoint_leaves_the_plan_reproducible(grid_district):
+    # clock_ended says what the time limit cut short: the proof alone changes only the bound; a
+    # proof cut before its checkpoint, or a proof plan taken because there was no other, the plan.
+    eligible = eligible_pairs(grid_district, SCENARIO)
+    first = repair_status_quo(grid_district, SCENARIO, eligible)
+    result = {"assign": None, "checkpoint": None, "timed_out": True, "bound": 0.01, "bounds": {},
+              "proved": False}
+
+    def ended(with_plan, **extra):
+        state = _state(grid_district)
+        if with_plan:
+            state.offer(first, "search")
+        merge_proof(state, {**result, **extra}, "exact MIP")
+        return state.timed_out, state.clock_ended
+
+    assert ended(True, checkpoint_reached=True) == (True, {"proof"})
+    assert ended(True, checkpoint_reached=False) == (True, {"proof", "proof checkpoint"})
+    assert ended(False, assign=first, checkpoint_reached=True) == (True, {"proof", "search"})
+    state = _state(grid_district)
+    merge_proof(state, {**result, "timed_out": False}, "exact MIP")
+    assert not state.timed_out and state.clock_ended == set()

@@ -96,6 +96,7 @@ def test_a_second_plan_cut_short_by_the_clock_counts_only_when_the_first_was_cut
     merge_second_search(state, {**result, "timed_out": True})
     assert np.array_equal(state.assign, sq)  # would depend on the machine's speed: not used
     assert state.timed_out  # the clock ended the run's counted work: stopped_by = "time_limit"
+    assert state.clock_ended == {"search"}
 
     state = _state(loose_district, sq, timed_out=True)
     merge_second_search(state, {**result, "timed_out": True})

@@ -182,6 +182,16 @@ def test_feasible_plan_states_its_proven_gap(grid_plan):
     assert "time limit ended the search with a proven gap of 3.71%" in report.report_html(grid_plan)
 
 
+def test_a_plan_whose_proof_alone_the_clock_ended_says_its_search_finished(grid_plan):
+    grid_plan.summary.update(status="feasible", gap=0.48, stopped_by="time_limit",
+                             clock_ended=["proof"])
+    page = report.report_html(grid_plan)
+    assert ("the search spent its work budget (the same plan on any machine), the time limit "
+            "ended the proof with a proven gap of 48.00%") in page
+    grid_plan.summary.update(clock_ended=["proof", "proof checkpoint"])
+    assert "time limit ended the search with a proven gap" in report.report_html(grid_plan)
+
+
 def test_a_plan_over_a_bound_of_zero_states_how_far_it_can_at_most_be_from_the_best(grid_plan):
     """A gap of 100% (bound 0) says little when the plan is nearly perfectly balanced: the report
     also says how far above the best possible plan's objective it can at most be."""

@@ -224,6 +224,8 @@ def optimize(
     if solver_note:
         plan.summary["solver_note"] = solver_note
     plan.summary["bounds"] = bounds_by_source(state.trace)  # each source's best (zoneopt.bounds)
+    if stopped_by == "time_limit":
+        plan.summary["clock_ended"] = sorted(state.clock_ended)
     return plan
 
 
@@ -438,14 +440,15 @@ class _Run:
                 if result is not None:
                     merge_second_search(state, result)
                 elif not state.interrupted:
-                    state.timed_out = True  # still searching at the time limit
+                    state.cut_short("search")  # still searching at the time limit
                 return
             why = f"sent nothing for {hung:.0f} s (hung)" if hung is not None else (
                 f"failed ({result.get('error')})")
             log.warning("the second search's worker %s; searching in this process with the time "
                         "left", why)
         if state.interrupted or time.perf_counter() >= self.deadline:
-            state.timed_out = state.timed_out or not state.interrupted
+            if not state.interrupted:
+                state.cut_short("search")
             return
         merge_second_search(state, run_second_search(
             self.district, self.scenario, self.eligible, first, self.solver, self.deadline,
@@ -500,14 +503,14 @@ class _Run:
         if state.interrupted or state.timed_out:
             return
         if self.left() <= 0.05:
-            state.timed_out = True
+            state.cut_short("bound")
             return
         res = lp_cuts_bound(self.district, self.scenario, self.eligible,
                             work_limit=self.budget.lp_cut_rounds, deadline=self.deadline)
         if res.useful:
             state.raise_bound(res.value, f"bound ({res.source})")
         if not res.detail["finished"]:
-            state.timed_out = True  # the rounds were cut short: the bound depends on the clock
+            state.cut_short("bound")  # the rounds were cut short: the bound depends on the clock
 
     # ------------------------------------------------------------------ phases
     def first_plan(self) -> bool:
@@ -572,7 +575,7 @@ class _Run:
                 state.offer(plan, f"CP-SAT feasibility ({label})")
                 return "yes"
             if answer == "unknown" and self.left() <= 0.05:
-                state.timed_out = True
+                state.cut_short("search")
                 return answer
         answer, plan = cpsat_checked(district, scenario, self.eligible, work=work,
                                      time_limit=self.left())
@@ -581,7 +584,7 @@ class _Run:
         elif answer == "no":
             log.info("CP-SAT: no plan meets the rules (proven on the exact model)")
         elif self.left() <= 0.05:
-            state.timed_out = True  # the safety stop, not the counted work, ended it
+            state.cut_short("search")  # the safety stop, not the counted work, ended it
         return answer
 
     def search(self, helper=None) -> None:
@@ -634,7 +637,7 @@ class _Run:
             if result.improved:
                 state.offer(result.assign, "annealing")
             if result.timed_out and not state.interrupted:
-                state.timed_out = True
+                state.cut_short("search")
                 break
         self.tick("annealing")
 
@@ -645,7 +648,7 @@ class _Run:
         if state.interrupted:
             return None  # Ctrl-C: no new phase starts
         if time.perf_counter() >= self.deadline:
-            state.timed_out = True
+            state.cut_short("search")
             return None
         if max_steps <= 0:
             return 0
@@ -658,7 +661,7 @@ class _Run:
         )
         self._lns_work += result.work
         if result.timed_out:
-            state.timed_out = True
+            state.cut_short("search")
             return None
         return result.steps
 
@@ -695,7 +698,7 @@ class _Run:
         if plan is not None and check_plan(self.district, self.scenario, plan).ok:
             state.offer(plan, "feasibility cut loop")
         elif self.left() <= 0.05:
-            state.timed_out = True
+            state.cut_short("search")
         return False
 
 

@@ -60,7 +60,7 @@ def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, b
     return {"assign": proof.assign if improved else None, "bound": proof.bound,
             "bounds": bounds_by_source(proof.trace), "proved": proof.proved,
             "timed_out": proof.timed_out, "infeasible": infeasible,
-            "checkpoint": checkpoint.get("assign")}
+            "checkpoint": checkpoint.get("assign"), "checkpoint_reached": "assign" in checkpoint}
 
 
 def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
@@ -75,6 +75,8 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
     timed_out = bool(result.get("timed_out"))
     if result.get("assign") is not None:
         if not timed_out or state.assign is None:
+            if timed_out:
+                state.cut_short("search")  # the run's only plan, found by a proof cut short
             state.offer(np.asarray(result["assign"], dtype=np.int64), label)
         else:
             checkpoint = result.get("checkpoint")
@@ -87,7 +89,11 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
     if result.get("bound") is not None:
         state.raise_bound(float(result["bound"]), f"bound ({label})")
     state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
-    state.timed_out = state.timed_out or timed_out
+    if timed_out:
+        state.cut_short("proof")
+        if not result.get("checkpoint_reached"):
+            # A machine that reaches the checkpoint may take its plan: this plan could differ.
+            state.cut_short("proof checkpoint")
     state._record(f"proof done ({label})")
 
 
@@ -113,7 +119,7 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
         if on_round is not None:
             on_round(round_)  # rounds completed so far
         if deadline - time.perf_counter() < 0.05:
-            state.timed_out = True
+            state.cut_short("proof")
             return False
         if state.interrupted:
             return False
@@ -126,7 +132,7 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
                                  time_limit=step_seconds(solver_name, deadline - time.perf_counter()),
                                  mip_gap=s.mip_gap, start=start, seed=s.seed, threads=s.threads,
                                  log=log_solver, node_limit=nodes)
-        state.note(res)
+        state.note(res, "proof")
         # The nodes the round used (HiGHS counts them deterministically), else its whole cap: a
         # small district's rounds end far below their cap and must not use up the budget.
         spent += min(nodes, res.nodes) if res.nodes else nodes
@@ -169,7 +175,7 @@ def _root_cuts(district, model, state, deadline, threads) -> None:
 
     def stop() -> bool:
         if time.perf_counter() >= deadline - 0.05:
-            state.timed_out = True  # fewer rounds than the budget: a safety stop, reported
+            state.cut_short("proof")  # fewer rounds than the budget: a safety stop, reported
             return True
         return state.interrupted
 
@@ -228,6 +234,7 @@ class _Prover:
         self.proc, self.conn, self.result = proc, conn, None
         self.early_bounds: dict[str, float] = {}  # sent as soon as proven (zoneopt.bounds)
         self.checkpoint = None  # the proof's plan after budget.plan_rounds rounds (run_proof)
+        self.checkpoint_reached = False
         self.started = time.monotonic()
         #: time.monotonic() of the worker's last heartbeat (the clock is system-wide, so the
         #: worker's stamp says when it was last alive even if the pipe is read much later).
@@ -256,7 +263,7 @@ class _Prover:
             elif not msg.get("early"):
                 self.result = msg
             elif "checkpoint" in msg:
-                self.checkpoint = msg["checkpoint"]
+                self.checkpoint, self.checkpoint_reached = msg["checkpoint"], True
             else:
                 self.early_bounds.update(msg.get("bounds") or {})
         if self.result is None and (self.conn.poll() or not self.proc.is_alive()):
@@ -288,7 +295,9 @@ class _Prover:
             if self.checkpoint is not None:
                 state.offer(np.asarray(self.checkpoint, dtype=np.int64),
                             "exact MIP (worker), checkpoint")
-            state.timed_out = True
+            state.cut_short("proof")
+            if not self.checkpoint_reached:
+                state.cut_short("proof checkpoint")
             return True
         result = self.result
         if result.get("error"):

@@ -96,7 +96,8 @@ def merge_second_search(state: SearchState, result: dict[str, Any]) -> None:
     if result.get("assign") is not None and (state.timed_out or not cut_short):
         state.offer(np.asarray(result["assign"], dtype=np.int64),
                     f"second search (seed {result.get('seed')})")
-    state.timed_out = state.timed_out or cut_short
+    if cut_short:
+        state.cut_short("search")
 
 
 def second_search_main(conn) -> None:

@@ -24,6 +24,11 @@ log = logging.getLogger("zoneopt")
 KEEP_CANDIDATES = 32
 
 
+#: The phases of ``SearchState.clock_ended`` whose cut changes what the plan may be on another
+#: machine (the others change only the bound).
+PLAN_PHASES = frozenset({"search", "proof checkpoint"})
+
+
 @dataclass
 class SearchState:
     """Best plan and proven bound so far, with the history of improvements."""
@@ -36,6 +41,10 @@ class SearchState:
     bound: float = 0.0
     proved: bool = False
     timed_out: bool = False
+    #: What the wall clock cut short (:meth:`cut_short`): "search", or the proof before its
+    #: checkpoint ("proof checkpoint"): the plan may differ on another machine; "proof" or "bound"
+    #: alone: only the bound and gap may.
+    clock_ended: set[str] = field(default_factory=set)
     interrupted: bool = False
     trace: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[tuple[float, np.ndarray, str]] = field(default_factory=list)
@@ -56,10 +65,17 @@ class SearchState:
             self.bound = bound
             self._record(label)
 
-    def note(self, res: SolveResult) -> None:
-        """Remember when the wall clock, not the work budget, ended a solve."""
+    def note(self, res: SolveResult, phase: str = "search") -> None:
+        """Remember when the wall clock, not the work budget, ended a solve of ``phase``."""
         if res.limit == "time":
-            self.timed_out = True
+            self.cut_short(phase)
+
+    def cut_short(self, phase: str) -> None:
+        """The wall clock, not the counted work, ended ``phase`` ("search", "proof checkpoint",
+        "proof" or "bound"): the run is reported as ``stopped_by = "time_limit"``, and
+        ``clock_ended`` says whether its plan or only its bound could differ on another machine."""
+        self.timed_out = True
+        self.clock_ended.add(phase)
 
     def _record(self, label: str) -> None:
         d = self.district

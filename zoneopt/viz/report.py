@@ -258,6 +258,17 @@ def _lede(plan: Any, summary: Mapping[str, Any], scenario: dict) -> str:
     )
 
 
+def _clock_text(clock_ended: Any) -> str:
+    """Which work the time limit cut short (summary.json's ``clock_ended``)."""
+    from ..solve.state import PLAN_PHASES
+
+    ended = set(clock_ended or ()) or {"search"}
+    if ended & PLAN_PHASES:
+        return "the time limit ended the search"
+    return ("the search spent its work budget (the same plan on any machine), the time limit "
+            "ended the " + " and the ".join(sorted(ended)))
+
+
 def _status_text(summary: Mapping[str, Any], scenario: dict) -> str:
     status = str(summary.get("status", "unknown"))
     gap = _num(summary.get("gap"))
@@ -269,7 +280,7 @@ def _status_text(summary: Mapping[str, Any], scenario: dict) -> str:
     if status == "feasible":
         why = {"work_budget": "the search spent its work budget", "proof": "the proof ended",
                "interrupted": "the search was interrupted"}.get(
-            str(summary.get("stopped_by")), "the time limit ended the search")
+            str(summary.get("stopped_by")), _clock_text(summary.get("clock_ended")))
         return f"Feasible: meets every rule; {why} with a proven gap of {gap_txt}"
     if status == "given":
         broken = list(summary.get("violations") or [])
