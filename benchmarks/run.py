@@ -246,6 +246,7 @@ def _run_zoneopt(units, schools, limit: float, extra_km: float) -> dict[str, Any
         "first_source": first_source,
         "gap": _num(summary.get("gap")),
         "stopped_by": summary.get("stopped_by"),
+        "clock_ended": summary.get("clock_ended"),
         "trace": [(round(float(e["seconds"]), 3), str(e.get("source")), _num(e.get("bound")))
                   for e in trace],
         "warnings": warnings_seen,

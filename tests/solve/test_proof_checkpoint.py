@@ -91,3 +91,38 @@ def test_a_proof_cut_short_after_its_checkpoint_leaves_the_plan_reproducible(gri
     state = _state(grid_district)
     merge_proof(state, {**result, "timed_out": False}, "exact MIP")
     assert not state.timed_out and state.clock_ended == set()
+
+
+def test_the_proof_says_why_its_rounds_ended(grid_district):
+    eligible = eligible_pairs(grid_district, SCENARIO)
+    first = repair_status_quo(grid_district, SCENARIO, eligible)
+    budget = dataclasses.replace(Budget.for_problem(grid_district, SCENARIO, eligible), cut_rounds=2)
+    result = run_proof(grid_district, SCENARIO, eligible, "highs", time.perf_counter() + 120, False,
+                       budget, first)
+    assert result["ending"]["why"] in ("rounds", "proven", "node budget")
+    assert 1 <= result["ending"]["rounds"] <= 2
+    state = _state(grid_district)
+    state.offer(first, "search")
+    merge_proof(state, result, "exact MIP")
+    sources = [t["source"] for t in state.trace]
+    assert sources[-2] == (f"proof ended (exact MIP): {result['ending']['why']} after "
+                           f"{result['ending']['rounds']} rounds")
+
+
+def test_a_round_said_infeasible_beside_a_plan_ends_the_proof_aloud(grid_district, monkeypatch,
+                                                                     caplog):
+    # Every row of the exact relaxation holds for a plan that satisfies the scenario, so a round
+    # "infeasible" beside one is the solver's error: the proof stops, says so, and claims nothing.
+    import zoneopt.solve.proof as proof_module
+    from zoneopt.solve.backends import SolveResult
+
+    eligible = eligible_pairs(grid_district, SCENARIO)
+    first = repair_status_quo(grid_district, SCENARIO, eligible)
+    monkeypatch.setattr(proof_module, "solve", lambda *a, **k: SolveResult(
+        "infeasible", None, None, float("inf"), 0.1, "highs", "proven infeasible"))
+    caplog.set_level("WARNING", logger="zoneopt")
+    result = run_proof(grid_district, SCENARIO, eligible, "highs", time.perf_counter() + 60, False,
+                       Budget.for_problem(grid_district, SCENARIO, eligible), first)
+    assert result["ending"] == {"why": "infeasible round", "rounds": 1}
+    assert not result["infeasible"] and not result["proved"]
+    assert "reported infeasible although a plan satisfies it" in caplog.text

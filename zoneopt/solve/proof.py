@@ -54,13 +54,15 @@ def run_proof(district, scenario, eligible, solver_name, deadline, log_solver, b
             if on_checkpoint is not None:
                 on_checkpoint(plan)
 
+    ending: dict[str, Any] = {}
     infeasible = exact_phase(district, scenario, eligible, proof, solver_name, deadline, log_solver,
-                             budget, first, tick, on_round=on_round)
+                             budget, first, tick, on_round=on_round, ending=ending)
     improved = proof.value < start_value - 1e-12
     return {"assign": proof.assign if improved else None, "bound": proof.bound,
             "bounds": bounds_by_source(proof.trace), "proved": proof.proved,
             "timed_out": proof.timed_out, "infeasible": infeasible,
-            "checkpoint": checkpoint.get("assign"), "checkpoint_reached": "assign" in checkpoint}
+            "checkpoint": checkpoint.get("assign"), "checkpoint_reached": "assign" in checkpoint,
+            "ending": ending}
 
 
 def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
@@ -94,18 +96,30 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         if not result.get("checkpoint_reached"):
             # A machine that reaches the checkpoint may take its plan: this plan could differ.
             state.cut_short("proof checkpoint")
+    ending = result.get("ending") or {}
+    if ending:  # why its rounds ended, in the trace: a proof that ends early says so
+        state._record(f"proof ended ({label}): {ending.get('why')} after {ending.get('rounds')} "
+                      "rounds")
     state._record(f"proof done ({label})")
 
 
 def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,
-                first, tick=lambda label: None, on_round=None) -> bool:
+                first, tick=lambda label: None, on_round=None, ending=None) -> bool:
     """Prove on the exact problem: the neighbour relaxation plus separation cuts, round by round.
 
     Every bound it reports holds for the exact problem (the cut rows are valid for it). Each round is
     capped in solver nodes, and the total in nodes and rounds (``budget``), so the same start gives
     the same rounds on any machine; the deadline is a safety stop. Returns True when proven
-    infeasible.
+    infeasible. ``ending`` (a dict), when given, gets why the rounds ended (``why``: "clock",
+    "interrupted", "node budget", "infeasible round", "proven" or "rounds") and ``rounds``, the
+    rounds solved.
     """
+    ending = {} if ending is None else ending
+
+    def end(why: str, rounds: int, result: bool = False) -> bool:
+        ending.update(why=why, rounds=rounds)
+        return result
+
     contiguity = scenario.constraints.contiguity
     model = build_model(district, scenario, eligible,
                         contiguity="neighbour" if contiguity else "none")
@@ -120,12 +134,12 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
             on_round(round_)  # rounds completed so far
         if deadline - time.perf_counter() < 0.05:
             state.cut_short("proof")
-            return False
+            return end("clock", round_)
         if state.interrupted:
-            return False
+            return end("interrupted", round_)
         nodes = min(nodes, budget.exact_nodes - spent)
         if nodes <= 0:
-            return False
+            return end("node budget", round_)
         start = (model.start_vector(incumbent, district, scenario)
                  if incumbent is not None else None)
         res: SolveResult = solve(model, solver_name,
@@ -139,10 +153,15 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
         # With HiGHS a time limit here is the deadline; a PuLP solver's rounds are time slices.
         clock = res.limit == "time" and counts_nodes(solver_name)
         if res.status == "infeasible":
-            return state.assign is None
+            if state.assign is not None:
+                # Every row is valid for the plan the proof holds: the solver erred. Said aloud,
+                # since the proof stops here with the bound it has.
+                log.warning("exact round %d was reported infeasible although a plan satisfies "
+                            "it; the proof stops with its bound so far", round_)
+            return end("infeasible round", round_ + 1, state.assign is None)
         if res.values is None:
             if clock:
-                return False
+                return end("clock", round_ + 1)
             nodes = 2 * nodes  # nothing found within the cap: the next round gets more nodes
             continue
         state.raise_bound(max(res.bound, 0.0), f"bound (cut round {round_})")
@@ -157,15 +176,15 @@ def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_
             if res.status == "optimal":
                 # The relaxation's optimum (within mip_gap) is contiguous: proven for the exact problem.
                 state.proved = True
-                return False
+                return end("proven", round_ + 1)
             if clock:
-                return False
+                return end("clock", round_ + 1)
             nodes = 2 * nodes  # no new cut: the next round needs more nodes to close the gap
             continue
         _repair_round_plan(district, scenario, eligible, state, cand, solver_name, deadline)
         model.add_rows(cuts, lo, hi)
         tick(f"cuts {round_}")
-    return False
+    return end("rounds", budget.cut_rounds)
 
 
 def _root_cuts(district, model, state, deadline, threads) -> None:
