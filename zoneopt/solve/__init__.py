@@ -643,7 +643,7 @@ class _Run:
 
     def neighbourhood_search(self, max_steps: int, helper) -> int | None:
         """LNS from the best plan with at most ``max_steps`` steps; the steps taken, None when the
-        time limit ended it."""
+        time limit or Ctrl-C ended it (or came first)."""
         state = self.state
         if state.interrupted:
             return None  # Ctrl-C: no new phase starts
