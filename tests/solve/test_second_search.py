@@ -158,3 +158,34 @@ def test_a_killed_or_hung_second_worker_changes_nothing_but_where_the_search_ran
     reference = runs[1]
     assert np.array_equal(plan.positions, reference.positions)
     assert plan.summary["stopped_by"] == reference.summary["stopped_by"]
+
+
+def test_the_proof_after_both_searches_gives_only_its_bound_when_the_clock_ends_it(
+        loose_district, monkeypatch):
+    # It has only the time the two searches left, which differs by machine: a plan it found by
+    # then (even at its checkpoint) would make the run's plan differ too.
+    import zoneopt.solve as solve_module
+
+    monkeypatch.setattr(settings, "PARALLEL_MIN_PAIRS", 0)  # this small district counts as large
+    monkeypatch.setenv("ZONEOPT_NO_WORKER", "1")
+    real_proof, merged = solve_module.run_proof, []
+
+    def cut_short(*args, **kwargs):
+        result = real_proof(*args, **kwargs)
+        some_plan = np.asarray(args[7], dtype=np.int64)  # the first plan
+        return {**result, "timed_out": True, "assign": some_plan, "checkpoint": some_plan,
+                "checkpoint_reached": True, "bound": 1e-5}
+
+    def merge(state, result, label):
+        merged.append(result)
+        return real_merge(state, result, label)
+
+    real_merge = solve_module.merge_proof
+    monkeypatch.setattr(solve_module, "run_proof", cut_short)
+    monkeypatch.setattr(solve_module, "merge_proof", merge)
+    plan = zoneopt.optimize(loose_district, LOOSE)
+    assert len(merged) == 1
+    assert merged[0]["assign"] is None and merged[0]["checkpoint"] is None
+    assert plan.summary["bound"] >= 1e-5  # its bound still counts
+    assert plan.summary["stopped_by"] == "time_limit" and plan.summary["clock_ended"] == ["proof"]
+    assert check_plan(loose_district, LOOSE, plan.positions, summary=plan.summary).ok

@@ -414,7 +414,7 @@ class _Run:
                 return False
             # Both searches finished their work with time to spare: the proof gets what is left
             # (its bound is near zero on these districts, but a small one may still be proven).
-            return self.prove(first)
+            return self.prove(first, plan_when_cut=False)
         if self.batch() > 1:
             # Large: the cut loop would take minutes to add little to the root LP (800 units x 40
             # schools: 0.0768 against 0.0718 after 500 s), so the bound is the root LP's.
@@ -665,12 +665,21 @@ class _Run:
             return None
         return result.steps
 
-    def prove(self, first: np.ndarray | None) -> bool:
-        """The exact phase in this process, from ``first``; True when proven infeasible."""
+    def prove(self, first: np.ndarray | None, plan_when_cut: bool = True) -> bool:
+        """The exact phase in this process, from ``first``; True when proven infeasible.
+
+        ``plan_when_cut = False``: a proof that the clock cuts short gives its bound only, not its
+        plan (not even its checkpoint's). After both searches of a district whose bound is near
+        zero the proof has only the time they left, which differs by machine: on the county's 279
+        tracts it reached 2 of the 6 rounds of its checkpoint, and a faster machine reaching them
+        could take another plan.
+        """
         if self.state.interrupted:
             return False
         result = run_proof(self.district, self.scenario, self.eligible, self.solver,
                            self.deadline, self.log_solver, self.budget, first, self.tick)
+        if not plan_when_cut and result.get("timed_out"):
+            result = {**result, "assign": None, "checkpoint": None, "checkpoint_reached": True}
         merge_proof(self.state, result, "exact MIP")
         return bool(result.get("infeasible")) and self.state.assign is None
 
