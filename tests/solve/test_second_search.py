@@ -168,7 +168,7 @@ def test_the_proof_after_both_searches_gives_only_its_bound_when_the_clock_ends_
 
     monkeypatch.setattr(settings, "PARALLEL_MIN_PAIRS", 0)  # this small district counts as large
     monkeypatch.setenv("ZONEOPT_NO_WORKER", "1")
-    real_proof, merged = solve_module.run_proof, []
+    real_proof, real_merge, merged = solve_module.run_proof, solve_module.merge_proof, []
 
     def cut_short(*args, **kwargs):
         result = real_proof(*args, **kwargs)
@@ -180,7 +180,6 @@ def test_the_proof_after_both_searches_gives_only_its_bound_when_the_clock_ends_
         merged.append(result)
         return real_merge(state, result, label)
 
-    real_merge = solve_module.merge_proof
     monkeypatch.setattr(solve_module, "run_proof", cut_short)
     monkeypatch.setattr(solve_module, "merge_proof", merge)
     plan = zoneopt.optimize(loose_district, LOOSE)
