@@ -208,14 +208,13 @@ def headline(summary: dict[str, Any]) -> str:
 def time_limit_note(clock_ended: Any) -> str:
     """What a run that the time limit ended means for its plan and its bound (``clock_ended`` of
     summary.json; None for a summary without it)."""
-    from .solve.state import PLAN_PHASES
+    from .solve.state import plan_may_differ
 
-    ended = set(clock_ended or ()) or {"search"}
-    if ended & PLAN_PHASES:
+    if plan_may_differ(clock_ended):
         return ("the time limit ended the search before its work budget was spent; a longer "
                 "--time-limit gives the reproducible plan")
-    what = " and the ".join(sorted(ended))
-    whose = "their" if len(ended) > 1 else "its"
+    what = " and the ".join(sorted(set(clock_ended)))
+    whose = "their" if len(set(clock_ended)) > 1 else "its"
     return (f"the time limit ended the {what} before {whose} work was spent; the plan is "
             "reproducible (the search finished its counted work), only the proven bound and gap "
             f"depend on the machine's speed; a longer --time-limit lets the {what} finish")

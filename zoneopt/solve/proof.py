@@ -92,15 +92,20 @@ def merge_proof(state: SearchState, result: dict[str, Any], label: str) -> None:
         state.raise_bound(float(result["bound"]), f"bound ({label})")
     state.proved = state.proved or (bool(result.get("proved")) and not timed_out)
     if timed_out:
-        state.cut_short("proof")
-        if not result.get("checkpoint_reached"):
-            # A machine that reaches the checkpoint may take its plan: this plan could differ.
-            state.cut_short("proof checkpoint")
+        _proof_cut_short(state, bool(result.get("checkpoint_reached")))
     ending = result.get("ending") or {}
     if ending:  # why its rounds ended, in the trace: a proof that ends early says so
         state._record(f"proof ended ({label}): {ending.get('why')} after {ending.get('rounds')} "
                       "rounds")
     state._record(f"proof done ({label})")
+
+
+def _proof_cut_short(state: SearchState, checkpoint_reached: bool) -> None:
+    """The clock ended the proof: its bound depends on the machine; so may the plan when the proof
+    had not reached its checkpoint (a machine that reaches it may take its plan)."""
+    state.cut_short("proof")
+    if not checkpoint_reached:
+        state.cut_short("proof checkpoint")
 
 
 def exact_phase(district, scenario, eligible, state, solver_name, deadline, log_solver, budget,
@@ -314,9 +319,7 @@ class _Prover:
             if self.checkpoint is not None:
                 state.offer(np.asarray(self.checkpoint, dtype=np.int64),
                             "exact MIP (worker), checkpoint")
-            state.cut_short("proof")
-            if not self.checkpoint_reached:
-                state.cut_short("proof checkpoint")
+            _proof_cut_short(state, self.checkpoint_reached)
             return True
         result = self.result
         if result.get("error"):

@@ -29,6 +29,12 @@ KEEP_CANDIDATES = 32
 PLAN_PHASES = frozenset({"search", "proof checkpoint"})
 
 
+def plan_may_differ(clock_ended) -> bool:
+    """Whether a run whose summary.json has this ``clock_ended`` may give another plan on another
+    machine (None or empty: a summary without it, read as a search the clock ended)."""
+    return not clock_ended or bool(set(clock_ended) & PLAN_PHASES)
+
+
 @dataclass
 class SearchState:
     """Best plan and proven bound so far, with the history of improvements."""

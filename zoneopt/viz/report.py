@@ -260,13 +260,12 @@ def _lede(plan: Any, summary: Mapping[str, Any], scenario: dict) -> str:
 
 def _clock_text(clock_ended: Any) -> str:
     """Which work the time limit cut short (summary.json's ``clock_ended``)."""
-    from ..solve.state import PLAN_PHASES
+    from ..solve.state import plan_may_differ
 
-    ended = set(clock_ended or ()) or {"search"}
-    if ended & PLAN_PHASES:
+    if plan_may_differ(clock_ended):
         return "the time limit ended the search"
     return ("the search spent its work budget (the same plan on any machine), the time limit "
-            "ended the " + " and the ".join(sorted(ended)))
+            "ended the " + " and the ".join(sorted(set(clock_ended))))
 
 
 def _status_text(summary: Mapping[str, Any], scenario: dict) -> str:
