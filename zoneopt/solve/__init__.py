@@ -215,7 +215,8 @@ def optimize(
             f"no plan satisfying the scenario was found within {limit_s:g} s"
             + (" (interrupted)" if state.interrupted else "")
             + "; allow more time (--time-limit) or relax the constraints. What binds: "
-            + "; ".join(binding_rules(district, scenario, eligible))
+            + "; ".join(([run.band_note] if run.band_note else [])
+                        + binding_rules(district, scenario, eligible))
         )
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name,
                            stopped_by=stopped_by if stopped_by != "work_budget" else "time_limit")
@@ -230,7 +231,7 @@ def optimize(
 
 
 def _repair_start(district, scenario, eligible, state, solver_name, deadline, go_on=None,
-                  second_core: bool = False) -> None:
+                  second_core: bool = False) -> str:
     """Today's zones break the scenario: repair them (zoneopt.solve.repair) before any big MIP.
 
     Where the repair's elastic steps start, the whole district's feasibility MIP runs beside them
@@ -238,17 +239,24 @@ def _repair_start(district, scenario, eligible, state, solver_name, deadline, go
     second core with the repair, so that its answer is in when the elastic steps start (the strict
     steps take 0.5-3 s, the worker 1-2 s to start); it is stopped, unused, when the strict steps
     mend the zones. Without, it runs here when the elastic steps start.
+
+    The repair mends seats, not the low-income band: with a band it repairs the scenario without
+    one (the band's rows only slowed its local MIPs: 7.9 s for nothing on a 300-unit district), and
+    the band repair (zoneopt.solve.band_repair) then anneals its plan into the band. Returns, when
+    that fails, a sentence saying how close it came (else "").
     """
+    from .band_repair import band_repair_applies, band_repair_wanted, without_band
     from .repair import elastic_steps_wanted, repair_status_quo
     from .start_mip import StartMip, start_mip_applies
 
+    banded = band_repair_wanted(scenario)
     mip = None
     if start_mip_applies(scenario) and elastic_steps_wanted(district):
         mip = StartMip.launch(district, scenario, eligible, solver_name, deadline,
                               worker=second_core)
     try:
-        repaired = repair_status_quo(district, scenario, eligible, deadline=deadline,
-                                     solver=solver_name, go_on=go_on,
+        repaired = repair_status_quo(district, without_band(scenario) if banded else scenario,
+                                     eligible, deadline=deadline, solver=solver_name, go_on=go_on,
                                      beside_elastic=None if mip is None else mip.begin)
         plan = mip.plan() if mip is not None and mip.begun else None
     finally:
@@ -258,6 +266,26 @@ def _repair_start(district, scenario, eligible, state, solver_name, deadline, go
         state.offer(plan, "feasibility MIP beside the repair")
     elif repaired is not None and check_plan(district, scenario, repaired).ok:
         state.offer(repaired, "repair")
+    elif banded and band_repair_applies(district, scenario, repaired):
+        return _into_band(district, scenario, eligible, state, repaired, deadline)
+    return ""
+
+
+def _into_band(district, scenario, eligible, state, repaired, deadline) -> str:
+    """The band repair from the repair's plan (which keeps every rule but the band): its plan goes
+    to the state; when it finds none, a sentence naming the schools it left outside the band."""
+    from .band_repair import band_sentence, repair_band
+
+    res = repair_band(district, scenario, eligible, repaired,
+                      work_budget=scenario.solver.work_budget,
+                      time_limit_s=scenario.solver.time_limit_s, seed=scenario.solver.seed,
+                      deadline=deadline, should_stop=lambda: state.interrupted)
+    if res.plan is not None:
+        state.offer(res.plan, "band repair")
+        return ""
+    if res.timed_out and not state.interrupted:
+        state.cut_short("search")
+    return band_sentence(district, scenario, res)
 
 
 def _stopped_by(state: SearchState) -> str:
@@ -311,6 +339,8 @@ class _Run:
         self._helper_polled = 0.0
         #: Sentences proving the scenario infeasible, found during the run (a part of the map).
         self.findings: list[str] = []
+        #: With a low-income band the band repair could not meet: how close it came (a sentence).
+        self.band_note = ""
         self._root_lp: BoundResult | None = None
 
     def left(self) -> float:
@@ -526,9 +556,9 @@ class _Run:
             return False
         if state.assign is not None:
             return False
-        _repair_start(district, scenario, self.eligible, state, self.solver, self.deadline,
-                      go_on=lambda: not self.lp_proves_infeasible(),
-                      second_core=_use_second_core(self))
+        self.band_note = _repair_start(district, scenario, self.eligible, state, self.solver,
+                                       self.deadline, go_on=lambda: not self.lp_proves_infeasible(),
+                                       second_core=_use_second_core(self))
         if state.assign is not None:
             return False
         if self.lp_proves_infeasible():

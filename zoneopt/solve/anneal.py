@@ -53,6 +53,18 @@ _CHECK_EVERY = 4096
 _REPORT_EVERY = 1 << 19
 #: Proposals sampled (without moving) to measure a typical objective change, which sets T0.
 _SAMPLE_PROPOSALS = 20_000
+#: Into the band: a student outside the band costs this many times the dissimilarity's scale, so
+#: that the students outside dominate every move's change (a unit's own D change is at most once
+#: its imbalance at that scale).
+BAND_EXCESS_WEIGHT = 10.0
+#: Into the band: the start temperature in median changes. Most sampled moves touch no school
+#: outside the band, so the median is a D-sized change, too cold to climb out of the band's
+#: valleys: on 24 districts of 300 units (bands 0.1 and 0.07), 2 (the search's factor) reached
+#: the band on 7, 10 on 11, 20 on 10, 50 on 9.
+BAND_START_FACTOR = 10.0
+#: Students outside the band (summed over schools) below which a plan counts as inside: the band's
+#: own rounding, far below one student.
+BAND_DONE = 1e-6
 
 
 @dataclass
@@ -91,6 +103,7 @@ def anneal(
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_improve: Callable[[np.ndarray], None] | None = None,
+    into_band: bool = False,
 ) -> AnnealResult:
     """Anneal ``assign`` with ``proposals`` single-unit moves; the best feasible plan seen.
 
@@ -111,6 +124,11 @@ def anneal(
     on_improve
         Called now and then (every ``_REPORT_EVERY`` proposals) with the best plan so far when it
         improved since the last call, so that a long run shows its progress in the trace.
+    into_band
+        ``assign`` keeps every rule but the low-income band: moves may leave schools outside the
+        band, the objective adds the students outside it (at ``BAND_EXCESS_WEIGHT`` times the
+        dissimilarity's scale), and the run ends at the first plan with every school inside
+        (:mod:`zoneopt.solve.band_repair`). ``improved`` then says whether it reached one.
 
     Returns
     -------
@@ -118,7 +136,9 @@ def anneal(
         The best plan seen and what the run did.
     """
     start = np.asarray(assign, dtype=np.int64)
-    moves = _Moves(district, scenario, eligible, start)
+    moves = _Moves(district, scenario, eligible, start, into_band=into_band)
+    if into_band and moves.outside <= BAND_DONE:
+        return AnnealResult(start.copy(), True, 0, 0, False)
     if not moves.movable or proposals <= 0:
         return AnnealResult(start.copy(), False, 0, 0, False)
     rng = random.Random(int(seed))
@@ -179,9 +199,19 @@ def anneal(
             moves.apply(i, a, b)
         accepted += 1
         value += delta
+        if into_band:
+            if moves.outside <= BAND_DONE:  # the first plan inside the band ends the run
+                return AnnealResult(np.fromiter(z, dtype=np.int64, count=len(z)), True, done,
+                                    accepted, False)
+            if value < best - 1e-12:
+                best = value
+                best_assign = np.fromiter(z, dtype=np.int64, count=len(z))
+            continue
         if value < best - 1e-12:
             best = value
             best_assign = np.fromiter(z, dtype=np.int64, count=len(z))
+    if into_band:
+        return AnnealResult(best_assign, False, done, accepted, timed_out)
     return AnnealResult(best_assign, best < -1e-12, done, accepted, timed_out)
 
 
@@ -193,7 +223,7 @@ class _Moves:
     """
 
     def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray,
-                 assign: np.ndarray) -> None:
+                 assign: np.ndarray, into_band: bool = False) -> None:
         c, o = scenario.constraints, scenario.objective
         n, m = district.n_units, district.n_schools
         s = district.students.astype(float)
@@ -238,6 +268,18 @@ class _Moves:
             self.scale = 0.0
         #: Neither: the single-year low-income arithmetic alone, where the push applies.
         self.plain = self.tiers is None and self.loads is None
+        # Into the band: the band is the objective's (students outside it), not a rule of moves.
+        self.target = self.band if into_band else math.inf
+        if into_band:
+            self.band = math.inf
+            self.band_cost = BAND_EXCESS_WEIGHT * (self.scale or 1.0 / max(total, 1.0))
+            self.outside = sum(self._outside(self.lowj[j], self.enr[j]) for j in range(m))
+
+    def _outside(self, low: float, enr: float) -> float:
+        """Students by which a school of ``enr`` students, ``low`` low-income, is outside the band
+        (0 inside)."""
+        t, p = self.target, self.p
+        return max(0.0, low - (p + t) * enr) + max(0.0, (p - t) * enr - low)
 
     def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
         """The objective's change when unit ``i`` moves from zone ``a`` to ``b``; None if a rule
@@ -271,6 +313,10 @@ class _Moves:
                 delta -= tiers.gain(i, a, b)
             if loads is not None:
                 delta -= loads.gain(i, a, b)
+        if self.target < math.inf:
+            li, lowj, enr, out = self.low[i], self.lowj, self.enr, self._outside
+            delta += self.band_cost * (out(lowj[a] - li, enr[a] - si) + out(lowj[b] + li, enr[b] + si)
+                                       - out(lowj[a], enr[a]) - out(lowj[b], enr[b]))
         return delta
 
     def push(self, i: int, a: int, b: int, pick, uniform, temperature: float) -> float | None:
@@ -312,6 +358,8 @@ class _Moves:
         delta = self.scale * change
         if self.cost is not None:
             delta += self.cost[i][b] - self.cost[i][a] + self.cost[j][c] - self.cost[j][b]
+        if self.target < math.inf:
+            delta += self.band_cost * self._outside_change(i, j, a, b, c)
         if delta > 0 and uniform() >= math.exp(-delta / temperature):
             return None
         self.apply(i, a, b)
@@ -324,6 +372,19 @@ class _Moves:
         self.apply(j, c, b)
         self.apply(i, b, a)
         return None
+
+    def _outside_change(self, i: int, j: int, a: int, b: int, c: int) -> float:
+        """Change of the students outside the band when ``i`` goes ``a`` -> ``b`` and ``j`` goes
+        ``b`` -> ``c`` (``c == a``: a swap)."""
+        s, low, lowj, enr, out = self.s, self.low, self.lowj, self.enr, self._outside
+        si, sj, li, lj = s[i], s[j], low[i], low[j]
+        before = out(lowj[a], enr[a]) + out(lowj[b], enr[b])
+        after = out(lowj[b] + li - lj, enr[b] + si - sj)
+        if c == a:
+            return after + out(lowj[a] - li + lj, enr[a] - si + sj) - before
+        before += out(lowj[c], enr[c])
+        return (after + out(lowj[a] - li, enr[a] - si) + out(lowj[c] + lj, enr[c] + sj)
+                - before)
 
     def _totals_hold(self, zones) -> bool:
         """The low-income band at ``zones`` and the moved budget, on the running totals."""
@@ -373,6 +434,10 @@ class _Moves:
     def apply(self, i: int, a: int, b: int) -> None:
         """Move unit ``i`` from zone ``a`` to ``b`` and update the running totals."""
         si, li, ai = self.s[i], self.low[i], self.a[i]
+        if self.target < math.inf:
+            lowj, enr, out = self.lowj, self.enr, self._outside
+            self.outside += (out(lowj[a] - li, enr[a] - si) + out(lowj[b] + li, enr[b] + si)
+                             - out(lowj[a], enr[a]) - out(lowj[b], enr[b]))
         self.z[i] = b
         self.enr[a] -= si
         self.enr[b] += si
@@ -406,4 +471,5 @@ class _Moves:
                 changes.append(abs(delta))
         if not changes:
             return 0.0
-        return settings.ANNEAL_START_FACTOR * float(np.median(changes))
+        factor = BAND_START_FACTOR if self.target < math.inf else settings.ANNEAL_START_FACTOR
+        return factor * float(np.median(changes))

@@ -143,6 +143,18 @@ def anneal_budget(n_units: int, time_limit_s: float, work_budget: float) -> int:
     return max(1, round(work))
 
 
+def band_round_work(n_units: int, time_limit_s: float, work_budget: float) -> int:
+    """Proposals of one band repair round (:mod:`zoneopt.solve.band_repair`):
+    ``PROPOSALS_PER_UNIT`` per unit times ``work_budget``, but all its rounds together within the
+    annealing's share of the time limit at the nominal rate (the same cap as
+    :func:`anneal_budget`), so a failing band repair leaves the feasibility MIPs their time."""
+    from .band_repair import PROPOSALS_PER_UNIT, ROUNDS
+
+    work = min(float(work_budget) * PROPOSALS_PER_UNIT * n_units,
+               _anneal_cap(time_limit_s) / ROUNDS)
+    return max(1, round(work))
+
+
 def counts_nodes(solver: str) -> bool:
     """Whether ``solver`` takes a node cap (HiGHS, through highspy); PuLP solvers do not."""
     return solver == "highs"

@@ -1,0 +1,189 @@
+"""Into the low-income band: anneal a plan that keeps every other rule until every school is inside.
+
+The repair (:mod:`zoneopt.solve.repair`) mends seats: its chains move units out of overfull zones
+and never look at each school's low-income share. With a ``low_income_band`` its plan often keeps
+every rule but that one, and the search then fell back to CP-SAT and a feasibility MIP, which on
+``synthetic_district(300, 15)`` at 3 km with a band of 0.1 found a first plan after 12-14 s (seeds
+36-38) or none in 30 s (seed 33; seed 37 with 0.06).
+
+Here the annealer (:func:`zoneopt.solve.anneal.anneal`, ``into_band=True``) starts from that plan:
+its moves keep seats, distance limits, locks, contiguity and the moved budget as always, but may
+leave a school outside the band; its objective adds the students outside the band, and it stops at
+the first plan with every school inside. A few rounds from one another's end, each with the next
+seed, get past plateaus; every count is proposals, never seconds, so the same input gives the same
+plan. The plan that comes out is checked against the whole scenario by the independent checker
+before it is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ..check import check_plan
+from ..district import District
+from ..scenario import Scenario
+from .anneal import anneal
+
+#: Proposals per unit of the district in one round (300 units: 1.2 million, about 1.5 s), capped
+#: by the time limit (:func:`zoneopt.solve.work.band_round_work`).
+PROPOSALS_PER_UNIT = 4_000
+#: Rounds at most, each from the last one's best plan with the next seed.
+ROUNDS = 4
+
+
+@dataclasses.dataclass
+class BandRepair:
+    """What the band repair reached.
+
+    Attributes
+    ----------
+    plan : numpy.ndarray or None
+        A plan that passes the checker on the whole scenario, or None.
+    closest : numpy.ndarray
+        The plan with the fewest students outside the band (``plan`` when one was found).
+    outside : dict
+        School position -> (low-income share, students outside the band) for each school of
+        ``closest`` outside the band.
+    proposals : int
+        Moves proposed in all (the counted work).
+    timed_out : bool
+        A safety stop (the deadline or the stop flag) ended the rounds.
+    """
+
+    plan: np.ndarray | None
+    closest: np.ndarray
+    outside: dict[int, tuple[float, float]]
+    proposals: int
+    timed_out: bool = False
+
+
+def without_band(scenario: Scenario) -> Scenario:
+    """The scenario with no low-income band (every other rule kept)."""
+    c = dataclasses.replace(scenario.constraints, low_income_band=math.inf)
+    return dataclasses.replace(scenario, constraints=c)
+
+
+def band_repair_wanted(scenario: Scenario) -> bool:
+    """Whether the scenario has a low-income band that the band repair can aim at.
+
+    SES tiers and ``[years]`` plans keep their own running totals in the annealer's moves; a band
+    on them is left to the repair's local MIPs and the feasibility MIPs, as before.
+    """
+    from ..tiers import uses_tiers
+    from ..years import years_active
+
+    return (math.isfinite(scenario.constraints.low_income_band) and not uses_tiers(scenario)
+            and not years_active(scenario))
+
+
+def band_repair_applies(district: District, scenario: Scenario, assign: np.ndarray | None) -> bool:
+    """Whether ``assign`` breaks the band and nothing else: a plan the band repair can start from."""
+    if assign is None or not band_repair_wanted(scenario):
+        return False
+    return check_plan(district, without_band(scenario), assign).ok
+
+
+def repair_band(
+    district: District,
+    scenario: Scenario,
+    eligible: np.ndarray,
+    start: np.ndarray,
+    *,
+    work_budget: float = 1.0,
+    time_limit_s: float = math.inf,
+    seed: int = 0,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BandRepair:
+    """Anneal ``start`` (every rule kept but the band) into the low-income band.
+
+    Parameters
+    ----------
+    district, scenario, eligible
+        The problem and its eligible pairs (:func:`zoneopt.model.eligible_pairs`).
+    start
+        A plan that keeps every rule of ``scenario`` except ``low_income_band``
+        (:func:`band_repair_applies`); not modified.
+    work_budget, time_limit_s
+        ``solver.work_budget`` scales the proposals of each round; ``solver.time_limit_s`` caps
+        them (:func:`zoneopt.solve.work.band_round_work`), a function of the scenario, never of the
+        machine.
+    seed
+        The first round's seed (``solver.seed``); round ``r`` uses ``seed + r``.
+    deadline, should_stop
+        Safety stops (a ``time.perf_counter()`` value; a predicate polled now and then).
+
+    Returns
+    -------
+    BandRepair
+        The plan (None when the rounds ended with schools still outside) and the closest one.
+    """
+    from .work import band_round_work
+
+    proposals = band_round_work(district.n_units, time_limit_s, work_budget)
+    assign = np.asarray(start, dtype=np.int64).copy()
+    done = 0
+    plan = None
+    timed_out = False
+    for r in range(ROUNDS):
+        res = anneal(district, scenario, eligible, assign, proposals, seed=seed + r,
+                     deadline=deadline, should_stop=should_stop, into_band=True)
+        done += res.proposals
+        assign = res.assign
+        if res.improved:
+            if check_plan(district, scenario, assign).ok:
+                plan = assign
+            break
+        if res.timed_out:
+            timed_out = True
+            break
+    return BandRepair(plan, assign, _outside(district, scenario, assign), done, timed_out)
+
+
+def band_sentence(district: District, scenario: Scenario, res: BandRepair) -> str:
+    """How close the band repair came, in a planner's numbers (a sentence for "what binds")."""
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    p = low.sum() / s.sum() if s.sum() > 0 else 0.0
+    band = scenario.constraints.low_income_band
+    ids = district.school_ids
+    worst = sorted(res.outside.items(), key=lambda kv: -kv[1][1])
+    total = sum(v[1] for _, v in worst)
+    parts = [f"{ids[j]} at {share:.1%}" for j, (share, _) in worst[:6]]
+    more = f" and {len(worst) - 6} more" if len(worst) > 6 else ""
+    # the students outside are a continuous measure (low-income students beyond the band's share
+    # of the enrolment): below one, a whole number would read "0"
+    count = f"{total:.0f}" if total >= 1.5 else f"{total:.2f}"
+    noun = "student" if count in ("1", "1.00") else "students"
+    return (f"zones that keep every rule but the low-income band exist (the repair found some), "
+            f"but the closest to the band that the band repair reached leaves {count} {noun} "
+            f"outside it ({p - band:.1%} to {p + band:.1%} low-income): "
+            + ", ".join(parts) + more)
+
+
+def _outside(district: District, scenario: Scenario,
+             assign: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Each school outside the band: its low-income share and the students by which it is out."""
+    s = district.students.astype(float)
+    low = district.low_income.astype(float)
+    p = low.sum() / s.sum() if s.sum() > 0 else 0.0
+    band = scenario.constraints.low_income_band
+    m = district.n_schools
+    enr = np.bincount(assign, weights=s, minlength=m)
+    lowj = np.bincount(assign, weights=low, minlength=m)
+    out: dict[int, tuple[float, float]] = {}
+    for j in range(m):
+        if enr[j] <= 0:
+            continue
+        excess = max(0.0, lowj[j] - (p + band) * enr[j]) + max(0.0, (p - band) * enr[j] - lowj[j])
+        if excess > 1e-6:
+            out[j] = (float(lowj[j] / enr[j]), float(excess))
+    return out
+
+
+__all__ = ["BandRepair", "band_repair_applies", "band_repair_wanted", "band_sentence", "repair_band",
+           "without_band"]
