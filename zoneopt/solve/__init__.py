@@ -240,10 +240,10 @@ def _repair_start(district, scenario, eligible, state, solver_name, deadline, go
     steps take 0.5-3 s, the worker 1-2 s to start); it is stopped, unused, when the strict steps
     mend the zones. Without, it runs here when the elastic steps start.
 
-    The repair mends seats, not the low-income band: with a band it repairs the scenario without
-    one (the band's rows only slowed its local MIPs: 7.9 s for nothing on a 300-unit district), and
-    the band repair (zoneopt.solve.band_repair) then anneals its plan into the band. Returns, when
-    that fails, a sentence saying how close it came (else "").
+    The repair mends seats, not the bands (low-income, SES tiers): with a band it repairs the
+    scenario without them (the band's rows only slowed its local MIPs: 7.9 s for no plan on a
+    300-unit district), and the band repair (zoneopt.solve.band_repair) then anneals its plan into
+    the bands. Returns, when that fails, a sentence saying how close it came (else "").
     """
     from .band_repair import band_repair_applies, band_repair_wanted, without_band
     from .repair import elastic_steps_wanted, repair_status_quo

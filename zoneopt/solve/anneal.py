@@ -125,10 +125,10 @@ def anneal(
         Called now and then (every ``_REPORT_EVERY`` proposals) with the best plan so far when it
         improved since the last call, so that a long run shows its progress in the trace.
     into_band
-        ``assign`` keeps every rule but the low-income band: moves may leave schools outside the
-        band, the objective adds the students outside it (at ``BAND_EXCESS_WEIGHT`` times the
-        dissimilarity's scale), and the run ends at the first plan with every school inside
-        (:mod:`zoneopt.solve.band_repair`). ``improved`` then says whether it reached one.
+        ``assign`` keeps every rule but the low-income band and the SES tier band: moves may leave
+        schools outside them, the objective adds the students outside (at ``BAND_EXCESS_WEIGHT``
+        times the dissimilarity's scale), and the run ends at the first plan with every school
+        inside (:mod:`zoneopt.solve.band_repair`). ``improved`` then says whether it reached one.
 
     Returns
     -------
@@ -268,18 +268,45 @@ class _Moves:
             self.scale = 0.0
         #: Neither: the single-year low-income arithmetic alone, where the push applies.
         self.plain = self.tiers is None and self.loads is None
-        # Into the band: the band is the objective's (students outside it), not a rule of moves.
-        self.target = self.band if into_band else math.inf
+        # Into the band: the bands (low-income, SES tiers) are the objective's (students outside
+        # them), not rules of moves.
+        self.into_band = into_band
+        self.target = self.tier_target = math.inf
         if into_band:
-            self.band = math.inf
+            self.target, self.band = self.band, math.inf
+            if self.tiers is not None:
+                self.tier_target, self.tiers.band = self.tiers.band, math.inf
             self.band_cost = BAND_EXCESS_WEIGHT * (self.scale or 1.0 / max(total, 1.0))
             self.outside = sum(self._outside(self.lowj[j], self.enr[j]) for j in range(m))
+            if self.tier_target < math.inf:
+                t = self.tiers
+                self.outside += sum(self._tier_outside(t.cnt[j], t.enr[j]) for j in range(m))
 
     def _outside(self, low: float, enr: float) -> float:
         """Students by which a school of ``enr`` students, ``low`` low-income, is outside the band
-        (0 inside)."""
+        (0 inside, and without a low-income band)."""
         t, p = self.target, self.p
+        if t == math.inf:
+            return 0.0
         return max(0.0, low - (p + t) * enr) + max(0.0, (p - t) * enr - low)
+
+    def _tier_outside(self, cnt: np.ndarray, enr: float) -> float:
+        """Students by which a school's tier counts ``cnt`` (of ``enr`` students) are outside the
+        tier band, summed over the tiers."""
+        t, p = self.tier_target, self.tiers.p
+        return float(np.maximum(0.0, cnt - (p + t) * enr).sum()
+                     + np.maximum(0.0, (p - t) * enr - cnt).sum())
+
+    def _outside_moved(self, i: int, a: int, b: int) -> float:
+        """Change of the students outside the bands when unit ``i`` moves from ``a`` to ``b``."""
+        si, li, lowj, enr, out = self.s[i], self.low[i], self.lowj, self.enr, self._outside
+        change = (out(lowj[a] - li, enr[a] - si) + out(lowj[b] + li, enr[b] + si)
+                  - out(lowj[a], enr[a]) - out(lowj[b], enr[b]))
+        if self.tier_target < math.inf:
+            t, ci, tout = self.tiers, self.tiers.counts[i], self._tier_outside
+            change += (tout(t.cnt[a] - ci, t.enr[a] - si) + tout(t.cnt[b] + ci, t.enr[b] + si)
+                       - tout(t.cnt[a], t.enr[a]) - tout(t.cnt[b], t.enr[b]))
+        return change
 
     def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
         """The objective's change when unit ``i`` moves from zone ``a`` to ``b``; None if a rule
@@ -313,10 +340,8 @@ class _Moves:
                 delta -= tiers.gain(i, a, b)
             if loads is not None:
                 delta -= loads.gain(i, a, b)
-        if self.target < math.inf:
-            li, lowj, enr, out = self.low[i], self.lowj, self.enr, self._outside
-            delta += self.band_cost * (out(lowj[a] - li, enr[a] - si) + out(lowj[b] + li, enr[b] + si)
-                                       - out(lowj[a], enr[a]) - out(lowj[b], enr[b]))
+        if self.into_band:
+            delta += self.band_cost * self._outside_moved(i, a, b)
         return delta
 
     def push(self, i: int, a: int, b: int, pick, uniform, temperature: float) -> float | None:
@@ -358,7 +383,7 @@ class _Moves:
         delta = self.scale * change
         if self.cost is not None:
             delta += self.cost[i][b] - self.cost[i][a] + self.cost[j][c] - self.cost[j][b]
-        if self.target < math.inf:
+        if self.into_band:  # the push runs on the low-income arithmetic alone (no tiers)
             delta += self.band_cost * self._outside_change(i, j, a, b, c)
         if delta > 0 and uniform() >= math.exp(-delta / temperature):
             return None
@@ -434,10 +459,8 @@ class _Moves:
     def apply(self, i: int, a: int, b: int) -> None:
         """Move unit ``i`` from zone ``a`` to ``b`` and update the running totals."""
         si, li, ai = self.s[i], self.low[i], self.a[i]
-        if self.target < math.inf:
-            lowj, enr, out = self.lowj, self.enr, self._outside
-            self.outside += (out(lowj[a] - li, enr[a] - si) + out(lowj[b] + li, enr[b] + si)
-                             - out(lowj[a], enr[a]) - out(lowj[b], enr[b]))
+        if self.into_band:
+            self.outside += self._outside_moved(i, a, b)
         self.z[i] = b
         self.enr[a] -= si
         self.enr[b] += si
@@ -471,5 +494,5 @@ class _Moves:
                 changes.append(abs(delta))
         if not changes:
             return 0.0
-        factor = BAND_START_FACTOR if self.target < math.inf else settings.ANNEAL_START_FACTOR
+        factor = BAND_START_FACTOR if self.into_band else settings.ANNEAL_START_FACTOR
         return factor * float(np.median(changes))

@@ -1,4 +1,4 @@
-"""Into the low-income band: anneal a plan that keeps every other rule until every school is inside.
+"""Into the bands: anneal a plan that keeps every other rule until every school is inside.
 
 The repair (:mod:`zoneopt.solve.repair`) mends seats: its chains move units out of overfull zones
 and never look at each school's low-income share. With a ``low_income_band`` its plan often keeps
@@ -47,7 +47,10 @@ class BandRepair:
         The plan with the fewest students outside the band (``plan`` when one was found).
     outside : dict
         School position -> (low-income share, students outside the band) for each school of
-        ``closest`` outside the band.
+        ``closest`` outside the low-income band.
+    tier_outside : dict
+        School position -> (tier, its share, students outside the tier band summed over the tiers)
+        for each school of ``closest`` outside the tier band; the tier is the one furthest off.
     proposals : int
         Moves proposed in all (the counted work).
     timed_out : bool
@@ -59,24 +62,25 @@ class BandRepair:
     outside: dict[int, tuple[float, float]]
     proposals: int
     timed_out: bool = False
+    tier_outside: dict[int, tuple[int, float, float]] = dataclasses.field(default_factory=dict)
 
 
 def without_band(scenario: Scenario) -> Scenario:
-    """The scenario with no low-income band (every other rule kept)."""
-    c = dataclasses.replace(scenario.constraints, low_income_band=math.inf)
+    """The scenario with no low-income band and no SES tier band (every other rule kept)."""
+    c = dataclasses.replace(scenario.constraints, low_income_band=math.inf, tier_band=math.inf)
     return dataclasses.replace(scenario, constraints=c)
 
 
 def band_repair_wanted(scenario: Scenario) -> bool:
-    """Whether the scenario has a low-income band that the band repair can aim at.
+    """Whether the scenario has a band (low-income or SES tiers) that the band repair can aim at.
 
-    SES tiers and ``[years]`` plans keep their own running totals in the annealer's moves; a band
-    on them is left to the repair's local MIPs and the feasibility MIPs, as before.
+    ``[years]`` plans count seats per plan year in the annealer's moves and leave the band to the
+    repair's local MIPs and the feasibility MIPs, as before.
     """
-    from ..tiers import uses_tiers
     from ..years import years_active
 
-    return (math.isfinite(scenario.constraints.low_income_band) and not uses_tiers(scenario)
+    c = scenario.constraints
+    return ((math.isfinite(c.low_income_band) or math.isfinite(c.tier_band))
             and not years_active(scenario))
 
 
@@ -141,28 +145,72 @@ def repair_band(
         if res.timed_out:
             timed_out = True
             break
-    return BandRepair(plan, assign, _outside(district, scenario, assign), done, timed_out)
+    return BandRepair(plan, assign, _outside(district, scenario, assign), done, timed_out,
+                      _tier_outside(district, scenario, assign))
+
+
+def _tier_outside(district: District, scenario: Scenario,
+                  assign: np.ndarray) -> dict[int, tuple[int, float, float]]:
+    """Each school outside the tier band: its tier furthest off, that tier's share, and the students
+    by which the school's tiers are out (summed)."""
+    band = scenario.constraints.tier_band
+    if not math.isfinite(band):
+        return {}
+    from ..tiers import tier_counts
+
+    counts = tier_counts(district).astype(float)
+    s = district.students.astype(float)
+    p = counts.sum(axis=0) / s.sum() if s.sum() > 0 else np.zeros(counts.shape[1])
+    m = district.n_schools
+    cnt = np.zeros((m, counts.shape[1]))
+    np.add.at(cnt, assign, counts)
+    enr = np.bincount(assign, weights=s, minlength=m)
+    out: dict[int, tuple[int, float, float]] = {}
+    for j in range(m):
+        if enr[j] <= 0:
+            continue
+        excess = float(np.maximum(0.0, cnt[j] - (p + band) * enr[j]).sum()
+                       + np.maximum(0.0, (p - band) * enr[j] - cnt[j]).sum())
+        if excess > 1e-6:
+            shares = cnt[j] / enr[j]
+            k = int(np.argmax(np.abs(shares - p)))
+            out[j] = (k + 1, float(shares[k]), excess)
+    return out
+
+
+def _count(total: float) -> str:
+    """Students outside a band, a continuous measure (students beyond the band's share of the
+    enrolment): below one, a whole number would read "0"."""
+    count = f"{total:.0f}" if total >= 1.5 else f"{total:.2f}"
+    return f"{count} {'student' if count in ('1', '1.00') else 'students'}"
 
 
 def band_sentence(district: District, scenario: Scenario, res: BandRepair) -> str:
     """How close the band repair came, in a planner's numbers (a sentence for "what binds")."""
-    s = district.students.astype(float)
-    low = district.low_income.astype(float)
-    p = low.sum() / s.sum() if s.sum() > 0 else 0.0
-    band = scenario.constraints.low_income_band
+    c = scenario.constraints
     ids = district.school_ids
-    worst = sorted(res.outside.items(), key=lambda kv: -kv[1][1])
-    total = sum(v[1] for _, v in worst)
-    parts = [f"{ids[j]} at {share:.1%}" for j, (share, _) in worst[:6]]
-    more = f" and {len(worst) - 6} more" if len(worst) > 6 else ""
-    # the students outside are a continuous measure (low-income students beyond the band's share
-    # of the enrolment): below one, a whole number would read "0"
-    count = f"{total:.0f}" if total >= 1.5 else f"{total:.2f}"
-    noun = "student" if count in ("1", "1.00") else "students"
-    return (f"zones that keep every rule but the low-income band exist (the repair found some), "
-            f"but the closest to the band that the band repair reached leaves {count} {noun} "
-            f"outside it ({p - band:.1%} to {p + band:.1%} low-income): "
-            + ", ".join(parts) + more)
+    parts = []
+    if res.outside:
+        s = district.students.astype(float)
+        low = district.low_income.astype(float)
+        p = low.sum() / s.sum() if s.sum() > 0 else 0.0
+        worst = sorted(res.outside.items(), key=lambda kv: -kv[1][1])
+        more = f" and {len(worst) - 6} more" if len(worst) > 6 else ""
+        parts.append(f"{_count(sum(v[1] for _, v in worst))} outside the low-income band "
+                     f"({p - c.low_income_band:.1%} to {p + c.low_income_band:.1%}): "
+                     + ", ".join(f"{ids[j]} at {share:.1%}" for j, (share, _) in worst[:6])
+                     + more)
+    if res.tier_outside:
+        worst_t = sorted(res.tier_outside.items(), key=lambda kv: -kv[1][2])
+        more = f" and {len(worst_t) - 6} more" if len(worst_t) > 6 else ""
+        parts.append(f"{_count(sum(v[2] for _, v in worst_t))} outside the tier band "
+                     f"(+/- {c.tier_band:g}): "
+                     + ", ".join(f"{ids[j]} tier {k} at {share:.1%}"
+                                 for j, (k, share, _) in worst_t[:6]) + more)
+    bands = " and ".join(name for name, on in (("the low-income band", math.isfinite(
+        c.low_income_band)), ("the tier band", math.isfinite(c.tier_band))) if on)
+    return (f"zones that keep every rule but {bands} exist (the repair found some), but the "
+            f"closest that the band repair reached leaves " + "; and ".join(parts))
 
 
 def _outside(district: District, scenario: Scenario,
@@ -173,6 +221,8 @@ def _outside(district: District, scenario: Scenario,
     p = low.sum() / s.sum() if s.sum() > 0 else 0.0
     band = scenario.constraints.low_income_band
     m = district.n_schools
+    if not math.isfinite(band):
+        return {}
     enr = np.bincount(assign, weights=s, minlength=m)
     lowj = np.bincount(assign, weights=low, minlength=m)
     out: dict[int, tuple[float, float]] = {}
@@ -185,5 +235,5 @@ def _outside(district: District, scenario: Scenario,
     return out
 
 
-__all__ = ["BandRepair", "band_repair_applies", "band_repair_wanted", "band_sentence", "repair_band",
-           "without_band"]
+__all__ = ["BandRepair", "band_repair_applies", "band_repair_wanted", "band_sentence",
+           "repair_band", "without_band"]
