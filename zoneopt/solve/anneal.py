@@ -11,6 +11,10 @@ re-optimise only a few zones at a time). Where the target school is full, the un
 of that school's units next to it on (back across the boundary, a swap, or into a third zone):
 both moves are taken together, by the same rule, only if the pair keeps every rule.
 
+The band repair (:mod:`zoneopt.solve.band_repair`) runs the same moves from a plan that breaks the
+low-income or SES tier band and nothing else (``into_band``): there the bands are the objective's
+(the students outside them), not rules of moves, and the run ends at the first plan inside.
+
 The same moves serve every single-level scenario. With SES tiers a move must also keep every tier
 within ``tier_band`` and its objective change includes :math:`D_T`'s; with a ``[years]`` plan it
 must fit every plan year's and series' seat limits (grandfathered students stay put), and the

@@ -12,7 +12,8 @@ leave a school outside the band; its objective adds the students outside the ban
 the first plan with every school inside. A few rounds from one another's end, each with the next
 seed, get past plateaus; every count is proposals, never seconds, so the same input gives the same
 plan. The plan that comes out is checked against the whole scenario by the independent checker
-before it is used.
+before it is used. An SES ``tier_band`` is aimed at the same way (the students outside it, summed
+over the tiers); ``[years]`` plans keep the repair's old road.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class BandRepair:
     plan : numpy.ndarray or None
         A plan that passes the checker on the whole scenario, or None.
     closest : numpy.ndarray
-        The plan with the fewest students outside the band (``plan`` when one was found).
+        ``plan`` when one was found; else the last round's best plan by the annealer's objective
+        (the students outside the bands, weighted far above D).
     outside : dict
         School position -> (low-income share, students outside the band) for each school of
         ``closest`` outside the low-income band.
