@@ -160,24 +160,30 @@ def _tier_outside(district: District, scenario: Scenario,
         return {}
     from ..tiers import tier_counts
 
-    counts = tier_counts(district).astype(float)
+    cnt, enr, p, excess = _students_outside(district, tier_counts(district), assign, band)
+    out: dict[int, tuple[int, float, float]] = {}
+    for j in np.flatnonzero(excess > 1e-6).tolist():
+        shares = cnt[j] / enr[j]
+        k = int(np.argmax(np.abs(shares - p)))
+        out[j] = (k + 1, float(shares[k]), float(excess[j]))
+    return out
+
+
+def _students_outside(district: District, counts: np.ndarray, assign: np.ndarray, band: float):
+    """Per school: its counts of each group (``counts``: students per unit and group), enrolment,
+    the district's shares, and the students by which its groups lie outside ``band`` (summed over
+    the groups; 0 for an empty school). The low-income band is the one-group case."""
+    counts = np.asarray(counts, dtype=float).reshape(district.n_units, -1)
     s = district.students.astype(float)
     p = counts.sum(axis=0) / s.sum() if s.sum() > 0 else np.zeros(counts.shape[1])
     m = district.n_schools
     cnt = np.zeros((m, counts.shape[1]))
     np.add.at(cnt, assign, counts)
     enr = np.bincount(assign, weights=s, minlength=m)
-    out: dict[int, tuple[int, float, float]] = {}
-    for j in range(m):
-        if enr[j] <= 0:
-            continue
-        excess = float(np.maximum(0.0, cnt[j] - (p + band) * enr[j]).sum()
-                       + np.maximum(0.0, (p - band) * enr[j] - cnt[j]).sum())
-        if excess > 1e-6:
-            shares = cnt[j] / enr[j]
-            k = int(np.argmax(np.abs(shares - p)))
-            out[j] = (k + 1, float(shares[k]), excess)
-    return out
+    excess = (np.maximum(0.0, cnt - (p + band) * enr[:, None]).sum(axis=1)
+              + np.maximum(0.0, (p - band) * enr[:, None] - cnt).sum(axis=1))
+    excess[enr <= 0] = 0.0
+    return cnt, enr, p, excess
 
 
 def _count(total: float) -> str:
@@ -218,23 +224,12 @@ def band_sentence(district: District, scenario: Scenario, res: BandRepair) -> st
 def _outside(district: District, scenario: Scenario,
              assign: np.ndarray) -> dict[int, tuple[float, float]]:
     """Each school outside the band: its low-income share and the students by which it is out."""
-    s = district.students.astype(float)
-    low = district.low_income.astype(float)
-    p = low.sum() / s.sum() if s.sum() > 0 else 0.0
     band = scenario.constraints.low_income_band
-    m = district.n_schools
     if not math.isfinite(band):
         return {}
-    enr = np.bincount(assign, weights=s, minlength=m)
-    lowj = np.bincount(assign, weights=low, minlength=m)
-    out: dict[int, tuple[float, float]] = {}
-    for j in range(m):
-        if enr[j] <= 0:
-            continue
-        excess = max(0.0, lowj[j] - (p + band) * enr[j]) + max(0.0, (p - band) * enr[j] - lowj[j])
-        if excess > 1e-6:
-            out[j] = (float(lowj[j] / enr[j]), float(excess))
-    return out
+    cnt, enr, _, excess = _students_outside(district, district.low_income, assign, band)
+    return {j: (float(cnt[j, 0] / enr[j]), float(excess[j]))
+            for j in np.flatnonzero(excess > 1e-6).tolist()}
 
 
 __all__ = ["BandRepair", "band_repair_applies", "band_repair_wanted", "band_sentence",
