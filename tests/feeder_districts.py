@@ -60,4 +60,23 @@ def scenario(tmp_path, middle=None, hoods=None, **sections):
     return Scenario.from_dict(data)
 
 
-__all__ = ["two_level_frames", "write_middle", "write_hoods", "scenario", "District"]
+def synthetic_two_level(tmp_path, n, m, seed, *, middle_seats=1.0, **sections):
+    """``synthetic_district(n, m, seed)`` with the demo's middle counts and middle schools (their
+    capacity times ``middle_seats``), 3 km extra distance and nested feeders: the district and the
+    scenario."""
+    from zoneopt.demo_feeders import add_middle_counts, site_middle_schools
+    from zoneopt.synthetic import synthetic_district
+
+    units, schools = synthetic_district(n, m, seed=seed)
+    units = add_middle_counts(units)
+    middle = site_middle_schools(units, schools)
+    middle["capacity"] = np.floor(middle["capacity"] * middle_seats).astype(int)
+    path = write_middle(middle, tmp_path / "middle.csv")
+    data = {"constraints": {"max_extra_distance_km": 3.0}, "feeders": {"mode": "nested"}}
+    for key, values in sections.items():
+        data.setdefault(key, {}).update(values)
+    return District.from_frames(units, schools), scenario(tmp_path, middle=path, **data)
+
+
+__all__ = ["two_level_frames", "write_middle", "write_hoods", "scenario", "District",
+           "synthetic_two_level"]

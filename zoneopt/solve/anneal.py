@@ -108,6 +108,7 @@ def anneal(
     should_stop: Callable[[], bool] | None = None,
     on_improve: Callable[[np.ndarray], None] | None = None,
     into_band: bool = False,
+    moves: _Moves | None = None,
 ) -> AnnealResult:
     """Anneal ``assign`` with ``proposals`` single-unit moves; the best feasible plan seen.
 
@@ -133,6 +134,10 @@ def anneal(
         schools outside them, the objective adds the students outside (at ``BAND_EXCESS_WEIGHT``
         times the dissimilarity's scale), and the run ends at the first plan with every school
         inside (:mod:`zoneopt.solve.band_repair`). ``improved`` then says whether it reached one.
+    moves
+        A prepared move set built on ``assign`` in place of the single-level one, e.g. the
+        two-level moves of :class:`zoneopt.solve.nested_moves.NestedMoves`; when its ``aiming``
+        is set, the run ends at the first plan whose ``outside`` is zero, as ``into_band`` does.
 
     Returns
     -------
@@ -140,8 +145,10 @@ def anneal(
         The best plan seen and what the run did.
     """
     start = np.asarray(assign, dtype=np.int64)
-    moves = _Moves(district, scenario, eligible, start, into_band=into_band)
-    if into_band and moves.outside <= BAND_DONE:
+    if moves is None:
+        moves = _Moves(district, scenario, eligible, start, into_band=into_band)
+    aiming = moves.aiming
+    if aiming and moves.outside <= BAND_DONE:
         return AnnealResult(start.copy(), True, 0, 0, False)
     if not moves.movable or proposals <= 0:
         return AnnealResult(start.copy(), False, 0, 0, False)
@@ -203,7 +210,7 @@ def anneal(
             moves.apply(i, a, b)
         accepted += 1
         value += delta
-        if into_band:
+        if aiming:
             if moves.outside <= BAND_DONE:  # the first plan inside the band ends the run
                 return AnnealResult(np.fromiter(z, dtype=np.int64, count=len(z)), True, done,
                                     accepted, False)
@@ -214,9 +221,34 @@ def anneal(
         if value < best - 1e-12:
             best = value
             best_assign = np.fromiter(z, dtype=np.int64, count=len(z))
-    if into_band:
+    if aiming:
         return AnnealResult(best_assign, False, done, accepted, timed_out)
     return AnnealResult(best_assign, best < -1e-12, done, accepted, timed_out)
+
+
+def stays_connected(nb: list[list[int]], zone: list[int], i: int, a: int, root: int) -> bool:
+    """Whether the units with ``zone[v] == a`` (and ``root``, which counts as in) stay connected
+    when unit ``i`` leaves them, given that they were: ``i``'s neighbours among them still reach
+    each other, by a search from one of them that stops once it has met all the others."""
+    ring = [k for k in nb[i] if zone[k] == a or k == root]
+    if len(ring) <= 1:
+        return True
+    targets = set(ring)
+    seen = {ring[0], i}
+    stack = [ring[0]]
+    left = len(targets) - 1
+    while stack:
+        u = stack.pop()
+        for v in nb[u]:
+            if v in seen or not (zone[v] == a or v == root):
+                continue
+            seen.add(v)
+            if v in targets:
+                left -= 1
+                if left == 0:
+                    return True
+            stack.append(v)
+    return False
 
 
 class _Moves:
@@ -275,6 +307,10 @@ class _Moves:
         # Into the band: the bands (low-income, SES tiers) are the objective's (students outside
         # them), not rules of moves.
         self.into_band = into_band
+        #: The run aims at a plan with nothing ``outside`` (the bands here; a subclass may aim at
+        #: other rules) and ends at the first one.
+        self.aiming = into_band
+        self.outside = 0.0
         self.target = self.tier_target = math.inf
         if into_band:
             self.target, self.band = self.band, math.inf
@@ -437,28 +473,7 @@ class _Moves:
         another school owns it), so it stays connected exactly when ``i``'s neighbours in the zone
         still reach each other: a search from one of them that stops once it has met all the others.
         """
-        if not self.contiguous:
-            return True
-        z, root, nb = self.z, self.roots[a], self.nb
-        ring = [k for k in nb[i] if z[k] == a or k == root]
-        if len(ring) <= 1:
-            return True
-        targets = set(ring)
-        seen = {ring[0], i}
-        stack = [ring[0]]
-        left = len(targets) - 1
-        while stack:
-            u = stack.pop()
-            for v in nb[u]:
-                if v in seen or not (z[v] == a or v == root):
-                    continue
-                seen.add(v)
-                if v in targets:
-                    left -= 1
-                    if left == 0:
-                        return True
-                stack.append(v)
-        return False
+        return not self.contiguous or stays_connected(self.nb, self.z, i, a, self.roots[a])
 
     def apply(self, i: int, a: int, b: int) -> None:
         """Move unit ``i`` from zone ``a`` to ``b`` and update the running totals."""
@@ -498,5 +513,5 @@ class _Moves:
                 changes.append(abs(delta))
         if not changes:
             return 0.0
-        factor = BAND_START_FACTOR if self.into_band else settings.ANNEAL_START_FACTOR
+        factor = BAND_START_FACTOR if self.aiming else settings.ANNEAL_START_FACTOR
         return factor * float(np.median(changes))

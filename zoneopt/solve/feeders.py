@@ -40,6 +40,8 @@ from ..neighbourhoods import load_neighbourhoods
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
+from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
+from .repair import repair_status_quo
 from .search import neighbourhood, zone_adjacency
 
 log = logging.getLogger("zoneopt")
@@ -160,6 +162,49 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     def feasible(assign, feeds) -> bool:
         return _two_level_ok(district, scenario, data, groups, eligible, assign, feeds)
 
+    # 0. a quick two-level plan: the repair's zones, then the feeder repair (zoneopt.solve.feeder_repair)
+    repairs = nested and not groups
+    annealing_end = t0 + SEARCH_END_SHARE * budget
+    repair_notes: list[str] = []  # how far the feeder repair got, for the no-plan message
+
+    def start_from(assign, feeds, label):
+        """Offer a two-level plan, then (nested, without whole neighbourhoods) the two-level
+        annealing's from it under its feeder map: each start is annealed before it is compared."""
+        best.offer(assign, feeds, label)
+        if not repairs or best.interrupted:
+            return
+        better = anneal_two_level(
+            district, scenario, eligible, data, assign, feeds,
+            proposals=improve_work(district.n_units, budget, scenario.solver.work_budget),
+            seed=scenario.solver.seed, deadline=annealing_end, should_stop=lambda: best.interrupted)
+        if better is not None and feasible(better, feeds):
+            best.offer(better, feeds, f"{label}, annealed")
+
+    def repaired(elem, label, origin):
+        if best.interrupted:
+            return
+        notes: list[str] = []
+        got = feeder_repair(
+            district, scenario, eligible, data, elem,
+            lambda a: _feeder_map(district, scenario, data, a, solver_name, annealing_end,
+                                  soft=_soft_cost(data)),
+            work=fit_round_work(district.n_units, budget, scenario.solver.work_budget),
+            seed=scenario.solver.seed, deadline=annealing_end, should_stop=lambda: best.interrupted,
+            notes=notes)
+        repair_notes.extend(f"from {origin}, {note}" for note in notes)
+        if got is not None and feasible(*got):
+            start_from(*got, label)
+
+    from . import _interruptible  # the same Ctrl-C rule as the single-level search
+
+    if repairs:
+        with _interruptible(best):
+            quick = repair_status_quo(district, scenario.with_values({"feeders.mode": "none"}),
+                                      plain, solver=solver_name,
+                                      deadline=t0 + RELAXATION_SHARE * budget)
+            if quick is not None:
+                repaired(quick, "repair + feeder repair", "the repair's zones")
+
     # 1. the relaxation
     relaxed = scenario.with_values({
         "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
@@ -182,18 +227,20 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     except NoSolutionError:
         pass
     infeasible = False
-    from . import _interruptible  # the same Ctrl-C rule as the single-level search
-
     with _interruptible(best):
         # 2. a two-level start
         if rel_assign is not None:
             if nested:
                 for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
-                    if best.assign is None and (elem >= 0).all() and _single_level_ok(
-                            district, scenario, groups, elem):
-                        feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline)
+                    if (best.assign is None or elem is rel_assign) and (elem >= 0).all() and (
+                            _single_level_ok(district, scenario, groups, elem)):
+                        feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline,
+                                            rules=(True,) if repairs else (True, False))
                         if feeds is not None and feasible(elem, feeds):
-                            best.offer(elem, feeds, f"{label} + feeder map")
+                            start_from(elem, feeds, f"{label} + feeder map")
+                        elif elem is rel_assign and repairs:
+                            repaired(elem, "single-level plan + feeder repair",
+                                     "the single-level plan's zones")
             elif feasible(rel_assign, None):
                 best.offer(rel_assign, None, "single-level plan")
             if groups and best.assign is None:
@@ -201,7 +248,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
                          else None)
                 if (feeds is not None or not nested) and feasible(whole, feeds):
-                    best.offer(whole, feeds, "single-level plan, neighbourhoods made whole")
+                    start_from(whole, feeds, "single-level plan, neighbourhoods made whole")
         if best.assign is None and nested and rel_assign is not None:
             # No feeder map fits these zones within middle capacity: take the map that exceeds it
             # least, fix it, and let the whole district's zones move to fit it (with the feeder map
@@ -212,7 +259,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
                                     solver_name, t0 + SEARCH_END_SHARE * budget)
                 if fitted is not None and feasible(*fitted):
-                    best.offer(*fitted, "zones fitted to a fixed feeder map")
+                    start_from(*fitted, "zones fitted to a fixed feeder map")
         if best.assign is None:
             # Feasibility first: a first plan of the whole two-level model comes much sooner so.
             tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
@@ -226,7 +273,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
                                     np.zeros(district.n_schools, np.int64) if nested else None)
                 if feasible(a, f):
-                    best.offer(a, f, "two-level closer-neighbour MIP")
+                    start_from(a, f, "two-level closer-neighbour MIP")
         # 3. search (then the middle relaxation's bound, when there is time for it)
         middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
                         >= MIDDLE_MIN_SECONDS else 0.0)
@@ -252,6 +299,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if best.assign is None:
         msg = (f"no plan with {'nested feeders' if nested else 'whole neighbourhoods'} was found "
                f"within {budget:g} s; allow more time (--time-limit) or relax the constraints")
+        binds = _two_level_binds(district, scenario, data, rel_assign is not None, repair_notes)
+        if binds:
+            msg += ". What binds: " + "; ".join(binds)
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
         raise NoSolutionError(msg, plan=plan)
     # One rule for the status (CONTRACT.md): Plan derives it from the gap to the proven bound.
@@ -265,6 +315,23 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if not report.ok:
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
     return plan
+
+
+def _two_level_binds(district: District, scenario: Scenario, data: FeederData | None,
+                     elementary_plan: bool, notes: list[str]) -> list[str]:
+    """Sentences for a two-level search that found no plan: whether the elementary rules alone
+    have one, how far the feeder repair got, and the middle seats against the middle students."""
+    out = [] if elementary_plan else ["the single-level search found no plan of the elementary "
+                                      "rules alone in its share of the time"]
+    out += list(dict.fromkeys(notes))
+    if data is not None:
+        mu = scenario.feeders.middle_max_utilization
+        seats = float(np.floor(data.capacity * mu + 1e-9).sum())
+        students = float(data.students.sum())
+        out.append(f"the middle schools have {seats:.0f} seats at middle_max_utilization {mu:g} "
+                   f"for {students:.0f} middle students ({(seats - students) / max(students, 1):.1%}"
+                   " spare)")
+    return out
 
 
 def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float) -> float:
@@ -352,11 +419,13 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
 
 
-def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, soft=0.0):
+def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, soft=0.0,
+                rules=(True, False)):
     """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
     the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
-    one in its time. ``soft`` > 0 lets middle capacity be exceeded at that cost per student."""
-    for closer in (True, False):
+    one in its time. ``soft`` > 0 lets middle capacity be exceeded at that cost per student;
+    ``rules`` = ``(True,)`` tries the closer-neighbour rule alone."""
+    for closer in rules:
         built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
         if built is None:
             return None
