@@ -245,6 +245,23 @@ def _feasible_plans(district, scenario):
     return out
 
 
+def _tier_d(district, a):
+    """Multi-group dissimilarity of today's tier counts (CONTRACT.md's definition, worked out here
+    from the units' ``ses_tier`` column)."""
+    tier = district.units["ses_tier"].to_numpy(int)
+    s = district.students.astype(float)
+    m, k = district.n_schools, int(tier.max())
+    cnt = np.zeros((m, k))
+    for i in range(len(a)):
+        cnt[a[i], tier[i] - 1] += s[i]
+    big_s = cnt.sum()
+    p = cnt.sum(axis=0) / big_s
+    i_ = float((p * (1 - p)).sum())
+    sj = cnt.sum(axis=1)
+    share = np.divide(cnt, sj[:, None], out=np.zeros_like(cnt), where=sj[:, None] > 0)
+    return float((sj[:, None] * np.abs(share - p[None, :])).sum() / (2 * big_s * i_))
+
+
 def brute_force_years(district, scenario):
     """Like :func:`brute_force` for a scenario with ``[years] plan``: every plan year and series must
     fit its capacity, grandfathered cohorts counted at their status-quo school; the balance term is
@@ -316,6 +333,8 @@ def brute_force_years(district, scenario):
             ds.append(0.0 if lo.sum() == 0 or other.sum() == 0
                       else 0.5 * np.abs(lo / lo.sum() - other / other.sum()).sum())
         val = float(np.mean(ds)) if o.balance == "dissimilarity" else 0.0
+        if o.balance == "tiers":  # the projections carry no tiers: today's tier counts
+            val += _tier_d(district, a)
         val += o.distance_weight * (s * d[np.arange(n), a]).sum() / total
         val += o.moved_weight * moved / total
         if val < best - 1e-12:

@@ -334,8 +334,11 @@ def build_model(
     bal_group = None
     group = None
     if years_active(scenario):  # every plan year's rows replace today's (model/years.py)
-        use_balance = objective == "scenario" and o.balance == "dissimilarity"
         ydata = years_data(district, scenario)
+    # The projections carry low-income counts, not SES tiers: with balance = "tiers" the objective
+    # (zoneopt.solve.state.objective_function) balances today's tier counts, and so does the model.
+    if ydata is not None and not (objective == "scenario" and o.balance == "tiers"):
+        use_balance = objective == "scenario" and o.balance == "dissimilarity"
         bal_schools, bal_years = year_rows.balance_columns(
             ydata, free_schools if use_balance else np.zeros(0, dtype=np.int64))
         scale = year_rows.balance_cost(ydata, bal_years)
@@ -368,13 +371,13 @@ def build_model(
     cap0 = len(rows.lo)
     if ydata is not None:
         year_rows.capacity_rows(rows, ydata, pu, ps, free_schools)
-        cap1 = len(rows.lo)
-        year_rows.balance_rows(rows, ydata, pu, ps, bal_schools, bal_years, k)
     else:
         _capacity_rows(rows, district, scenario, pu, ps, free_schools)
-        cap1 = len(rows.lo)
-        if len(bal_schools):
-            balance_rows(rows, group.weights, pu, ps, free_schools, k)
+    cap1 = len(rows.lo)
+    if bal_years is not None:
+        year_rows.balance_rows(rows, ydata, pu, ps, bal_schools, bal_years, k)
+    elif len(bal_schools):
+        balance_rows(rows, group.weights, pu, ps, free_schools, k)
     if math.isfinite(c.low_income_band):
         _band_rows(rows, district, scenario, pu, ps, free_schools)
     if math.isfinite(c.tier_band):
