@@ -210,3 +210,14 @@ def test_a_tiers_report_shows_the_tiers_index_and_no_low_income_claims():
     assert "dissimilarity" not in reader.rows and "tier_dissimilarity" in reader.rows
     assert reader.rules[0].startswith("Goal: make each school's mix of students of every")
     assert "Low-income share" not in reader.headers
+
+
+def test_with_nested_feeders_the_objective_names_the_middle_schools_term():
+    """The nested search minimises D + balance_weight x middle D: the CLI line and the report said
+    only "the dissimilarity index" beside a figure that holds both."""
+    nested = {"objective": {"balance": "dissimilarity"},
+              "feeders": {"mode": "nested", "balance_weight": 0.5}}
+    assert wording.objective_name(wording.question(nested)) == (
+        "the dissimilarity index (0 to 1) + 0.5 x the middle schools' dissimilarity index")
+    reported = dict(nested, feeders={"mode": "report", "balance_weight": 0.5})
+    assert wording.objective_name(wording.question(reported)) == "the dissimilarity index (0 to 1)"

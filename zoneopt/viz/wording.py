@@ -58,6 +58,9 @@ class Question:
         The objective's weights.
     max_utilization, min_utilization : float
         The capacity rules.
+    middle_weight : float
+        ``[feeders] balance_weight`` with nested feeders (the middle schools' dissimilarity is then
+        part of the objective), else 0.
     """
 
     balance: str
@@ -65,6 +68,7 @@ class Question:
     moved_weight: float
     max_utilization: float
     min_utilization: float
+    middle_weight: float = 0.0
 
     @property
     def balances_income(self) -> bool:
@@ -86,6 +90,7 @@ def question(scenario: Mapping[str, Any]) -> Question:
     """The :class:`Question` of a scenario dict (summary.json's ``scenario``; defaults filled)."""
     obj = dict(scenario.get("objective") or {})
     con = dict(scenario.get("constraints") or {})
+    feeders = dict(scenario.get("feeders") or {})
     hi = con.get("max_utilization", 1.0)
     return Question(
         balance=str(obj.get("balance", "dissimilarity")),
@@ -93,6 +98,8 @@ def question(scenario: Mapping[str, Any]) -> Question:
         moved_weight=_num(obj.get("moved_weight", 0.0)),
         max_utilization=math.inf if hi is None else float(hi),
         min_utilization=_num(con.get("min_utilization", 0.0)),
+        middle_weight=(_num(feeders.get("balance_weight", 1.0))
+                       if feeders.get("mode") == "nested" else 0.0),
     )
 
 
@@ -107,6 +114,8 @@ def objective_name(q: Question) -> str:
         terms.append(f"{q.distance_weight:g} x the average distance from home to school (km)")
     if q.moved_weight > 0:
         terms.append(f"{q.moved_weight:g} x the share of students who change school")
+    if q.middle_weight > 0:
+        terms.append(f"{q.middle_weight:g} x the middle schools' dissimilarity index")
     return " + ".join(terms) if terms else "nothing (any plan that meets every rule)"
 
 
