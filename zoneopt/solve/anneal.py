@@ -13,7 +13,9 @@ both moves are taken together, by the same rule, only if the pair keeps every ru
 
 The band repair (:mod:`zoneopt.solve.band_repair`) runs the same moves from a plan that breaks the
 low-income or SES tier band and nothing else (``into_band``): there the bands are the objective's
-(the students outside them), not rules of moves, and the run ends at the first plan inside.
+(the students outside them), not rules of moves, and the run ends at the first plan inside. The
+feeder repair (:mod:`zoneopt.solve.feeder_repair`) runs two-level moves under a fixed feeder map
+(:class:`zoneopt.solve.nested_moves.NestedMoves`), aiming the same way at the middle seats.
 
 The same moves serve every single-level scenario. With SES tiers a move must also keep every tier
 within ``tier_band`` and its objective change includes :math:`D_T`'s; with a ``[years]`` plan it
@@ -211,7 +213,7 @@ def anneal(
         accepted += 1
         value += delta
         if aiming:
-            if moves.outside <= BAND_DONE:  # the first plan inside the band ends the run
+            if moves.outside <= BAND_DONE:  # the first plan with nothing outside ends the run
                 return AnnealResult(np.fromiter(z, dtype=np.int64, count=len(z)), True, done,
                                     accepted, False)
             if value < best - 1e-12:

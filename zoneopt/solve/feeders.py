@@ -1,5 +1,9 @@
 """The search for two-level plans (``[feeders] mode = "nested"``) and whole neighbourhoods.
 
+0. **Feeder repair** (nested feeders without whole neighbourhoods): the repair's zones become a
+   two-level plan by :func:`zoneopt.solve.feeder_repair.feeder_repair` (a feeder map fixed, the
+   annealer's two-level moves until every middle school fits), in seconds; every two-level start
+   found here or below is then annealed under its feeder map before it is compared.
 1. **Relaxation.** The single-level problem (no second level, neighbourhoods free) is solved by
    :func:`zoneopt.solve.optimize` on a share of the budget. Every two-level plan is a plan of that
    problem and the middle dissimilarity is >= 0, so its proven bound is a valid bound here, and its
@@ -197,12 +201,14 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     from . import _interruptible  # the same Ctrl-C rule as the single-level search
 
+    elementary = False  # a plan of the elementary rules alone was found (for the no-plan message)
     if repairs:
         with _interruptible(best):
             quick = repair_status_quo(district, scenario.with_values({"feeders.mode": "none"}),
                                       plain, solver=solver_name,
                                       deadline=t0 + RELAXATION_SHARE * budget)
             if quick is not None:
+                elementary = True
                 repaired(quick, "repair + feeder repair", "the repair's zones")
 
     # 1. the relaxation
@@ -299,7 +305,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if best.assign is None:
         msg = (f"no plan with {'nested feeders' if nested else 'whole neighbourhoods'} was found "
                f"within {budget:g} s; allow more time (--time-limit) or relax the constraints")
-        binds = _two_level_binds(district, scenario, data, rel_assign is not None, repair_notes)
+        binds = _two_level_binds(district, scenario, data, elementary or rel_assign is not None,
+                                 repair_notes)
         if binds:
             msg += ". What binds: " + "; ".join(binds)
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
@@ -321,8 +328,8 @@ def _two_level_binds(district: District, scenario: Scenario, data: FeederData | 
                      elementary_plan: bool, notes: list[str]) -> list[str]:
     """Sentences for a two-level search that found no plan: whether the elementary rules alone
     have one, how far the feeder repair got, and the middle seats against the middle students."""
-    out = [] if elementary_plan else ["the single-level search found no plan of the elementary "
-                                      "rules alone in its share of the time"]
+    out = [] if elementary_plan else ["neither the repair nor the single-level search found a plan "
+                                      "of the elementary rules alone in its share of the time"]
     out += list(dict.fromkeys(notes))
     if data is not None:
         mu = scenario.feeders.middle_max_utilization
