@@ -78,5 +78,19 @@ def synthetic_two_level(tmp_path, n, m, seed, *, middle_seats=1.0, **sections):
     return District.from_frames(units, schools), scenario(tmp_path, middle=path, **data)
 
 
+def synthetic_two_level_start(tmp_path, n, m, seed, middle_seats=1.0):
+    """:func:`synthetic_two_level` with what the feeder repair starts from: the middle schools'
+    data, the eligible pairs and the repair's plan of the single-level rules."""
+    from zoneopt.feeders import load_feeders
+    from zoneopt.model import eligible_pairs
+    from zoneopt.solve.repair import repair_status_quo
+
+    district, scen = synthetic_two_level(tmp_path, n, m, seed, middle_seats=middle_seats)
+    data = load_feeders(district, scen)
+    eligible = eligible_pairs(district, scen)
+    plan = repair_status_quo(district, scen.with_values({"feeders.mode": "none"}), eligible)
+    return district, scen, data, eligible, plan
+
+
 __all__ = ["two_level_frames", "write_middle", "write_hoods", "scenario", "District",
-           "synthetic_two_level"]
+           "synthetic_two_level", "synthetic_two_level_start"]

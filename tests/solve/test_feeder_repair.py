@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from feeder_districts import synthetic_two_level
+from feeder_districts import synthetic_two_level, synthetic_two_level_start
 
 from zoneopt import Plan, optimize
 from zoneopt.check import check_plan
-from zoneopt.feeders import load_feeders
-from zoneopt.model import eligible_pairs
 from zoneopt.solve.feeder_repair import feeder_repair, fit_round_work, improve_work
 from zoneopt.solve.feeders import _feeder_map, _soft_cost
 from zoneopt.solve.nested_moves import NestedMoves, middle_homes_apart
-from zoneopt.solve.repair import repair_status_quo
 
-
-def _setup(tmp_path, n, m, seed, middle_seats=1.0):
-    district, scenario = synthetic_two_level(tmp_path, n, m, seed, middle_seats=middle_seats)
-    data = load_feeders(district, scenario)
-    eligible = eligible_pairs(district, scenario)
-    plan = repair_status_quo(district, scenario.with_values({"feeders.mode": "none"}), eligible)
-    return district, scenario, data, eligible, plan
+_setup = synthetic_two_level_start
 
 
 def _soft_map(district, scenario, data):

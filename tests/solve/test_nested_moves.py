@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from feeder_districts import synthetic_two_level
+from feeder_districts import synthetic_two_level_start
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zoneopt import Plan
 from zoneopt.check import check_plan
-from zoneopt.feeders import load_feeders
-from zoneopt.model import eligible_pairs
 from zoneopt.solve.anneal import anneal
 from zoneopt.solve.feeder_repair import feeder_repair
 from zoneopt.solve.feeders import _feeder_map, _soft_cost, _two_level_ok
 from zoneopt.solve.nested_moves import NestedMoves, middle_homes_apart
-from zoneopt.solve.repair import repair_status_quo
 
-
-def _setup(tmp_path, n, m, seed, middle_seats=1.0):
-    district, scenario = synthetic_two_level(tmp_path, n, m, seed, middle_seats=middle_seats)
-    data = load_feeders(district, scenario)
-    eligible = eligible_pairs(district, scenario)
-    single = scenario.with_values({"feeders.mode": "none"})
-    return district, scenario, data, eligible, repair_status_quo(district, single, eligible)
+_setup = synthetic_two_level_start
 
 
 def _two_level_start(district, scenario, data, eligible, plan):

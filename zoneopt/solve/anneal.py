@@ -228,6 +228,60 @@ def anneal(
     return AnnealResult(best_assign, best < -1e-12, done, accepted, timed_out)
 
 
+def anneal_into(
+    district: District,
+    scenario: Scenario,
+    eligible: np.ndarray,
+    start: np.ndarray,
+    proposals: int,
+    *,
+    rounds: int,
+    seed: int = 0,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    moves_for: Callable[[np.ndarray], _Moves] | None = None,
+) -> AnnealResult:
+    """Rounds of an annealing that aims at a rule, until the first plan that keeps it.
+
+    Each round anneals ``proposals`` moves from the last one's best plan (by the aiming
+    objective) with the next seed (``seed + r``), which gets past plateaus; counted work only.
+
+    Parameters
+    ----------
+    district, scenario, eligible, start, proposals
+        As for :func:`anneal`; ``start`` keeps every rule but the one aimed at.
+    rounds
+        Rounds at most.
+    seed, deadline, should_stop
+        The first round's seed and the safety stops.
+    moves_for
+        Plan -> the aiming move set built on it (its ``aiming`` set); default the bands'
+        (``into_band``).
+
+    Returns
+    -------
+    AnnealResult
+        ``improved`` when a round reached a plan with nothing outside (then ``assign`` is it);
+        else ``assign`` is the last round's best; ``proposals`` and ``accepted`` summed over the
+        rounds; ``timed_out`` when a safety stop ended them.
+    """
+    def band_moves(a: np.ndarray) -> _Moves:
+        return _Moves(district, scenario, eligible, a, into_band=True)
+
+    build = moves_for or band_moves
+    assign = np.asarray(start, dtype=np.int64).copy()
+    done = taken = 0
+    for r in range(rounds):
+        res = anneal(district, scenario, eligible, assign, proposals, seed=seed + r,
+                     deadline=deadline, should_stop=should_stop, moves=build(assign))
+        done += res.proposals
+        taken += res.accepted
+        assign = res.assign
+        if res.improved or res.timed_out:
+            return AnnealResult(assign, res.improved, done, taken, res.timed_out)
+    return AnnealResult(assign, False, done, taken, False)
+
+
 def stays_connected(nb: list[list[int]], zone: list[int], i: int, a: int, root: int) -> bool:
     """Whether the units with ``zone[v] == a`` (and ``root``, which counts as in) stay connected
     when unit ``i`` leaves them, given that they were: ``i``'s neighbours among them still reach

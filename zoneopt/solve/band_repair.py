@@ -6,7 +6,7 @@ every rule but that one, and the search then fell back to CP-SAT and a feasibili
 ``synthetic_district(300, 15)`` at 3 km with a band of 0.1 found a first plan after 12-14 s (seeds
 36-38) or none in 30 s (seed 33; seed 37 with 0.06).
 
-Here the annealer (:func:`zoneopt.solve.anneal.anneal`, ``into_band=True``) starts from that plan:
+Here the annealer (:func:`zoneopt.solve.anneal.anneal_into`, the bands' moves) starts from that plan:
 its moves keep seats, distance limits, locks, contiguity and the moved budget as always, but may
 leave a school outside the band; its objective adds the students outside the band, and it stops at
 the first plan with every school inside. A few rounds from one another's end, each with the next
@@ -27,7 +27,7 @@ import numpy as np
 from ..check import check_plan
 from ..district import District
 from ..scenario import Scenario
-from .anneal import anneal
+from .anneal import anneal_into
 
 #: Proposals per unit of the district in one round (300 units: 1.2 million, about 1.5 s), capped
 #: by the time limit (:func:`zoneopt.solve.work.band_round_work`).
@@ -131,24 +131,12 @@ def repair_band(
     from .work import band_round_work
 
     proposals = band_round_work(district.n_units, time_limit_s, work_budget)
-    assign = np.asarray(start, dtype=np.int64).copy()
-    done = 0
-    plan = None
-    timed_out = False
-    for r in range(ROUNDS):
-        res = anneal(district, scenario, eligible, assign, proposals, seed=seed + r,
-                     deadline=deadline, should_stop=should_stop, into_band=True)
-        done += res.proposals
-        assign = res.assign
-        if res.improved:
-            if check_plan(district, scenario, assign).ok:
-                plan = assign
-            break
-        if res.timed_out:
-            timed_out = True
-            break
-    return BandRepair(plan, assign, _outside(district, scenario, assign), done, timed_out,
-                      _tier_outside(district, scenario, assign))
+    res = anneal_into(district, scenario, eligible, start, proposals, rounds=ROUNDS, seed=seed,
+                      deadline=deadline, should_stop=should_stop)
+    assign = res.assign
+    plan = assign if res.improved and check_plan(district, scenario, assign).ok else None
+    return BandRepair(plan, assign, _outside(district, scenario, assign), res.proposals,
+                      res.timed_out, _tier_outside(district, scenario, assign))
 
 
 def _tier_outside(district: District, scenario: Scenario,

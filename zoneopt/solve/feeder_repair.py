@@ -33,9 +33,9 @@ import numpy as np
 from .. import settings
 from ..district import District
 from ..scenario import Scenario
-from .anneal import BAND_DONE, anneal
+from .anneal import anneal, anneal_into
 from .nested_moves import NestedMoves, middle_homes_apart
-from .work import time_share
+from .work import aiming_round_work, time_share
 
 log = logging.getLogger("zoneopt")
 
@@ -52,9 +52,9 @@ IMPROVE_TIME_SHARE = 0.2
 
 def fit_round_work(n_units: int, time_limit_s: float, work_budget: float) -> int:
     """Proposals of one feeder-repair round: ``PROPOSALS_PER_UNIT`` a unit times ``work_budget``,
-    all rounds together within the annealing's share of the time limit at the nominal rate."""
-    cap = time_share(settings.ANNEAL_RATE, settings.ANNEAL_TIME_SHARE, time_limit_s) / ROUNDS
-    return max(1, round(min(float(work_budget) * PROPOSALS_PER_UNIT * n_units, cap)))
+    all rounds together within the annealing's share of the time limit at the nominal rate
+    (:func:`zoneopt.solve.work.aiming_round_work`)."""
+    return aiming_round_work(n_units, time_limit_s, work_budget, PROPOSALS_PER_UNIT, ROUNDS)
 
 
 def improve_work(n_units: int, time_limit_s: float, work_budget: float) -> int:
@@ -72,21 +72,15 @@ def fit_middle(district: District, scenario: Scenario, eligible: np.ndarray, dat
     first, and then ``closest`` (when given) gets each middle school's students over its seats in
     the last round's best plan. Each round starts from the last one's best plan with the next
     seed."""
-    current = np.asarray(assign, dtype=np.int64)
-    for r in range(ROUNDS):
-        moves = NestedMoves(district, scenario, eligible, current, data, feeds, into_fit=True)
-        if moves.outside <= BAND_DONE:
-            return current
-        res = anneal(district, scenario, eligible, current, work, seed=seed + r,
-                     deadline=deadline, should_stop=should_stop, moves=moves)
-        if res.improved:
-            return res.assign
-        current = res.assign
-        if res.timed_out:
-            break
+    def fit_moves(a: np.ndarray) -> NestedMoves:
+        return NestedMoves(district, scenario, eligible, a, data, feeds, into_fit=True)
+
+    res = anneal_into(district, scenario, eligible, assign, work, rounds=ROUNDS, seed=seed,
+                      deadline=deadline, should_stop=should_stop, moves_for=fit_moves)
+    if res.improved:
+        return res.assign
     if closest is not None:
-        closest.update(NestedMoves(district, scenario, eligible, current, data, feeds,
-                                   into_fit=True).middle_over())
+        closest.update(fit_moves(res.assign).middle_over())
     return None
 
 

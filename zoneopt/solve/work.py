@@ -143,16 +143,22 @@ def anneal_budget(n_units: int, time_limit_s: float, work_budget: float) -> int:
     return max(1, round(work))
 
 
+def aiming_round_work(n_units: int, time_limit_s: float, work_budget: float, per_unit: int,
+                      rounds: int) -> int:
+    """Proposals of one round of an annealing that aims at a rule (the band repair, the feeder
+    repair: :func:`zoneopt.solve.anneal.anneal_into`): ``per_unit`` per unit times
+    ``work_budget``, but all ``rounds`` together within the annealing's share of the time limit at
+    the nominal rate (the same cap as :func:`anneal_budget`), so that a failing repair leaves the
+    feasibility MIPs their time."""
+    work = min(float(work_budget) * per_unit * n_units, _anneal_cap(time_limit_s) / rounds)
+    return max(1, round(work))
+
+
 def band_round_work(n_units: int, time_limit_s: float, work_budget: float) -> int:
-    """Proposals of one band repair round (:mod:`zoneopt.solve.band_repair`):
-    ``PROPOSALS_PER_UNIT`` per unit times ``work_budget``, but all its rounds together within the
-    annealing's share of the time limit at the nominal rate (the same cap as
-    :func:`anneal_budget`), so a failing band repair leaves the feasibility MIPs their time."""
+    """Proposals of one band repair round (:mod:`zoneopt.solve.band_repair`)."""
     from .band_repair import PROPOSALS_PER_UNIT, ROUNDS
 
-    work = min(float(work_budget) * PROPOSALS_PER_UNIT * n_units,
-               _anneal_cap(time_limit_s) / ROUNDS)
-    return max(1, round(work))
+    return aiming_round_work(n_units, time_limit_s, work_budget, PROPOSALS_PER_UNIT, ROUNDS)
 
 
 def counts_nodes(solver: str) -> bool:
