@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 
 import numpy as np
 import pytest
 from districts import grid_frames
+from load import busy_thread
 from workers import signal_first_worker
 
 from zoneopt import District, Scenario, optimize
@@ -49,23 +49,12 @@ def district():
     return d
 
 
-def _busy(stop: threading.Event) -> None:
-    x = 0
-    while not stop.is_set():
-        x = (x * 31 + 7) % 1_000_003  # holds the GIL: the search thread gets a share of it only
-
 
 @pytest.mark.slow
 def test_same_plan_under_a_busy_thread_and_another_time_limit(district, calm):
     os.environ.pop("ZONEOPT_NO_WORKER", None)
-    stop = threading.Event()
-    busy = threading.Thread(target=_busy, args=(stop,), daemon=True)
-    busy.start()
-    try:
+    with busy_thread():
         loaded = optimize(district, SCENARIO, time_limit=200)
-    finally:
-        stop.set()
-        busy.join()
     for plan in (loaded, calm):
         assert plan.summary["stopped_by"] in ("work_budget", "proof"), plan.summary["stopped_by"]
         assert any(t["source"] == "proof done (exact MIP (worker))" for t in plan.trace), \

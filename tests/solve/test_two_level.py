@@ -1,15 +1,25 @@
-"""The nested two-level search and whole neighbourhoods against brute force on tiny districts."""
+"""The nested two-level search and whole neighbourhoods against brute force on tiny districts; its
+plan repeats under load, and what the clock cuts is reported."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from bruteforce import brute_force_two_level
-from feeder_districts import District, scenario, two_level_frames, write_hoods, write_middle
+from feeder_districts import (
+    District,
+    scenario,
+    synthetic_two_level,
+    two_level_frames,
+    write_hoods,
+    write_middle,
+)
+from load import busy_thread
 
 from zoneopt.check import check_plan
 from zoneopt.errors import InfeasibleError
 from zoneopt.solve import optimize
+from zoneopt.solve.state import plan_may_differ
 
 
 def _tiny(tmp_path, seed, **kw):
@@ -102,3 +112,29 @@ def test_two_middle_schools_forced_into_one_zone_are_named(tmp_path):
     with pytest.raises(InfeasibleError) as err:
         optimize(district, s)
     assert "M0" in str(err.value) and "M1" in str(err.value) and "S0" in str(err.value)
+
+
+
+@pytest.mark.slow
+def test_nested_plan_is_the_same_under_a_busy_thread_and_another_time_limit(tmp_path):
+    district, s = synthetic_two_level(tmp_path, 120, 6, 1, solver={"work_budget": 0.05})
+    calm = optimize(district, s, time_limit=120)
+    with busy_thread():
+        loaded = optimize(district, s, time_limit=90)
+    for plan in (calm, loaded):
+        check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+        # Ended by its counted work; the clock may have cut a bound, never what makes the plan.
+        assert not (plan.summary["stopped_by"] == "time_limit"
+                    and plan_may_differ(plan.summary.get("clock_ended"))), plan.summary
+    assert np.array_equal(calm.positions, loaded.positions)
+    assert np.array_equal(calm.feeds, loaded.feeds)
+    assert calm.summary["objective"] == loaded.summary["objective"]
+
+
+def test_a_nested_search_the_clock_ends_says_which_work_it_cut(tmp_path):
+    district, s = synthetic_two_level(tmp_path, 300, 15, 65)
+    plan = optimize(district, s, time_limit=3)
+    check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+    assert plan.summary["stopped_by"] == "time_limit"
+    assert "search" in plan.summary["clock_ended"], plan.summary["clock_ended"]
+    assert plan_may_differ(plan.summary["clock_ended"])

@@ -133,8 +133,6 @@ def optimize(
     >>> plan.summary["dissimilarity_after"] < plan.summary["dissimilarity_before"]
     True
     """
-    from ..plan import Plan
-
     scenario = scenario or Scenario()
     overrides: dict[str, Any] = {}
     if time_limit is not None:
@@ -154,12 +152,35 @@ def optimize(
     read_second_level(district, scenario)  # bad middle-school/neighbourhood files fail before solving
     if needs_two_level(scenario):  # nested feeders or whole neighbourhoods: zoneopt.solve.feeders
         return optimize_two_level(district, scenario, start=start, log_solver=log_solver)
+    return single_level(district, scenario, start=start, progress=progress, log_solver=log_solver)
+
+
+def single_level(district: District, scenario: Scenario, *, start: Any = None,
+                 progress: bool = False, log_solver: bool = False,
+                 proof_plan_when_cut: bool = True, safety_s: float | None = None,
+                 second_search: bool = True) -> Any:
+    """The single-level search of :func:`optimize` on a prepared district (its inputs read and
+    checked, no second level asked for).
+
+    ``proof_plan_when_cut = False`` makes a proof that the clock cuts short give its bound only,
+    never its plan (not even its checkpoint's): for a caller that uses the plan as a start (the
+    two-level search's relaxation), so that the plan depends on counted work alone.
+    ``safety_s`` (default ``solver.time_limit_s``) moves the wall-clock safety stop of the
+    search, while its counted work still follows ``solver.time_limit_s``: a caller giving a longer
+    one leaves a slower or busier machine room to finish the same work. The proof after the
+    search still ends at the time limit (at once when the search ran past it).
+    ``second_search = False`` leaves out the second search with another seed that a district whose
+    bound is near zero gets instead of the proof (:mod:`zoneopt.solve.second_search`): with one
+    thread it runs after the first, doubling the search's time.
+    """
+    from ..plan import Plan
+
     solver_name, solver_note = resolve_solver(scenario.solver.name)
     if solver_note:
         log.warning("solver: %s", solver_note)
     limit_s = scenario.solver.time_limit_s
     t0 = time.perf_counter()
-    deadline = t0 + limit_s
+    deadline = t0 + (limit_s if safety_s is None else max(limit_s, safety_s))
 
     validate_ses_columns(district, scenario)  # bad ses_tier / report_ columns: input errors now
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),
@@ -190,6 +211,10 @@ def optimize(
             state.offer(np.asarray(positions, dtype=np.int64), "given start")
     run = _Run(district, scenario, eligible, state, solver_name, deadline, log_solver, bar,
                Budget.for_problem(district, scenario, eligible))
+    run.plan_when_cut = proof_plan_when_cut
+    run.second_search_allowed = second_search
+    if safety_s is not None:
+        run.proof_deadline = t0 + limit_s
     proven_infeasible = False
     try:
         with _interruptible(state):
@@ -342,6 +367,14 @@ class _Run:
         #: With a low-income band the band repair could not meet: how close it came (a sentence).
         self.band_note = ""
         self._root_lp: BoundResult | None = None
+        #: Whether a proof run here that the clock cuts short may still give its plan (see
+        #: :func:`single_level`'s ``proof_plan_when_cut``).
+        self.plan_when_cut = True
+        #: Whether a district whose bound is near zero gets a second search (``single_level``).
+        self.second_search_allowed = True
+        #: When the proof after the search must end, if before the safety stop (``single_level``'s
+        #: ``safety_s``).
+        self.proof_deadline: float | None = None
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -418,7 +451,7 @@ class _Run:
         helper = None
         # Where the root bound is near zero next to the first plan, a proof cannot gain: the
         # second core searches again with another seed instead (zoneopt.solve.second_search).
-        rival = self.batch() == 1 and proof_is_hopeless(
+        rival = self.batch() == 1 and self.second_search_allowed and proof_is_hopeless(
             self.scenario, state.bound, state.value, pairs=int(self.eligible.sum()))
         if self.batch() > 1:  # large: the second core solves search steps, not the proof
             helper = self.helper = self.start_helper()
@@ -438,6 +471,8 @@ class _Run:
         if self.lp_cuts_wanted():
             self.finish_lp_cuts(helper)
         self.tick("search")
+        if self.proof_deadline is not None:
+            self.deadline = min(self.deadline, max(self.proof_deadline, time.perf_counter()))
         if rival:
             self.second_search(first)
             if state.interrupted or state.timed_out or self.left() <= 0:
@@ -455,7 +490,7 @@ class _Run:
         if prover is not None and prover.merge_into(state, self.deadline):
             return False
         # No worker, or it died or failed: the proof runs here, from the same first plan.
-        return self.prove(first)
+        return self.prove(first, plan_when_cut=self.plan_when_cut)
 
     def second_search(self, first: np.ndarray) -> None:
         """The second search's plan: from the worker, or (no worker, or it failed) run here with

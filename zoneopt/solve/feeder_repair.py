@@ -66,17 +66,20 @@ def improve_work(n_units: int, time_limit_s: float, work_budget: float) -> int:
 def fit_middle(district: District, scenario: Scenario, eligible: np.ndarray, data,
                assign: np.ndarray, feeds: np.ndarray, *, work: int, seed: int,
                deadline: float | None = None, should_stop: Callable[[], bool] | None = None,
-               closest: dict[int, float] | None = None) -> np.ndarray | None:
+               closest: dict[int, float] | None = None,
+               on_clock: Callable[[], None] | None = None) -> np.ndarray | None:
     """Anneal ``assign`` (every elementary rule kept, each middle school's unit in a zone feeding
     it under ``feeds``) until every middle school is within its capacity; None when the rounds end
     first, and then ``closest`` (when given) gets each middle school's students over its seats in
     the last round's best plan. Each round starts from the last one's best plan with the next
-    seed."""
+    seed. ``on_clock`` is called when a safety stop, not the counted work, ended the rounds."""
     def fit_moves(a: np.ndarray) -> NestedMoves:
         return NestedMoves(district, scenario, eligible, a, data, feeds, into_fit=True)
 
     res = anneal_into(district, scenario, eligible, assign, work, rounds=ROUNDS, seed=seed,
                       deadline=deadline, should_stop=should_stop, moves_for=fit_moves)
+    if res.timed_out and on_clock is not None:
+        on_clock()
     if res.improved:
         return res.assign
     if closest is not None:
@@ -87,7 +90,8 @@ def fit_middle(district: District, scenario: Scenario, eligible: np.ndarray, dat
 def feeder_repair(district: District, scenario: Scenario, eligible: np.ndarray, data,
                   assign: np.ndarray, soft_feeder_map: Callable[[np.ndarray], np.ndarray | None],
                   *, work: int, seed: int, deadline: float | None = None,
-                  should_stop: Callable[[], bool] | None = None, notes: list[str] | None = None
+                  should_stop: Callable[[], bool] | None = None, notes: list[str] | None = None,
+                  on_clock: Callable[[], None] | None = None
                   ) -> tuple[np.ndarray, np.ndarray] | None:
     """A two-level plan ``(assign, feeds)`` from a plan of the single-level rules, or None.
 
@@ -106,6 +110,9 @@ def feeder_repair(district: District, scenario: Scenario, eligible: np.ndarray, 
         Proposals per round (:func:`fit_round_work`), the first round's seed, and the safety stops.
     notes
         When given and no plan comes out, a sentence saying how far the repair got is appended.
+    on_clock
+        Called when a safety stop, not the counted work, ended the annealing (its plan may then
+        differ on another machine).
 
     Returns
     -------
@@ -130,7 +137,8 @@ def feeder_repair(district: District, scenario: Scenario, eligible: np.ndarray, 
         return None
     closest: dict[int, float] = {}
     fitted = fit_middle(district, scenario, eligible, data, apart, feeds, work=work, seed=seed,
-                        deadline=deadline, should_stop=should_stop, closest=closest)
+                        deadline=deadline, should_stop=should_stop, closest=closest,
+                        on_clock=on_clock)
     if fitted is None:
         worst = sorted(closest.items(), key=lambda kv: (-kv[1], kv[0]))
         notes.append(f"the closest plan of the feeder repair leaves {sum(closest.values()):.0f} "
@@ -195,11 +203,15 @@ def _homes_locked_apart(district: District, scenario: Scenario, data, assign: np
 def anneal_two_level(district: District, scenario: Scenario, eligible: np.ndarray, data,
                      assign: np.ndarray, feeds: np.ndarray, *, proposals: int, seed: int,
                      deadline: float | None = None,
-                     should_stop: Callable[[], bool] | None = None) -> np.ndarray | None:
-    """A better plan under the fixed feeder map ``feeds`` by the two-level annealing, or None."""
+                     should_stop: Callable[[], bool] | None = None,
+                     on_clock: Callable[[], None] | None = None) -> np.ndarray | None:
+    """A better plan under the fixed feeder map ``feeds`` by the two-level annealing, or None;
+    ``on_clock`` is called when a safety stop, not the counted work, ended it."""
     moves = NestedMoves(district, scenario, eligible, assign, data, feeds)
     res = anneal(district, scenario, eligible, assign, proposals, seed=seed, deadline=deadline,
                  should_stop=should_stop, moves=moves)
+    if res.timed_out and on_clock is not None:
+        on_clock()
     return res.assign if res.improved else None
 
 

@@ -46,24 +46,48 @@ from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
 from .repair import repair_status_quo
-from .search import neighbourhood, zone_adjacency
+from .search import neighbourhood, step_work, zone_adjacency
+from .state import plan_may_differ
+from .work import Budget, step_seconds, time_share
 
 log = logging.getLogger("zoneopt")
 
-#: Share of the budget the single-level relaxation (plan and bound) may use.
+#: Share of the budget whose counted work the single-level relaxation does (its time limit, which
+#: its proof keeps to) ...
 RELAXATION_SHARE = 0.35
+#: ... and the safety stop of its search, so that a slower or busier machine finishes the same
+#: work: with 0.35 for both, beside two busy processes on two cores, 300 x 15's relaxation was cut
+#: in its neighbourhood search and the nested plan changed (objective 0.1373 against 0.1165).
+RELAXATION_SAFETY_SHARE = 0.55
 #: Share of the budget the middle-level relaxation (a bound on the middle dissimilarity) may use.
 MIDDLE_RELAXATION_SHARE = 0.1
 #: ... when that share is at least this long (s): a shorter middle search rarely proves anything.
 MIDDLE_MIN_SECONDS = 5.0
-#: Share of the budget (from the start) after which the search stops and the proof takes over.
-SEARCH_END_SHARE = 0.8
+#: Seconds before the deadline at which every step stops (a safety stop: the steps end on their
+#: counted work), leaving the last check its time.
+SAFETY_MARGIN_S = 0.5
 #: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
 PROOF_MAX_LINKS = 150_000
 #: Elementary zones re-optimised together in one two-level step.
 ZONES_PER_STEP = 4
-#: Time cap of one two-level step (s); the node cap usually ends it sooner.
-STEP_SECONDS = 3.0
+#: The two-level steps' counted work (:func:`zoneopt.solve.search.step_work`) at most: what
+#: TWO_LEVEL_WORK_SHARE of the time limit holds at this nominal rate a second, so that the search
+#: ends on the same step on any machine. Measured on the 2-core EPYC, idle, 2026-12-07: 17,500 a
+#: second on 800 x 40, 20,000-23,000 on 300 x 15; the nominal rate is 80% of the slower. The
+#: search starts after the first plans and the relaxation (35% of the time limit at least): the
+#: share leaves a slower or busier machine room to finish the same steps before the deadline.
+TWO_LEVEL_WORK_RATE = 14_000
+TWO_LEVEL_WORK_SHARE = 0.2
+#: Node cap of one feeder-map MIP: this work in variable-nodes (zones x middle schools x nodes),
+#: between FEEDER_MAP_NODES_MIN and _MAX, since a node costs about its model's size. 2,000 x 100
+#: with 20 middle schools: about 200 nodes, 3 s (2,000 nodes took 16.5 s there); 800 x 40: 1,900.
+FEEDER_MAP_WORK = 600_000
+FEEDER_MAP_NODES_MIN = 50
+FEEDER_MAP_NODES_MAX = 2_000
+#: Middle-contiguity cut rounds of the zones fitted to a fixed feeder map.
+FIT_ROUNDS = 20
+#: Rounds of the whole two-level closer-neighbour MIP (each 4x the last one's node cap).
+CLOSER_MIP_ROUNDS = 4
 
 
 def needs_two_level(scenario: Scenario) -> bool:
@@ -93,8 +117,21 @@ class _Best:
         self.bound = 0.0
         self.proven = False
         self.interrupted = False
+        #: What the wall clock cut short (as ``SearchState.clock_ended``): "search" when the plan may
+        #: differ on another machine, "proof" or "bound" when only the bound may.
+        self.clock_ended: set[str] = set()
         self.trace: list[dict[str, Any]] = []
         self.t0 = time.perf_counter()
+
+    def cut_short(self, phase: str) -> None:
+        """The wall clock, not the counted work, ended ``phase``."""
+        log.info("the clock ended the %s", phase)
+        self.clock_ended.add(phase)
+
+    def note(self, res, phase: str = "search") -> None:
+        """Remember when the wall clock, not a node cap, ended a solve of ``phase``."""
+        if res.limit == "time":
+            self.cut_short(phase)
 
     def offer(self, assign, feeds, label) -> bool:
         v = self.fn(assign, feeds)
@@ -131,7 +168,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     """
     from ..check import check_plan
     from ..plan import Plan
-    from . import optimize
+    from . import single_level
 
     t0 = time.perf_counter()
     budget = scenario.solver.time_limit_s
@@ -143,6 +180,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     groups = [g for g in hoods.groups() if len(g) > 1] if hoods is not None else None
     plain = eligible_pairs(district, scenario)
     eligible = _whole_eligibility(plain, groups) if groups else plain
+    # Node caps and counted work throughout, as in the single-level search: the same plan at any
+    # load; the clock is a safety stop, reported in ``clock_ended``.
+    work = Budget.for_problem(district, scenario, plain)
     o = scenario.objective
 
     def fn(assign, feeds):
@@ -168,8 +208,11 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     # 0. a quick two-level plan: the repair's zones, then the feeder repair (zoneopt.solve.feeder_repair)
     repairs = nested and not groups
-    annealing_end = t0 + SEARCH_END_SHARE * budget
+    safety = deadline - SAFETY_MARGIN_S
     repair_notes: list[str] = []  # how far the feeder repair got, for the no-plan message
+
+    def search_clock() -> None:
+        best.cut_short("search")
 
     def start_from(assign, feeds, label):
         """Offer a two-level plan, then (nested, without whole neighbourhoods) the two-level
@@ -180,7 +223,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         better = anneal_two_level(
             district, scenario, eligible, data, assign, feeds,
             proposals=improve_work(district.n_units, budget, scenario.solver.work_budget),
-            seed=scenario.solver.seed, deadline=annealing_end, should_stop=lambda: best.interrupted)
+            seed=scenario.solver.seed, deadline=safety, should_stop=lambda: best.interrupted,
+            on_clock=search_clock)
         if better is not None and feasible(better, feeds):
             best.offer(better, feeds, f"{label}, annealed")
 
@@ -190,11 +234,11 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         notes: list[str] = []
         got = feeder_repair(
             district, scenario, eligible, data, elem,
-            lambda a: _feeder_map(district, scenario, data, a, solver_name, annealing_end,
+            lambda a: _feeder_map(district, scenario, data, a, solver_name, safety, best,
                                   soft=_soft_cost(data)),
             work=fit_round_work(district.n_units, budget, scenario.solver.work_budget),
-            seed=scenario.solver.seed, deadline=annealing_end, should_stop=lambda: best.interrupted,
-            notes=notes)
+            seed=scenario.solver.seed, deadline=safety, should_stop=lambda: best.interrupted,
+            notes=notes, on_clock=search_clock)
         repair_notes.extend(f"from {origin}, {note}" for note in notes)
         if got is not None and feasible(*got):
             start_from(*got, label)
@@ -221,10 +265,19 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     })
     rel_assign, rel_bound = None, 0.0
     try:
-        rel = optimize(district, relaxed, start=start)
+        # Its plan is this search's start: a proof the clock cuts gives its bound only, so that
+        # the plan depends on counted work alone.
+        # No second search: on one thread it would double the relaxation's time (800 x 40 at 30 s:
+        # 17 s instead of 10.5), leaving the two-level search none.
+        rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
+                           safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
         rel_assign = rel.positions
         rel_bound = float(rel.summary["bound"])
         best.raise_bound(rel_bound, "bound (single-level relaxation)")
+        if rel.summary.get("stopped_by") == "time_limit":
+            # Its plan is this search's start: a cut that may change it changes this plan too.
+            best.cut_short("search" if plan_may_differ(rel.summary.get("clock_ended"))
+                           else "bound")
         best.interrupted = bool(rel.summary.get("interrupted"))  # Ctrl-C in the relaxation
     except InfeasibleError as exc:
         plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
@@ -241,7 +294,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                     if (best.assign is None or elem is rel_assign) and (elem >= 0).all() and (
                             _single_level_ok(district, scenario, groups, elem)):
                         feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline,
-                                            rules=(True,) if repairs else (True, False))
+                                            best, rules=(True,) if repairs else (True, False))
                         if feeds is not None and feasible(elem, feeds):
                             start_from(elem, feeds, f"{label} + feeder map")
                         elif elem is rel_assign and repairs:
@@ -251,48 +304,45 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 best.offer(rel_assign, None, "single-level plan")
             if groups and best.assign is None:
                 whole = _whole_by_majority(district, rel_assign, groups)
-                feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline) if nested
-                         else None)
+                feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline, best)
+                         if nested else None)
                 if (feeds is not None or not nested) and feasible(whole, feeds):
                     start_from(whole, feeds, "single-level plan, neighbourhoods made whole")
         if best.assign is None and nested and rel_assign is not None:
             # No feeder map fits these zones within middle capacity: take the map that exceeds it
             # least, fix it, and let the whole district's zones move to fit it (with the feeder map
             # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
-            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline,
+            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline, best,
                                 soft=_soft_cost(data))
             if feeds is not None:
                 fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
-                                    solver_name, t0 + SEARCH_END_SHARE * budget)
+                                    solver_name, safety, best,
+                                    work.start_nodes)
                 if fitted is not None and feasible(*fitted):
                     start_from(*fitted, "zones fitted to a fixed feeder map")
         if best.assign is None:
             # Feasibility first: a first plan of the whole two-level model comes much sooner so.
-            tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
-                                 objective="none")
-            res = solve(tl.model, solver_name,
-                        # without a plan, search and proof have nothing to work on: all the time left
-                        time_limit=max(0.5, deadline - 0.5 - time.perf_counter()),
-                        mip_gap=0.05, seed=scenario.solver.seed,
-                        threads=scenario.solver.threads, log=log_solver)
-            if res.values is not None:
-                a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
-                                    np.zeros(district.n_schools, np.int64) if nested else None)
-                if feasible(a, f):
-                    start_from(a, f, "two-level closer-neighbour MIP")
-        # 3. search (then the middle relaxation's bound, when there is time for it)
-        middle_share = (MIDDLE_RELAXATION_SHARE if nested and MIDDLE_RELAXATION_SHARE * budget
-                        >= MIDDLE_MIN_SECONDS else 0.0)
+            _closer_mip(district, scenario, eligible, data, groups, best, solver_name,
+                        safety, work.start_nodes, log_solver, feasible, start_from)
+        # 3. search, on counted work (then the middle relaxation's bound, when there is time)
         if best.assign is not None:
             _two_level_search(district, scenario, eligible, data, groups, best, solver_name,
-                              t0 + (SEARCH_END_SHARE - middle_share) * budget, feasible)
-        if middle_share and best.assign is not None and not best.interrupted:
-            mid_bound = _middle_bound(district, scenario, data, MIDDLE_RELAXATION_SHARE * budget)
+                              safety, feasible,
+                              time_share(TWO_LEVEL_WORK_RATE, TWO_LEVEL_WORK_SHARE, budget),
+                              work.lns_steps)
+        middle_s = min(MIDDLE_RELAXATION_SHARE * budget, safety - time.perf_counter())
+        if (nested and MIDDLE_RELAXATION_SHARE * budget >= MIDDLE_MIN_SECONDS
+                and best.assign is not None and not best.interrupted):
+            if middle_s < MIDDLE_MIN_SECONDS:
+                best.cut_short("bound")  # the search left it too little time
+                mid_bound = 0.0
+            else:
+                mid_bound = _middle_bound(district, scenario, data, middle_s, best)
             best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
                              "bound (+ middle relaxation)")
         # 4. proof (without a plan it may still prove that none exists)
-        infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, deadline - 0.5,
-                            log_solver, feasible)
+        infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, safety,
+                            log_solver, feasible, work)
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
         what = "nested feeders" if nested else "whole neighbourhoods"
@@ -312,12 +362,14 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         plan = Plan.failed(district, scenario, "no_solution", [msg], seconds, solver_name)
         raise NoSolutionError(msg, plan=plan)
     # One rule for the status (CONTRACT.md): Plan derives it from the gap to the proven bound.
+    stopped_by = ("time_limit" if best.clock_ended else "proof" if best.proven
+                  else "work_budget")
     plan = Plan.from_assignment(district, scenario, best.assign, status="search",
                                 bound=min(best.bound, best.value), solver=solver_name,
                                 seconds=seconds, trace=best.trace, feeds=best.feeds,
-                                interrupted=best.interrupted,
-                                stopped_by="time_limit" if time.perf_counter() >= deadline
-                                else "work_budget")
+                                interrupted=best.interrupted, stopped_by=stopped_by)
+    if stopped_by == "time_limit":
+        plan.summary["clock_ended"] = sorted(best.clock_ended)
     report = check_plan(district, scenario, best.assign, summary=plan.summary)
     if not report.ok:
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
@@ -341,7 +393,8 @@ def _two_level_binds(district: District, scenario: Scenario, data: FeederData | 
     return out
 
 
-def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float) -> float:
+def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float,
+                  best: _Best) -> float:
     """A proven lower bound on the middle dissimilarity of any nested plan.
 
     The middle zones of a nested plan are a plan of the single-level problem whose units carry the
@@ -364,12 +417,16 @@ def _middle_bound(district: District, scenario: Scenario, data: FeederData, seco
                             "contiguity": scenario.constraints.contiguity},
             "solver": {"time_limit_s": max(1.0, seconds), "mip_gap": scenario.solver.mip_gap,
                        "name": scenario.solver.name, "seed": scenario.solver.seed,
-                       "threads": scenario.solver.threads},
+                       "threads": scenario.solver.threads,
+                       "work_budget": scenario.solver.work_budget},
         })
         plan = optimize(middle, scen)
     except (NoSolutionError, InfeasibleError):
         # Nothing proven in the time (a nested plan exists, so the middle problem is feasible).
+        best.cut_short("bound")
         return 0.0
+    if plan.summary.get("stopped_by") == "time_limit":
+        best.cut_short("bound")
     return max(0.0, float(plan.summary["bound"]))
 
 
@@ -426,21 +483,28 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
 
 
-def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, soft=0.0,
-                rules=(True, False)):
+def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, best=None,
+                soft=0.0, rules=(True, False), spent=None):
     """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
     the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
-    one in its time. ``soft`` > 0 lets middle capacity be exceeded at that cost per student;
-    ``rules`` = ``(True,)`` tries the closer-neighbour rule alone."""
+    one within its node cap. ``soft`` > 0 lets middle capacity be exceeded at that cost per
+    student; ``rules`` = ``(True,)`` tries the closer-neighbour rule alone; ``spent`` (a one-item
+    list), when given, gets the solves' counted work added."""
     for closer in rules:
         built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
         if built is None:
             return None
         model, y = built
-        share = 0.1 if closer else 0.3  # the exact flow model is worth more of the time
-        seconds = max(1.0 if closer else 2.0, min(30.0, share * (deadline - time.perf_counter())))
-        res = solve(model, solver_name, time_limit=seconds, mip_gap=1e-3, seed=scenario.solver.seed,
-                    threads=scenario.solver.threads)
+        res = solve(model, solver_name, mip_gap=1e-3, seed=scenario.solver.seed,
+                    time_limit=step_seconds(solver_name, deadline - time.perf_counter()),
+                    node_limit=_scaled(_map_nodes(y.size), scenario), threads=scenario.solver.threads)
+        log.info("feeder map (%s rule%s): %s after %d nodes, %.1f s%s", "closer-neighbour"
+                 if closer else "exact", ", soft capacity" if soft else "", res.status, res.nodes,
+                 res.seconds, ", ended by the clock" if res.limit == "time" else "")
+        if best is not None:
+            best.note(res)
+        if spent is not None:
+            spent[0] += step_work(res)
         if res.values is not None:
             return np.argmax(res.values[y], axis=1).astype(np.int64)
         log.info("no feeder map for these zones (%s rule on the zone graph: %s)",
@@ -448,14 +512,32 @@ def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadl
     return None
 
 
-def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_name, end):
+def _map_nodes(variables: int) -> int:
+    """Node cap of a feeder-map MIP with this many feeder variables (``FEEDER_MAP_WORK``)."""
+    return int(min(FEEDER_MAP_NODES_MAX, max(FEEDER_MAP_NODES_MIN,
+                                             FEEDER_MAP_WORK // max(1, variables))))
+
+
+def _scaled(nodes: int, scenario: Scenario) -> int:
+    """A node cap scaled by ``solver.work_budget`` (as :class:`zoneopt.solve.work.Budget`)."""
+    return max(1, round(float(scenario.solver.work_budget) * nodes))
+
+
+def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_name, end, best,
+               nodes):
     """Elementary zones for a fixed feeder map: the district's MIP with the middle rows (nesting,
-    capacity, balance are linear once the map is fixed; middle contiguity by cut rounds)."""
+    capacity, balance are linear once the map is fixed; middle contiguity by cut rounds, at most
+    ``FIT_ROUNDS``, each capped at ``nodes``)."""
     tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
                          objective="none", fixed_feeds=feeds, middle_contiguity=False)
-    while time.perf_counter() < end:
-        res = solve(tl.model, solver_name, time_limit=max(0.5, end - time.perf_counter()),
-                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads)
+    for _ in range(FIT_ROUNDS):
+        if time.perf_counter() >= end:
+            best.cut_short("search")
+            return None
+        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, end - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads,
+                    node_limit=nodes)
+        best.note(res)
         if res.values is None:
             return None
         a, f = tl.plan_from(res.values, base, feeds)
@@ -468,30 +550,86 @@ def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_n
     return None
 
 
+def _closer_mip(district, scenario, eligible, data, groups, best, solver_name, end, nodes,
+                log_solver, feasible, start_from) -> None:
+    """A first plan from the whole two-level closer-neighbour MIP (feasibility only: it comes much
+    sooner so): rounds of ``nodes``, then 4x as many, ..., ``CLOSER_MIP_ROUNDS`` at most, each from
+    scratch, so that the plan a round finds is the same on any machine that reaches it."""
+    tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
+                         objective="none")
+    nested = data is not None
+    for _ in range(CLOSER_MIP_ROUNDS):
+        if time.perf_counter() >= end or best.interrupted:
+            best.cut_short("search")
+            return
+        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, end - time.perf_counter()),
+                    mip_gap=0.05, seed=scenario.solver.seed, node_limit=nodes,
+                    threads=scenario.solver.threads, log=log_solver)
+        best.note(res)
+        if res.values is not None:
+            a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
+                                np.zeros(district.n_schools, np.int64) if nested else None)
+            if feasible(a, f):
+                start_from(a, f, "two-level closer-neighbour MIP")
+            return
+        if res.status == "infeasible" or res.limit != "work":
+            return
+        nodes *= 4
+
+
 def _soft_cost(data: FeederData) -> float:
     """Cost per student over middle capacity in a soft feeder map: 1 % of the middle students over
     costs 1, far more than any dissimilarity (at most 1)."""
     return 100.0 / max(1.0, float(data.students.sum()))
 
 
-def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible):
+def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
+                      work_cap, steps):
+    """Passes over the schools, each step a node-capped two-level sub-MIP on a few adjacent zones;
+    it ends when two passes improve nothing, after ``steps`` steps (``Budget.lns_steps``: scaled
+    by ``solver.work_budget``) or when the steps' counted work
+    (:func:`zoneopt.solve.search.step_work`) reaches ``work_cap``: on the same step on any machine.
+    ``end`` is a safety stop (reported)."""
     m = district.n_schools
     if m < 2:
         return
+    spent = [0, 0]  # counted work, steps
+    t = time.perf_counter()
+    try:
+        _search_passes(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
+                       work_cap, steps, spent)
+    finally:
+        log.info("two-level search: %d of %d steps, counted work %d of %.0f, in %.1f s",
+                 spent[1], steps, spent[0], work_cap, time.perf_counter() - t)
+
+
+def _search_passes(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
+                   work_cap, steps, spent):
+    m = district.n_schools
     rng = np.random.default_rng(scenario.solver.seed)
     size = min(ZONES_PER_STEP, m)
     stale = 0
-    while time.perf_counter() < end:
+
+    def stop() -> bool:
+        if best.interrupted:
+            return True
+        if time.perf_counter() >= end:
+            best.cut_short("search")
+            return True
+        return spent[0] >= work_cap or spent[1] >= steps
+
+    while not stop():
         improved = False
         if data is not None:
             # The best feeder map for the zones as they are now (the steps only re-map a few).
-            remap = _feeder_map(district, scenario, data, best.assign, solver_name, end)
+            remap = _feeder_map(district, scenario, data, best.assign, solver_name, end, best,
+                                spent=spent)
             if remap is not None and fn_better(best, best.assign, remap) and feasible(best.assign,
                                                                                       remap):
                 improved |= best.offer(best.assign, remap, "feeder map re-optimised")
         order = rng.permutation(m)
         for j in order.tolist():
-            if time.perf_counter() >= end or best.interrupted:
+            if stop():
                 return
             cur, feeds = best.assign, best.feeds
             adj = zone_adjacency(district, cur)
@@ -510,10 +648,14 @@ def _two_level_search(district, scenario, eligible, data, groups, best, solver_n
                 part=Neighbourhood(units=free, schools=np.asarray(group), base=cur),
                 feeds=feeds, cands=cands,
             )
-            res = solve(tl.model, solver_name, time_limit=min(STEP_SECONDS, end - time.perf_counter()),
+            res = solve(tl.model, solver_name,
+                        time_limit=step_seconds(solver_name, end - time.perf_counter()),
                         mip_gap=1e-4, start=tl.start_vector(district, scenario, data, cur, feeds),
                         node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed,
                         threads=scenario.solver.threads)
+            best.note(res)
+            spent[0] += step_work(res)
+            spent[1] += 1
             if res.values is None:
                 continue
             a, f = tl.plan_from(res.values, cur, feeds)
@@ -534,32 +676,66 @@ def fn_better(best, a, f) -> bool:
 
 
 def _proof(district, scenario, eligible, data, groups, best, solver_name, deadline, log_solver,
-           feasible) -> bool:
-    """Raise the bound with the exact two-level model; True when it proves that no plan exists."""
+           feasible, work: Budget) -> bool:
+    """Raise the bound with the exact two-level model; True when it proves that no plan exists.
+
+    Rounds of the neighbour relaxation plus cut rows on both levels, each capped in nodes (doubled
+    after a round that adds no cut) and all of them in rounds and nodes (``work``, as the
+    single-level proof). It runs on the time the search left, which differs by machine, so its
+    plans count only when it spends its counted work or proves its optimum (then any machine that
+    gets there finds them); a proof the clock cuts gives its bound only. The exception is a run
+    without any other plan: its first plan is taken at once (and reported as one the clock may
+    change when the proof is then cut).
+    """
     contiguity = scenario.constraints.contiguity
-    tl = build_two_level(district, scenario, eligible, data, groups,
-                         contiguity="neighbour" if contiguity else "none")
-    links = len(tl.base.pair_unit) * (len(tl.cands) if data is not None else 0)
+    # Counted before the model is built (2.4 s at 2,000 x 100): each eligible pair nests in every
+    # middle school.
+    links = int(eligible.sum()) * (data.n_schools if data is not None else 0)
     if links > PROOF_MAX_LINKS:
         log.info("two-level proof skipped (%d nesting rows); the bound is the relaxation's", links)
         return False
+    if deadline - time.perf_counter() < 0.1:
+        best.cut_short("proof")
+        return False
+    tl = build_two_level(district, scenario, eligible, data, groups,
+                         contiguity="neighbour" if contiguity else "none")
+    assert links == len(tl.base.pair_unit) * (len(tl.cands) if data is not None else 0)
     zeros_f = np.zeros(district.n_schools, np.int64) if data is not None else None
-    share = 0.3
-    for round_ in range(200):
+    nodes, spent = work.round_nodes, 0
+    held: list[tuple[np.ndarray, np.ndarray | None]] = []
+    only_plan = [False]
+
+    def clock(round_: int) -> bool:
+        log.info("two-level proof: the clock ended it in round %d; %d plans of its rounds unused",
+                 round_, len(held))
+        best.cut_short("proof")
+        if only_plan[0]:
+            best.cut_short("search")
+        return False
+
+    for round_ in range(work.cut_rounds):
         remaining = deadline - time.perf_counter()
-        if remaining < 0.1 or best.interrupted:
+        if remaining < 0.1:
+            return clock(round_)
+        if best.interrupted:
             return False
+        nodes = min(nodes, work.exact_nodes - spent)
+        if nodes <= 0:
+            break
         start = (tl.start_vector(district, scenario, data, best.assign, best.feeds)
                  if best.assign is not None else None)
-        slice_s = min(remaining, max(2.0, share * remaining))
-        res = solve(tl.model, solver_name, time_limit=slice_s, mip_gap=scenario.solver.mip_gap,
-                    start=start, seed=scenario.solver.seed, threads=scenario.solver.threads,
-                    log=log_solver)
+        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, remaining),
+                    mip_gap=scenario.solver.mip_gap, start=start, seed=scenario.solver.seed,
+                    threads=scenario.solver.threads, log=log_solver, node_limit=nodes)
+        spent += min(nodes, res.nodes) if res.nodes else nodes
+        timed = res.limit == "time"
         if res.status == "infeasible":
             return best.assign is None
         best.raise_bound(max(res.bound, 0.0), f"bound (two-level cut round {round_})")
         if res.values is None:
-            share = 1.0
+            if timed:
+                return clock(round_)
+            nodes *= 2
             continue
         base = best.assign if best.assign is not None else np.zeros(district.n_units, np.int64)
         a, f = tl.plan_from(res.values, base, zeros_f if data is not None else None)
@@ -569,18 +745,33 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
             mcuts, mlo, mhi, mpieces = middle_cuts(district, data, tl, f[a])
         if pieces == 0 and mpieces == 0:
             if feasible(a, f):
-                best.offer(a, f, "exact two-level MIP")
-            if res.status == "optimal":
+                if best.assign is None:
+                    only_plan[0] = True
+                    best.offer(a, f, "exact two-level MIP")
+                else:
+                    held.append((a, f))
+            if res.status == "optimal" and not timed:
+                _offer_held(best, held)
                 best.proven = best.value <= res.objective + 1e-9
                 best.raise_bound(res.bound, "proven")
                 return False
-            share = min(1.0, 2 * share)
+            if timed:
+                return clock(round_)
+            nodes *= 2
             continue
+        if timed:
+            return clock(round_)
         if pieces:
             tl.model.add_rows(cuts, lo, hi)
         if mpieces:
             tl.model.add_rows(mcuts, mlo, mhi)
+    _offer_held(best, held)  # the proof spent its counted work: its plans are the same anywhere
     return False
+
+
+def _offer_held(best, held) -> None:
+    for a, f in held:
+        best.offer(a, f, "exact two-level MIP")
 
 
 __all__ = ["needs_two_level", "optimize_two_level", "read_second_level"]
