@@ -92,5 +92,27 @@ def synthetic_two_level_start(tmp_path, n, m, seed, middle_seats=1.0):
     return district, scen, data, eligible, plan
 
 
+def synthetic_hoods(tmp_path, n, m, seed, *, step_m=1500.0, seats=1.0, **sections):
+    """``synthetic_district(n, m, seed)`` (school capacities times ``seats``) with squares of
+    ``step_m`` metres as neighbourhoods, kept whole, and 3 km extra distance: the district and the
+    scenario."""
+    from zoneopt.synthetic import synthetic_district
+
+    units, schools = synthetic_district(n, m, seed=seed)
+    schools = schools.copy()
+    schools["capacity"] = np.floor(schools["capacity"] * seats).astype(int)
+    x0, y0, x1, y1 = units.total_bounds
+    cells = [box(x, y, x + step_m, y + step_m) for x in np.arange(x0, x1, step_m)
+             for y in np.arange(y0, y1, step_m)]
+    hoods = gpd.GeoDataFrame({"name": [f"H{i}" for i in range(len(cells))]}, geometry=cells,
+                             crs=units.crs)
+    path = tmp_path / "hoods.geojson"
+    hoods.to_file(path, driver="GeoJSON")
+    data = {"constraints": {"max_extra_distance_km": 3.0, "keep_neighbourhoods": True}}
+    for key, values in sections.items():
+        data.setdefault(key, {}).update(values)
+    return District.from_frames(units, schools), scenario(tmp_path, hoods=path, **data)
+
+
 __all__ = ["two_level_frames", "write_middle", "write_hoods", "scenario", "District",
-           "synthetic_two_level", "synthetic_two_level_start"]
+           "synthetic_two_level", "synthetic_two_level_start", "synthetic_hoods"]

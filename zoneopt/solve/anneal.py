@@ -479,8 +479,7 @@ class _Moves:
         delta = self.scale * change
         if self.cost is not None:
             delta += self.cost[i][b] - self.cost[i][a] + self.cost[j][c] - self.cost[j][b]
-        if self.into_band:  # the push runs on the low-income arithmetic alone (no tiers)
-            delta += self.band_cost * self._outside_change(i, j, a, b, c)
+        delta += self._pair_aim(i, j, a, b, c)
         if delta > 0 and uniform() >= math.exp(-delta / temperature):
             return None
         self.apply(i, a, b)
@@ -493,6 +492,13 @@ class _Moves:
         self.apply(j, c, b)
         self.apply(i, b, a)
         return None
+
+    def _pair_aim(self, i: int, j: int, a: int, b: int, c: int) -> float:
+        """The aiming term's change for a push (``i``: ``a`` -> ``b``, then ``j``: ``b`` -> ``c``);
+        0 when the run aims at nothing."""
+        if self.into_band:  # the push runs on the low-income arithmetic alone (no tiers)
+            return self.band_cost * self._outside_change(i, j, a, b, c)
+        return 0.0
 
     def _outside_change(self, i: int, j: int, a: int, b: int, c: int) -> float:
         """Change of the students outside the band when ``i`` goes ``a`` -> ``b`` and ``j`` goes

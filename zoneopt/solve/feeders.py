@@ -3,9 +3,11 @@
 0. **Feeder repair** (nested feeders without whole neighbourhoods): the repair's zones become a
    two-level plan by :func:`zoneopt.solve.feeder_repair.feeder_repair` (a feeder map fixed, the
    annealer's two-level moves until every middle school fits), in seconds; every two-level start
-   found here or below is then annealed under its feeder map before it is compared.
+   found here or below is then annealed under its feeder map before it is compared. With whole
+   neighbourhoods (without nested feeders) the repair's zones go through the whole-neighbourhood
+   repair instead (:func:`zoneopt.solve.hood_repair.hood_repair`).
 1. **Relaxation.** The single-level problem (no second level, neighbourhoods free) is solved by
-   :func:`zoneopt.solve.optimize` on a share of the budget. Every two-level plan is a plan of that
+   :func:`zoneopt.solve.single_level` on a share of the budget. Every two-level plan is a plan of that
    problem and the middle dissimilarity is >= 0, so its proven bound is a valid bound here, and its
    plan a good elementary start.
 2. **Feeder map.** For those elementary zones, a small MIP on the graph of zones picks the middle
@@ -17,6 +19,9 @@
    a candidate is kept only when its middle zones stay contiguous and the objective improves.
 4. **Proof.** Where the two-level model is small enough, the exact model (neighbour rows and cut
    rows on both levels) raises the bound; every bound it reports is valid for the two-level problem.
+
+Every step counts its work (proposals, node caps, simplex iterations, rounds), so the plan is the
+same at any load; the clock is a safety stop, and ``clock_ended`` names what it cut.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
+from .hood_repair import hood_repair, split_note
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
 from .state import plan_may_differ
@@ -246,14 +252,33 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     from . import _interruptible  # the same Ctrl-C rule as the single-level search
 
     elementary = False  # a plan of the elementary rules alone was found (for the no-plan message)
-    if repairs:
+    def made_whole(elem, label, origin) -> None:
+        """Whole neighbourhoods without nested feeders: the whole-neighbourhood repair."""
+        if best.interrupted or best.assign is not None:
+            return
+        closest: list[np.ndarray] = []
+        got = hood_repair(district, scenario, eligible, groups, elem, seed=scenario.solver.seed,
+                          deadline=safety, should_stop=lambda: best.interrupted,
+                          on_clock=search_clock, closest=closest)
+        if got is not None and feasible(got, None):
+            best.offer(got, None, label)
+        elif closest:
+            names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
+            repair_notes.append(f"from {origin}, {split_note(district, names, groups, closest[0])}")
+
+    if repairs or (groups and not nested):
         with _interruptible(best):
-            quick = repair_status_quo(district, scenario.with_values({"feeders.mode": "none"}),
-                                      plain, solver=solver_name,
-                                      deadline=t0 + RELAXATION_SHARE * budget)
+            single = scenario.with_values({"feeders.mode": "none",
+                                           "constraints.keep_neighbourhoods": False})
+            # With whole neighbourhoods, each unit only where its whole neighbourhood may go.
+            quick = repair_status_quo(district, single, plain if repairs else eligible,
+                                      solver=solver_name, deadline=t0 + RELAXATION_SHARE * budget)
             if quick is not None:
                 elementary = True
-                repaired(quick, "repair + feeder repair", "the repair's zones")
+                if repairs:
+                    repaired(quick, "repair + feeder repair", "the repair's zones")
+                else:
+                    made_whole(quick, "repair + whole-neighbourhood repair", "the repair's zones")
 
     # 1. the relaxation
     relaxed = scenario.with_values({
@@ -308,6 +333,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                          if nested else None)
                 if (feeds is not None or not nested) and feasible(whole, feeds):
                     start_from(whole, feeds, "single-level plan, neighbourhoods made whole")
+                elif not nested and eligible[np.arange(district.n_units), rel_assign].all():
+                    made_whole(rel_assign, "single-level plan + whole-neighbourhood repair",
+                               "the single-level plan's zones")
         if best.assign is None and nested and rel_assign is not None:
             # No feeder map fits these zones within middle capacity: take the map that exceeds it
             # least, fix it, and let the whole district's zones move to fit it (with the feeder map
