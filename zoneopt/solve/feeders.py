@@ -318,7 +318,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 for elem, label in ((rel_assign, "single-level plan"), (district.status_quo, "today's zones")):
                     if (best.assign is None or elem is rel_assign) and (elem >= 0).all() and (
                             _single_level_ok(district, scenario, groups, elem)):
-                        feeds = _feeder_map(district, scenario, data, elem, solver_name, deadline,
+                        feeds = _feeder_map(district, scenario, data, elem, solver_name, safety,
                                             best, rules=(True,) if repairs else (True, False))
                         if feeds is not None and feasible(elem, feeds):
                             start_from(elem, feeds, f"{label} + feeder map")
@@ -329,7 +329,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                 best.offer(rel_assign, None, "single-level plan")
             if groups and best.assign is None:
                 whole = _whole_by_majority(district, rel_assign, groups)
-                feeds = (_feeder_map(district, scenario, data, whole, solver_name, deadline, best)
+                feeds = (_feeder_map(district, scenario, data, whole, solver_name, safety, best)
                          if nested else None)
                 if (feeds is not None or not nested) and feasible(whole, feeds):
                     start_from(whole, feeds, "single-level plan, neighbourhoods made whole")
@@ -340,12 +340,11 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
             # No feeder map fits these zones within middle capacity: take the map that exceeds it
             # least, fix it, and let the whole district's zones move to fit it (with the feeder map
             # fixed, nesting, middle capacity and middle contiguity are linear rows on the zones).
-            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, deadline, best,
+            feeds = _feeder_map(district, scenario, data, rel_assign, solver_name, safety, best,
                                 soft=_soft_cost(data))
             if feeds is not None:
                 fitted = _fit_zones(district, scenario, eligible, data, groups, feeds, rel_assign,
-                                    solver_name, safety, best,
-                                    work.start_nodes)
+                                    solver_name, safety, best, work.start_nodes)
                 if fitted is not None and feasible(*fitted):
                     start_from(*fitted, "zones fitted to a fixed feeder map")
         if best.assign is None:
@@ -727,7 +726,6 @@ def _proof(district, scenario, eligible, data, groups, best, solver_name, deadli
         return False
     tl = build_two_level(district, scenario, eligible, data, groups,
                          contiguity="neighbour" if contiguity else "none")
-    assert links == len(tl.base.pair_unit) * (len(tl.cands) if data is not None else 0)
     zeros_f = np.zeros(district.n_schools, np.int64) if data is not None else None
     nodes, spent = work.round_nodes, 0
     held: list[tuple[np.ndarray, np.ndarray | None]] = []
