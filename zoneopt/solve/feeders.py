@@ -50,7 +50,7 @@ from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
-from .hood_repair import hood_repair, split_note
+from .hood_repair import hood_repair, improve_whole, split_note
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
 from .state import plan_may_differ
@@ -222,9 +222,21 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     def start_from(assign, feeds, label):
         """Offer a two-level plan, then (nested, without whole neighbourhoods) the two-level
-        annealing's from it under its feeder map: each start is annealed before it is compared."""
+        annealing's from it under its feeder map, or (whole neighbourhoods alone) the group
+        moves' annealing: each start is annealed before it is compared."""
         best.offer(assign, feeds, label)
-        if not repairs or best.interrupted:
+        if best.interrupted:
+            return
+        if groups and not nested:
+            better = improve_whole(
+                district, scenario, eligible, groups, assign,
+                improve_work(district.n_units, budget, scenario.solver.work_budget),
+                seed=scenario.solver.seed, deadline=safety, should_stop=lambda: best.interrupted,
+                on_clock=search_clock)
+            if better is not None and feasible(better, None):
+                best.offer(better, None, f"{label}, annealed")
+            return
+        if not repairs:
             return
         better = anneal_two_level(
             district, scenario, eligible, data, assign, feeds,
@@ -261,7 +273,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                           deadline=safety, should_stop=lambda: best.interrupted,
                           on_clock=search_clock, closest=closest)
         if got is not None and feasible(got, None):
-            best.offer(got, None, label)
+            start_from(got, None, label)
         elif closest:
             names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
             repair_notes.append(f"from {origin}, {split_note(district, names, groups, closest[0])}")

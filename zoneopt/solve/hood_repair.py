@@ -14,17 +14,23 @@ a neighbourhood gets into a zone without room for it (200 x 10 seed 5: a neighbo
 students stayed split without pushes, its majority zone 26 seats short). The annealer ends at the
 first plan with none outside: every neighbourhood whole. Counted work (proposals), like every
 annealing.
+
+Its plan, like every whole-neighbourhood start, is then annealed by group moves
+(:class:`GroupMoves`: a unit of a neighbourhood moves with its whole neighbourhood), so that it
+improves without breaking one: 300 x 15 with 1.5-km squares, seeds 67 and 90, D 0.2100 -> 0.1754
+and 0.2314 -> 0.1700 in 1.4-2.0 s.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from ..district import District
 from ..scenario import Scenario
-from .anneal import _Moves, anneal_into
+from .anneal import _Moves, anneal, anneal_into
 from .work import aiming_round_work
 
 #: A student outside their neighbourhood's zone costs this many times the dissimilarity's scale,
@@ -129,6 +135,123 @@ class WholeMoves(_Moves):
         super().apply(i, a, b)
 
 
+class GroupMoves(_Moves):
+    """Moves of a plan whose neighbourhoods are whole: a unit outside every neighbourhood moves
+    alone; a unit of a neighbourhood takes its whole neighbourhood with it (the annealer proposes
+    the unit, and every method here answers for the group). Every move keeps every rule.
+
+    Only for the plain arithmetic (no SES tiers, no ``[years]`` plan: ``usable`` is False then).
+    A neighbourhood that holds a school's own unit, a locked unit or an island, or that is not
+    connected itself, stays where it is (its zone on the far side of a move would not be known
+    to stay connected from the moved unit alone).
+    """
+
+    def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray,
+                 assign: np.ndarray, groups: list[np.ndarray]) -> None:
+        super().__init__(district, scenario, eligible, assign)
+        #: Whether these moves apply (the plain arithmetic).
+        self.usable = self.plain
+        self.plain = False  # no pushes: the pushed unit may belong to a neighbourhood
+        n = district.n_units
+        self.members: list[list[int]] = [[i] for i in range(n)]
+        fixed = np.zeros(n, dtype=bool)
+        fixed[district.home_unit] = True
+        fixed[district.locked >= 0] = True
+        fixed[district.islands] = True
+        for g in groups:
+            g = [int(u) for u in np.asarray(g, dtype=np.int64)]
+            if fixed[g].any() or not _connected(self.nb, g):
+                for u in g:
+                    self.can_move[u] = False
+                continue
+            for u in g:
+                self.members[u] = g
+        self.movable = [i for i in range(n) if self.can_move[i]]
+        self.island: list[bool] = district.islands.tolist()
+
+    def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
+        mem = self.members[i]
+        if len(mem) == 1:
+            return super().change(i, a, b, room)
+        if not self.eligible[i][b]:  # the same row for every unit of a neighbourhood
+            return None
+        s, low, aa = self.s, self.low, self.a
+        size = sum(s[u] for u in mem)
+        if self.enr[b] + size > self.cap_hi[b] or self.enr[a] - size < self.cap_lo[a]:
+            return None
+        if self.budget < math.inf:
+            sq = self.sq
+            moved = self.moved + sum((s[u] if a == sq[u] else 0.0) - (s[u] if b == sq[u] else 0.0)
+                                     for u in mem)
+            if moved > self.budget:
+                return None
+        lows = sum(low[u] for u in mem)
+        if self.band < math.inf and not (self._share_ok(self.lowj[a] - lows, self.enr[a] - size)
+                                         and self._share_ok(self.lowj[b] + lows,
+                                                            self.enr[b] + size)):
+            return None
+        dev, ai = self.dev, sum(aa[u] for u in mem)
+        delta = self.scale * (abs(dev[a] - ai) + abs(dev[b] + ai) - abs(dev[a]) - abs(dev[b]))
+        if self.cost is not None:
+            delta += sum(self.cost[u][b] - self.cost[u][a] for u in mem)
+        return delta
+
+    def leaves_connected(self, i: int, a: int) -> bool:
+        mem = self.members[i]
+        if len(mem) == 1:
+            return super().leaves_connected(i, a)
+        if not self.contiguous:
+            return True
+        # The neighbourhood is connected and touches b through i, so b stays connected; zone a
+        # must stay connected to its school's unit without it.
+        out = set(mem)
+        z, nb, root = self.z, self.nb, self.roots[a]
+        rest = [u for u in range(len(z)) if z[u] == a and u not in out and not self.island[u]]
+        if not rest:
+            return True
+        seen = _reach(nb, root, lambda v: v not in out and z[v] == a)
+        return all(u in seen for u in rest)
+
+    def apply(self, i: int, a: int, b: int) -> None:
+        for u in self.members[i]:
+            super().apply(u, a, b)
+
+
+def _reach(nb: list[list[int]], start: int, ok: Callable[[int], bool]) -> set[int]:
+    """The units reached from ``start`` through units for which ``ok`` holds (the search's own
+    flood: the checker keeps its own, so that it shares nothing with the search)."""
+    seen, stack = {start}, [start]
+    while stack:
+        for v in nb[stack.pop()]:
+            if v not in seen and ok(v):
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
+def _connected(nb: list[list[int]], units: list[int]) -> bool:
+    """Whether ``units`` form one connected piece of the unit graph."""
+    inside = set(units)
+    return len(_reach(nb, units[0], inside.__contains__)) == len(inside)
+
+
+def improve_whole(district: District, scenario: Scenario, eligible: np.ndarray,
+                  groups: list[np.ndarray], assign: np.ndarray, proposals: int, *, seed: int,
+                  deadline: float | None = None, should_stop: Callable[[], bool] | None = None,
+                  on_clock: Callable[[], None] | None = None) -> np.ndarray | None:
+    """A better plan with every neighbourhood whole, by the annealer's group moves
+    (:class:`GroupMoves`) from ``assign`` (whole), or None (nothing better, or SES tiers or a
+    ``[years]`` plan, which these moves do not carry)."""
+    moves = GroupMoves(district, scenario, eligible, assign, groups)
+    if not moves.usable:
+        return None
+    res = anneal(district, scenario, eligible, assign, proposals, seed=seed, deadline=deadline,
+                 should_stop=should_stop, moves=moves)
+    if res.timed_out and on_clock is not None:
+        on_clock()
+    return res.assign if res.improved else None
+
+
 def hood_repair(district: District, scenario: Scenario, eligible: np.ndarray,
                 groups: list[np.ndarray], assign: np.ndarray, *, seed: int,
                 deadline: float | None = None, should_stop: Callable[[], bool] | None = None,
@@ -194,4 +317,4 @@ def split_note(district: District, names: list[str], groups: list[np.ndarray],
             + (", ..." if len(split) > 5 else "") + ")")
 
 
-__all__ = ["WholeMoves", "hood_repair", "split_note"]
+__all__ = ["GroupMoves", "WholeMoves", "hood_repair", "improve_whole", "split_note"]
