@@ -338,7 +338,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                             repaired(elem, "single-level plan + feeder repair",
                                      "the single-level plan's zones")
             elif feasible(rel_assign, None):
-                best.offer(rel_assign, None, "single-level plan")
+                start_from(rel_assign, None, "single-level plan")
             if groups and best.assign is None:
                 whole = _whole_by_majority(district, rel_assign, groups)
                 feeds = (_feeder_map(district, scenario, data, whole, solver_name, safety, best)
