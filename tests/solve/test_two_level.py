@@ -9,6 +9,7 @@ from bruteforce import brute_force_two_level
 from feeder_districts import (
     District,
     scenario,
+    synthetic_hoods,
     synthetic_two_level,
     two_level_frames,
     write_hoods,
@@ -138,3 +139,16 @@ def test_a_nested_search_the_clock_ends_says_which_work_it_cut(tmp_path):
     assert plan.summary["stopped_by"] == "time_limit"
     assert "search" in plan.summary["clock_ended"], plan.summary["clock_ended"]
     assert plan_may_differ(plan.summary["clock_ended"])
+
+
+def test_whole_neighbourhoods_proven_impossible_name_only_the_rules_the_scenario_has(tmp_path):
+    """300 x 15 seed 94 with 2-km squares: no plan keeps every neighbourhood whole; the message
+    named middle_max_utilization, which a scenario without middle schools does not have."""
+    district, s = synthetic_hoods(tmp_path, 300, 15, 94, step_m=2000.0,
+                                  solver={"time_limit_s": 30})
+    with pytest.raises(InfeasibleError) as err:
+        optimize(district, s)
+    text = " ".join(err.value.diagnosis)
+    assert "no plan with whole neighbourhoods exists" in text, text
+    assert "middle_max_utilization" not in text
+    assert "relax the capacities or the distance limits, or set keep_neighbourhoods = false" in text

@@ -385,10 +385,12 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
         what = "nested feeders" if nested else "whole neighbourhoods"
+        # Only the rules the scenario has: middle seats with nested feeders alone.
+        relax = (["middle_max_utilization"] if nested else []) + ["the capacities",
+                                                                 "the distance limits"]
         findings = [f"no plan with {what} exists: the exact two-level model is infeasible (every "
-                    "rule of the scenario together); relax middle_max_utilization, the capacities "
-                    "or the distance limits" + (", or set keep_neighbourhoods = false" if groups
-                                                 else "")]
+                    f"rule of the scenario together); relax {', '.join(relax[:-1])} or {relax[-1]}"
+                    + (", or set keep_neighbourhoods = false" if groups else "")]
         plan = Plan.failed(district, scenario, "infeasible", findings, seconds, solver_name)
         raise InfeasibleError(findings, plan=plan)
     if best.assign is None:
