@@ -282,15 +282,24 @@ def anneal_into(
     return AnnealResult(assign, False, done, taken, False)
 
 
-def stays_connected(nb: list[list[int]], zone: list[int], i: int, a: int, root: int) -> bool:
+def stays_connected(nb: list[list[int]], zone: list[int], i: int, a: int, root: int,
+                    group: list[int] | None = None) -> bool:
     """Whether the units with ``zone[v] == a`` (and ``root``, which counts as in) stay connected
     when unit ``i`` leaves them, given that they were: ``i``'s neighbours among them still reach
-    each other, by a search from one of them that stops once it has met all the others."""
-    ring = [k for k in nb[i] if zone[k] == a or k == root]
+    each other, by a search from one of them that stops once it has met all the others.
+    ``group`` (holding ``i``): the units that leave together, whose neighbours must then reach
+    each other (a path through the group enters and leaves it at them)."""
+    if group is None:
+        gone = {i}
+        ring = [k for k in nb[i] if zone[k] == a or k == root]
+    else:
+        gone = set(group)
+        ring = list(dict.fromkeys(k for u in group for k in nb[u]
+                                  if k not in gone and (zone[k] == a or k == root)))
     if len(ring) <= 1:
         return True
     targets = set(ring)
-    seen = {ring[0], i}
+    seen = {ring[0], *gone}
     stack = [ring[0]]
     left = len(targets) - 1
     while stack:

@@ -220,29 +220,22 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     def search_clock() -> None:
         best.cut_short("search")
 
+    improve = improve_work(district.n_units, budget, scenario.solver.work_budget)
+
     def start_from(assign, feeds, label):
-        """Offer a two-level plan, then (nested, without whole neighbourhoods) the two-level
-        annealing's from it under its feeder map, or (whole neighbourhoods alone) the group
-        moves' annealing: each start is annealed before it is compared."""
+        """Offer a two-level plan, then the annealing's from it: (nested, without whole
+        neighbourhoods) the two-level moves under its feeder map, or (whole neighbourhoods alone)
+        the group moves. Each start is annealed before it is compared."""
         best.offer(assign, feeds, label)
-        if best.interrupted:
+        if best.interrupted or not (repairs or (groups and not nested)):
             return
-        if groups and not nested:
-            better = improve_whole(
-                district, scenario, eligible, groups, assign,
-                improve_work(district.n_units, budget, scenario.solver.work_budget),
-                seed=scenario.solver.seed, deadline=safety, should_stop=lambda: best.interrupted,
-                on_clock=search_clock)
-            if better is not None and feasible(better, None):
-                best.offer(better, None, f"{label}, annealed")
-            return
-        if not repairs:
-            return
-        better = anneal_two_level(
-            district, scenario, eligible, data, assign, feeds,
-            proposals=improve_work(district.n_units, budget, scenario.solver.work_budget),
-            seed=scenario.solver.seed, deadline=safety, should_stop=lambda: best.interrupted,
-            on_clock=search_clock)
+        stops = {"seed": scenario.solver.seed, "deadline": safety,
+                 "should_stop": lambda: best.interrupted, "on_clock": search_clock}
+        if repairs:
+            better = anneal_two_level(district, scenario, eligible, data, assign, feeds,
+                                      proposals=improve, **stops)
+        else:
+            better = improve_whole(district, scenario, eligible, groups, assign, improve, **stops)
         if better is not None and feasible(better, feeds):
             best.offer(better, feeds, f"{label}, annealed")
 

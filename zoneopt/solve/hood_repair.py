@@ -30,7 +30,7 @@ import numpy as np
 
 from ..district import District
 from ..scenario import Scenario
-from .anneal import _Moves, anneal, anneal_into
+from .anneal import _Moves, anneal, anneal_into, stays_connected
 from .work import aiming_round_work
 
 #: A student outside their neighbourhood's zone costs this many times the dissimilarity's scale,
@@ -167,7 +167,6 @@ class GroupMoves(_Moves):
             for u in g:
                 self.members[u] = g
         self.movable = [i for i in range(n) if self.can_move[i]]
-        self.island: list[bool] = district.islands.tolist()
 
     def change(self, i: int, a: int, b: int, room: bool = True) -> float | None:
         mem = self.members[i]
@@ -203,36 +202,24 @@ class GroupMoves(_Moves):
         if not self.contiguous:
             return True
         # The neighbourhood is connected and touches b through i, so b stays connected; zone a
-        # must stay connected to its school's unit without it.
-        out = set(mem)
-        z, nb, root = self.z, self.nb, self.roots[a]
-        rest = [u for u in range(len(z)) if z[u] == a and u not in out and not self.island[u]]
-        if not rest:
-            return True
-        seen = _reach(nb, root, lambda v: v not in out and z[v] == a)
-        return all(u in seen for u in rest)
+        # must stay connected without it.
+        return stays_connected(self.nb, self.z, i, a, self.roots[a], mem)
 
     def apply(self, i: int, a: int, b: int) -> None:
         for u in self.members[i]:
             super().apply(u, a, b)
 
 
-def _reach(nb: list[list[int]], start: int, ok: Callable[[int], bool]) -> set[int]:
-    """The units reached from ``start`` through units for which ``ok`` holds (the search's own
-    flood: the checker keeps its own, so that it shares nothing with the search)."""
-    seen, stack = {start}, [start]
-    while stack:
-        for v in nb[stack.pop()]:
-            if v not in seen and ok(v):
-                seen.add(v)
-                stack.append(v)
-    return seen
-
-
 def _connected(nb: list[list[int]], units: list[int]) -> bool:
     """Whether ``units`` form one connected piece of the unit graph."""
     inside = set(units)
-    return len(_reach(nb, units[0], inside.__contains__)) == len(inside)
+    seen, stack = {units[0]}, [units[0]]
+    while stack:
+        for v in nb[stack.pop()]:
+            if v in inside and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(inside)
 
 
 def improve_whole(district: District, scenario: Scenario, eligible: np.ndarray,
