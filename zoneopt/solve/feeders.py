@@ -1,5 +1,11 @@
 """The search for two-level plans (``[feeders] mode = "nested"``) and whole neighbourhoods.
 
+Whole neighbourhoods without nested feeders are first contracted, each neighbourhood one unit
+(:mod:`zoneopt.solve.contracted`): where that is the same problem, the single-level search solves
+it there (:func:`zoneopt.solve.whole.optimize_contracted`) and none of the steps below runs. With a
+neighbourhood in pieces the contracted district is the relaxation of step 1, and its pieces are
+then kept together at one school by a second contracted search; the steps below finish the rest.
+
 0. **Feeder repair** (nested feeders without whole neighbourhoods): the repair's zones become a
    two-level plan by :func:`zoneopt.solve.feeder_repair.feeder_repair` (a feeder map fixed, the
    annealer's two-level moves until every middle school fits), in seconds; every two-level start
@@ -49,11 +55,13 @@ from ..neighbourhoods import load_neighbourhoods
 from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
+from .contracted import contract, pieces, pieces_together
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
 from .hood_repair import hood_repair, improve_whole, split_note
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
 from .state import plan_may_differ
+from .whole import optimize_contracted
 from .work import Budget, step_seconds, time_share
 
 log = logging.getLogger("zoneopt")
@@ -90,6 +98,12 @@ TWO_LEVEL_WORK_SHARE = 0.2
 FEEDER_MAP_WORK = 600_000
 FEEDER_MAP_NODES_MIN = 50
 FEEDER_MAP_NODES_MAX = 2_000
+#: Share of the time limit of the contracted search with each neighbourhood in pieces kept
+#: together (after the relaxation's RELAXATION_SHARE).
+TOGETHER_SHARE = 0.4
+#: ... trying at most this many schools for them, each proven impossible before the next (a proof
+#: takes 0.1-1.4 s on 500 x 25).
+TOGETHER_CHOICES = 12
 #: Middle-contiguity cut rounds of the zones fitted to a fixed feeder map.
 FIT_ROUNDS = 20
 #: Rounds of the whole two-level closer-neighbour MIP (each 4x the last one's node cap).
@@ -206,6 +220,18 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
         raise InfeasibleError(findings, plan=plan)
+    # Whole neighbourhoods alone: each neighbourhood one unit of a contracted district
+    # (zoneopt.solve.contracted). Exact there, the single-level search solves it outright;
+    # with neighbourhoods in pieces it is the relaxation below (tighter than the units').
+    con, names = None, []
+    if groups and not nested:
+        names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
+        con, why = contract(district, scenario, groups, eligible, names)
+        if con is not None and con.exact:
+            return optimize_contracted(district, scenario, con, t0=t0, solver_name=solver_name,
+                                       start=start, log_solver=log_solver)
+        log.info("whole neighbourhoods: %s", why or "a neighbourhood in pieces (its pieces one "
+                 "unit each, for the relaxation)")
     best = _Best(fn)
     best.t0 = t0
 
@@ -271,7 +297,9 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
             names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
             repair_notes.append(f"from {origin}, {split_note(district, names, groups, closest[0])}")
 
-    if repairs or (groups and not nested):
+    # With neighbourhoods in pieces the contracted relaxation and its pieces-together search
+    # below come first (500 x 25 seed 91: the units' repair spent 13 s of 30 and left one split).
+    if repairs or (groups and not nested and con is None):
         with _interruptible(best):
             single = scenario.with_values({"feeders.mode": "none",
                                            "constraints.keep_neighbourhoods": False})
@@ -286,22 +314,32 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                     made_whole(quick, "repair + whole-neighbourhood repair", "the repair's zones")
 
     # 1. the relaxation
-    relaxed = scenario.with_values({
-        "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
+    relaxed_values = {
         "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
         # One thread keeps the relaxation's proof inline: its bound is what this step is for, and
         # the proof worker's bound was seen lost when the worker is stopped at the deadline.
         "solver.threads": 1,
-    })
+    }
+    relaxed = scenario.with_values({"feeders.mode": "none",
+                                    "constraints.keep_neighbourhoods": False, **relaxed_values})
     rel_assign, rel_bound = None, 0.0
     try:
         # Its plan is this search's start: a proof the clock cuts gives its bound only, so that
         # the plan depends on counted work alone.
         # No second search: on one thread it would double the relaxation's time (800 x 40 at 30 s:
         # 17 s instead of 10.5), leaving the two-level search none.
-        rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
-                           safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
-        rel_assign = rel.positions
+        if con is None:
+            rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
+                               safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
+            rel_assign = rel.positions
+        else:
+            # The pieces of each neighbourhood whole: a relaxation still, whose plans split
+            # only the neighbourhoods in pieces.
+            rel = single_level(con.district, con.scenario.with_values(relaxed_values),
+                               start=con.start_of(district, start),
+                               proof_plan_when_cut=False,
+                               safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
+            rel_assign = con.expand(rel.positions)
         rel_bound = float(rel.summary["bound"])
         best.raise_bound(rel_bound, "bound (single-level relaxation)")
         if rel.summary.get("stopped_by") == "time_limit":
@@ -317,6 +355,13 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         pass
     infeasible = False
     with _interruptible(best):
+        if con is not None and rel_assign is not None:
+            apart = _pieces_together(district, scenario, groups, eligible, names, rel_assign,
+                                     best, safety, start_from)
+            if apart:
+                plan = Plan.failed(district, scenario, "infeasible", apart,
+                                   time.perf_counter() - t0, solver_name, stopped_by="proof")
+                raise InfeasibleError(apart, plan=plan)
         # 2. a two-level start
         if rel_assign is not None:
             if nested:
@@ -408,6 +453,58 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if not report.ok:
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
     return plan
+
+
+def _pieces_together(district, scenario, groups, eligible, names, rel_assign, best, safety,
+                     start_from) -> list[str]:
+    """Neighbourhoods in pieces: the single-level search on the contracted district with each
+    such neighbourhood's pieces sent to one school (:func:`zoneopt.solve.contracted.
+    pieces_together`; the schools in the relaxation's plan first), on TOGETHER_SHARE of the time
+    limit; a choice proven impossible gives way to the next, up to TOGETHER_CHOICES. Its plans
+    keep every neighbourhood whole; its bounds, of a restriction, are not used.
+
+    Returns the findings of a proof that no plan exists: with one neighbourhood in pieces, every
+    school it may go to proven impossible for it (else an empty list). 500 x 25 seed 91 (1.5-km
+    squares, a neighbourhood of two units apart): no plan and no answer in 30 s before.
+    """
+    from . import single_level
+
+    budget = scenario.solver.time_limit_s
+    split = [name for g, name in zip(groups, names, strict=True)
+             if len(pieces(district, scenario, g)) > 1]
+    impossible = []  # the schools proven unable to hold the one split neighbourhood together
+    for choice in range(TOGETHER_CHOICES + 1):
+        con, chosen = pieces_together(district, scenario, groups, eligible, names, rel_assign,
+                                      choice)
+        if con is None:
+            if len(split) == 1 and len(impossible) == choice and choice > 0:
+                return [f"neighbourhood '{split[0]}' lies in pieces that share no boundary; no "
+                        f"plan keeps it whole with connected zones: every school it may go to "
+                        f"({', '.join(impossible)}) was proven unable to take all its pieces; "
+                        "relax the capacities or the distance limits, or set "
+                        "keep_neighbourhoods = false"]
+            return []
+        if choice == TOGETHER_CHOICES or best.interrupted or time.perf_counter() >= safety:
+            return []
+        log.info("neighbourhoods in pieces kept together at %s",
+                 ", ".join(str(district.school_ids[j]) for j in chosen))
+        try:
+            got = single_level(con.district, con.scenario.with_values(
+                {"solver.time_limit_s": max(1.0, TOGETHER_SHARE * budget), "solver.threads": 1}),
+                proof_plan_when_cut=False, second_search=False,
+                safety_s=max(TOGETHER_SHARE * budget, safety - time.perf_counter()))
+        except InfeasibleError:
+            impossible.append(str(district.school_ids[chosen[0]]))
+            continue  # proven: that school cannot hold the pieces together
+        except NoSolutionError:
+            return []  # not found in its time: the two-level steps below go on
+        if got.summary.get("stopped_by") == "time_limit" and plan_may_differ(
+                got.summary.get("clock_ended")):
+            best.cut_short("search")
+        best.interrupted = best.interrupted or bool(got.summary.get("interrupted"))
+        start_from(con.expand(got.positions), None, "contracted search, pieces kept together")
+        return []
+    return []
 
 
 def _two_level_binds(district: District, scenario: Scenario, data: FeederData | None,
