@@ -41,7 +41,7 @@ digitising slivers that make them differ never make the problem another one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -72,12 +72,17 @@ class Contracted:
         Whether the contracted problem is the original one (every neighbourhood one connected
         piece). Otherwise it is a relaxation: each piece of a neighbourhood in pieces is whole, but
         the pieces may go to different schools; its bound is still valid, its plans may split them.
+    together : bool
+        Made by :func:`pieces_together`: a restriction (the pieces of each neighbourhood in pieces
+        sent to one school), whose plans keep every neighbourhood whole but whose bounds and
+        infeasibility are not the original's.
     """
 
     district: District
     scenario: Scenario
     of_unit: np.ndarray
     exact: bool
+    together: bool = False
 
     def expand(self, positions: np.ndarray) -> np.ndarray:
         """The original district's plan of a contracted plan (school positions by unit)."""
@@ -103,8 +108,6 @@ class Contracted:
 def why_not(district: District, scenario: Scenario, groups: list[np.ndarray]) -> str:
     """Why the contracted district would not be the same problem ("" when it would)."""
     c, o = scenario.constraints, scenario.objective
-    if scenario.feeders.mode == "nested":
-        return "nested feeders"
     if o.balance not in ("dissimilarity", "none") or math.isfinite(c.tier_band):
         return "SES tiers"
     if scenario.years.plan or scenario.years.projections:
@@ -116,6 +119,44 @@ def why_not(district: District, scenario: Scenario, groups: list[np.ndarray]) ->
             len(np.unique(sq[g])) > 1 for g in groups):
         return "students moved, with neighbourhoods split today"
     return ""
+
+
+def _middle_columns(district: District, members: list[np.ndarray], units: gpd.GeoDataFrame) -> None:
+    """The middle counts of each contracted unit (sums), and today's middle school of most of its
+    middle students (the nested search's start only)."""
+    from ..feeders import CURRENT_MIDDLE, MIDDLE_LOW_INCOME, MIDDLE_STUDENTS
+
+    u = district.units
+    for col in (MIDDLE_STUDENTS, MIDDLE_LOW_INCOME):
+        if col in u.columns:
+            v = pd.to_numeric(u[col], errors="coerce").to_numpy(dtype=float)
+            units[col] = [int(round(v[g].sum())) for g in members]
+    if CURRENT_MIDDLE in u.columns:
+        cur = u[CURRENT_MIDDLE].to_numpy(dtype=object)
+        ms = (pd.to_numeric(u[MIDDLE_STUDENTS], errors="coerce").to_numpy(dtype=float)
+              if MIDDLE_STUDENTS in u.columns else np.ones(len(u)))
+        out = []
+        for g in members:
+            held: dict[object, float] = {}
+            for i in g.tolist():
+                if cur[i] is not None and cur[i] == cur[i]:  # not None, not NaN
+                    held[cur[i]] = held.get(cur[i], 0.0) + ms[i] + 1e-9
+            out.append(max(held, key=held.get) if held else None)
+        units[CURRENT_MIDDLE] = out
+
+
+def _same_middle_homes(district: District, small: District, scenario: Scenario,
+                       small_scenario: Scenario, of_unit: np.ndarray) -> bool:
+    """Whether each middle school's unit on the contracted district is the contraction of its
+    unit on the original (both read from the middle schools file)."""
+    from ..feeders import load_feeders
+
+    try:
+        big, little = load_feeders(district, scenario), load_feeders(small, small_scenario)
+    except Exception:  # noqa: BLE001 - any failure only means the other search runs
+        return False
+    return big is None or (little is not None and np.array_equal(little.home_unit, of_unit[big.home_unit])
+                           and np.array_equal(little.home_owner, big.home_owner))
 
 
 def pieces(district: District, scenario: Scenario, group: np.ndarray) -> list[np.ndarray]:
@@ -191,6 +232,9 @@ def contract(district: District, scenario: Scenario, groups: list[np.ndarray],
             "geometry": geoms[g[0]] if len(g) == 1 else shapely.union_all(geoms[g]),
         })
     units = gpd.GeoDataFrame(rows, geometry="geometry", crs=district.units.crs)
+    nested = scenario.feeders.mode == "nested"
+    if nested:
+        _middle_columns(district, members, units)
     # Students' mean distance, so that students x distance sums as the units' do; a pair some unit
     # may not use is left out of the matrix (the contracted district's "no route").
     w = sp.csr_matrix((np.where(s > 0, s, 1.0), (of_unit, np.arange(n))), shape=(k, n))
@@ -223,9 +267,11 @@ def contract(district: District, scenario: Scenario, groups: list[np.ndarray],
         "constraints.max_distance_km": math.inf, "constraints.max_extra_distance_km": math.inf,
         "travel.matrix": "", "travel.barriers": "",
         # Middle schools only reported (mode "report") add nothing to the objective; their
-        # figures are the original plan's.
-        "feeders.mode": "none", "feeders.middle_schools": "",
+        # figures are the original plan's. Nested, they stay: their counts are sums too.
+        **({} if nested else {"feeders.mode": "none", "feeders.middle_schools": ""}),
     })
+    if nested and not _same_middle_homes(district, small, scenario, plain, of_unit):
+        return None, "a middle school's unit differs after dissolving"
     return Contracted(small, plain, of_unit, exact), ""
 
 
@@ -266,7 +312,7 @@ def pieces_together(district: District, scenario: Scenario, groups: list[np.ndar
     if not more:
         return None, chosen
     con, _ = contract(district, scenario, groups, fixed, names)
-    return con, chosen
+    return (None if con is None else replace(con, together=True)), chosen
 
 
 __all__ = ["Contracted", "contract", "pieces", "pieces_together", "why_not"]

@@ -1,10 +1,12 @@
 """The search for two-level plans (``[feeders] mode = "nested"``) and whole neighbourhoods.
 
-Whole neighbourhoods without nested feeders are first contracted, each neighbourhood one unit
-(:mod:`zoneopt.solve.contracted`): where that is the same problem, the single-level search solves
-it there (:func:`zoneopt.solve.whole.optimize_contracted`) and none of the steps below runs. With a
-neighbourhood in pieces the contracted district is the relaxation of step 1, and its pieces are
-then kept together at one school by a second contracted search; the steps below finish the rest.
+Whole neighbourhoods are first contracted, each neighbourhood one unit
+(:mod:`zoneopt.solve.contracted`): where that is the same problem, the single-level search (or,
+with nested feeders, this search without neighbourhoods) solves it there
+(:func:`zoneopt.solve.whole.optimize_contracted`) and none of the steps below runs. Without nested
+feeders, a neighbourhood in pieces makes the contracted district the relaxation of step 1, and its
+pieces are then kept together at one school by a second contracted search; the steps below
+finish the rest.
 
 0. **Feeder repair** (nested feeders without whole neighbourhoods): the repair's zones become a
    two-level plan by :func:`zoneopt.solve.feeder_repair.feeder_repair` (a feeder map fixed, the
@@ -61,7 +63,7 @@ from .hood_repair import hood_repair, improve_whole, split_note
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
 from .state import plan_may_differ
-from .whole import optimize_contracted
+from .whole import PREFIX, optimize_contracted
 from .work import Budget, step_seconds, time_share
 
 log = logging.getLogger("zoneopt")
@@ -224,12 +226,35 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     # (zoneopt.solve.contracted). Exact there, the single-level search solves it outright;
     # with neighbourhoods in pieces it is the relaxation below (tighter than the units').
     con, names = None, []
-    if groups and not nested:
+    if groups:
         names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
         con, why = contract(district, scenario, groups, eligible, names)
         if con is not None and con.exact:
             return optimize_contracted(district, scenario, con, t0=t0, solver_name=solver_name,
                                        start=start, log_solver=log_solver)
+        if nested and con is not None:
+            # A neighbourhood in pieces: the nested search on the contraction with its pieces
+            # sent to one school (today's school of most of it first), the next school when one
+            # is proven impossible; the pieces' relaxation gives the bound.
+            impossible = []
+            for choice in range(TOGETHER_CHOICES):
+                restricted, chosen = pieces_together(district, scenario, groups, eligible, names,
+                                                     district.status_quo, choice)
+                if restricted is None:
+                    break
+                try:
+                    return optimize_contracted(district, scenario, restricted, t0=t0,
+                                               solver_name=solver_name, start=start,
+                                               log_solver=log_solver, relaxation=con)
+                except InfeasibleError:
+                    impossible.append(str(district.school_ids[chosen[0]]))
+            apart = _apart(district, scenario, groups, names, impossible,
+                           restricted is None and len(impossible) > 0)
+            if apart:
+                plan = Plan.failed(district, scenario, "infeasible", apart,
+                                   time.perf_counter() - t0, solver_name, stopped_by="proof")
+                raise InfeasibleError(apart, plan=plan)
+            con, why = None, "nested feeders: every school tried for the pieces failed"
         log.info("whole neighbourhoods: %s", why or "a neighbourhood in pieces (its pieces one "
                  "unit each, for the relaxation)")
     best = _Best(fn)
@@ -348,9 +373,12 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                            else "bound")
         best.interrupted = bool(rel.summary.get("interrupted"))  # Ctrl-C in the relaxation
     except InfeasibleError as exc:
-        plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
+        # A relaxation's proof: with the pieces contracted, in the contracted units' words.
+        found = ([PREFIX + f for f in exc.diagnosis[:1]] + list(exc.diagnosis[1:])
+                 if con is not None else exc.diagnosis)
+        plan = Plan.failed(district, scenario, "infeasible", found,
                            time.perf_counter() - t0, solver_name)
-        raise InfeasibleError(exc.diagnosis, plan=plan) from None
+        raise InfeasibleError(found, plan=plan) from None
     except NoSolutionError:
         pass
     infeasible = False
@@ -470,20 +498,13 @@ def _pieces_together(district, scenario, groups, eligible, names, rel_assign, be
     from . import single_level
 
     budget = scenario.solver.time_limit_s
-    split = [name for g, name in zip(groups, names, strict=True)
-             if len(pieces(district, scenario, g)) > 1]
     impossible = []  # the schools proven unable to hold the one split neighbourhood together
     for choice in range(TOGETHER_CHOICES + 1):
         con, chosen = pieces_together(district, scenario, groups, eligible, names, rel_assign,
                                       choice)
         if con is None:
-            if len(split) == 1 and len(impossible) == choice and choice > 0:
-                return [f"neighbourhood '{split[0]}' lies in pieces that share no boundary; no "
-                        f"plan keeps it whole with connected zones: every school it may go to "
-                        f"({', '.join(impossible)}) was proven unable to take all its pieces; "
-                        "relax the capacities or the distance limits, or set "
-                        "keep_neighbourhoods = false"]
-            return []
+            return _apart(district, scenario, groups, names, impossible,
+                          len(impossible) == choice > 0)
         if choice == TOGETHER_CHOICES or best.interrupted or time.perf_counter() >= safety:
             return []
         log.info("neighbourhoods in pieces kept together at %s",
@@ -505,6 +526,19 @@ def _pieces_together(district, scenario, groups, eligible, names, rel_assign, be
         start_from(con.expand(got.positions), None, "contracted search, pieces kept together")
         return []
     return []
+
+
+def _apart(district, scenario, groups, names, impossible, every) -> list[str]:
+    """The finding that no plan exists when the one neighbourhood in pieces was proven unable to
+    go whole to ``every`` school it may go to (``impossible``, in order); else none."""
+    split = [name for g, name in zip(groups, names, strict=True)
+             if len(pieces(district, scenario, g)) > 1]
+    if not (every and len(split) == 1):
+        return []
+    return [f"no plan keeps every neighbourhood whole: neighbourhood '{split[0]}' lies in pieces "
+            f"that share no boundary, and with all its pieces at any one school it may go to "
+            f"({', '.join(impossible)}) each case was proven impossible; relax the capacities or "
+            "the distance limits, or set keep_neighbourhoods = false"]
 
 
 def _two_level_binds(district: District, scenario: Scenario, data: FeederData | None,

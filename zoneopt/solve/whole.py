@@ -7,15 +7,22 @@ repair, neighbourhood search, proof) runs there on the whole time limit, and its
 the units, is checked by the independent checker against the original district and scenario. Its
 bounds are bounds of the exact problem, its infeasibility proof a proof for it.
 
-Measured against the two-level search it replaces there (2-core EPYC, 30 s; 1.5-km squares as
-neighbourhoods, ``max_extra_distance_km = 3``): 300 x 15 seed 90, objective 0.1699 -> 0.1627 and
-gap 13.1% -> 5.8%; 400 x 20 seed 95: 0.2152 -> 0.1911, gap 26.2% -> 7.2%; 800 x 40 seed 68
-(seats x 0.97): no plan in 30 s -> proven infeasible in 0.3 s; 1,000 x 50 seed 93 (60 s): no plan
--> 0.2421, gap 13.0%, first plan at 1.1 s.
+With nested feeders the nested search (:func:`zoneopt.solve.feeders.optimize_two_level`, feeder
+repair included) runs on the contracted district instead. A neighbourhood in pieces makes the
+contraction a relaxation; a restriction of it (:func:`zoneopt.solve.contracted.pieces_together`)
+then gives the plans, and the relaxation's root LP the bound (``relaxation``).
+
+Measured against the two-level search it replaces (2-core EPYC, 30 s; 1.5-km squares as
+neighbourhoods, ``max_extra_distance_km = 3``; benchmarks/RESULTS.md, thirtieth session): 300 x
+15 seed 90, objective 0.1699 -> 0.1685 and gap 13.1% -> 9.0%; 400 x 20 seed 95: 0.2152 -> 0.1880,
+gap 26.2% -> 5.6%; 800 x 40 seed 68 (seats x 0.97): no plan in 30 s -> proven infeasible in
+0.8 s; 1,000 x 50 seed 93 (60 s): no plan -> 0.2422, gap 13.1%, first plan at 1.4 s. Nested, 300
+x 15 seed 71: no plan in 30 s -> a plan at 0.23 s.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -36,13 +43,16 @@ PREFIX = ("with every neighbourhood whole (set keep_neighbourhoods = false to al
 
 
 def optimize_contracted(district: District, scenario: Scenario, con: Contracted, *, t0: float,
-                        solver_name: str, start: Any = None, log_solver: bool = False) -> Any:
-    """The plan of a whole-neighbourhood scenario whose contraction is exact (``con.exact``).
+                        solver_name: str, start: Any = None, log_solver: bool = False,
+                        relaxation: Contracted | None = None) -> Any:
+    """The plan of a whole-neighbourhood scenario whose contraction is exact (``con.exact``):
+    the single-level search, or with nested feeders the nested search
+    (:func:`zoneopt.solve.feeders.optimize_two_level`), on the contracted district.
 
     Parameters
     ----------
     district, scenario
-        The original problem (``keep_neighbourhoods``, no nested feeders).
+        The original problem (``keep_neighbourhoods``).
     con
         Its contraction (:func:`zoneopt.solve.contracted.contract`).
     t0
@@ -51,6 +61,10 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
         The MIP solver resolved for the run.
     start, log_solver
         As for :func:`zoneopt.solve.optimize`; a start that splits a neighbourhood is not used.
+    relaxation
+        With ``con`` a restriction (``con.together``: neighbourhoods in pieces sent to one school),
+        the contraction of the pieces, whose root LP gives the plan's bound (the restriction's
+        bounds are not the problem's).
 
     Returns
     -------
@@ -69,15 +83,24 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
     from ..plan import Plan
     from . import single_level
 
-    assert con.exact, "a relaxation's plan may split a neighbourhood"
+    assert con.exact or con.together, "a relaxation's plan may split a neighbourhood"
     budget = scenario.solver.time_limit_s
     small_scenario = con.scenario.with_values(
         {"solver.time_limit_s": max(1.0, CONTRACTED_SHARE * budget)})
     offset = time.perf_counter() - t0
     note = (f"whole neighbourhoods: {district.n_units} units searched as "
             f"{con.district.n_units} (each neighbourhood one unit)")
+    nested = scenario.feeders.mode == "nested"
+    small_start = con.start_of(district, start)
     try:
-        got = single_level(con.district, small_scenario, start=con.start_of(district, start), log_solver=log_solver)
+        if nested:  # the nested search, on the contracted district (its feeder map as it is)
+            from .feeders import optimize_two_level
+
+            got = optimize_two_level(con.district, small_scenario, start=small_start,
+                                     log_solver=log_solver)
+        else:
+            got = single_level(con.district, small_scenario, start=small_start,
+                               log_solver=log_solver)
     except InfeasibleError as exc:
         findings = [PREFIX + f for f in exc.diagnosis[:1]] + list(exc.diagnosis[1:])
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
@@ -93,20 +116,46 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
     trace = [{"seconds": offset, "objective": None, "dissimilarity": None, "bound": 0.0,
               "source": note}]
     trace += [{**e, "seconds": e["seconds"] + offset} for e in got.trace]
+    bound, bounds = float(sm["bound"]), sm.get("bounds")
+    if con.together:
+        bound = _pieces_bound(relaxation)
+        bounds = {"root_lp": bound}
+        trace.append({"seconds": time.perf_counter() - t0, "objective": None,
+                      "dissimilarity": None, "bound": bound,
+                      "source": "bound (root_lp of the neighbourhoods' pieces, the restricted "
+                                "search's own bounds not being the problem's)"})
     fine = con.expand(got.positions)
     plan = Plan.from_assignment(district, scenario, fine, status="search",
-                                bound=min(float(sm["bound"]), float(sm["objective"])),
+                                bound=min(bound, float(sm["objective"])),
                                 solver=solver_name, seconds=time.perf_counter() - t0, trace=trace,
                                 stopped_by=sm.get("stopped_by"),
-                                interrupted=bool(sm.get("interrupted")))
-    for key in ("bounds", "clock_ended", "solver_note", "internal_errors"):
+                                interrupted=bool(sm.get("interrupted")), feeds=got.feeds)
+    for key in ("clock_ended", "solver_note", "internal_errors"):
         if key in sm:
             plan.summary[key] = sm[key]
+    if bounds:
+        plan.summary["bounds"] = bounds
     report = check_plan(district, scenario, fine, summary=plan.summary)
     if not report.ok:
         raise RuntimeError("internal error, the contracted plan failed its check:\n"
                            + "\n".join(report.violations))
     return plan
+
+
+def _pieces_bound(relaxation: Contracted | None) -> float:
+    """The root LP of the contracted pieces without contiguity, feeders or middle schools: a
+    relaxation of the problem (the pieces may split, the middle dissimilarity >= 0), so a valid
+    bound (0 without one)."""
+    if relaxation is None:
+        return 0.0
+    from ..bounds.lp import root_lp_bound
+    from ..model import eligible_pairs
+
+    single = relaxation.scenario.with_values({"feeders.mode": "none",
+                                              "feeders.middle_schools": ""})
+    got = root_lp_bound(relaxation.district, single,
+                        eligible_pairs(relaxation.district, single))
+    return got.value if math.isfinite(got.value) else 0.0
 
 
 __all__ = ["CONTRACTED_SHARE", "PREFIX", "optimize_contracted"]
