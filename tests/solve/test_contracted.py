@@ -141,24 +141,36 @@ def test_the_contracted_optimum_is_the_brute_force_optimum(tmp_path_factory, cel
     assert plan.summary["status"] == "optimal"
 
 
+def _tiny_nested(tmp_path, seed, cells_by_name):
+    """The 2 x 4 grid with two middle schools, nested feeders and these neighbourhoods kept whole:
+    the district, the scenario, and the frames brute force reads."""
+    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=seed,
+                                              capacity_slack=1.6)
+    district = District.from_frames(units, schools)
+    mpath = write_middle(middle, tmp_path / "middle.csv")
+    hoods = write_hoods(cells_by_name, units, tmp_path / "h.geojson")
+    s = scenario(tmp_path, middle=mpath, hoods=hoods, constraints={"keep_neighbourhoods": True},
+                 feeders={"mode": "nested"}, solver={"time_limit_s": 20, "mip_gap": 0.0})
+    return district, s, units, middle
+
+
+def _nested_optimum(district, s, units, middle, groups):
+    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
+                                    units["middle_students"], units["middle_low_income"],
+                                    groups=groups)
+    return best
+
+
 @pytest.mark.parametrize(("seed", "cells"), [(0, [1, 2]), (1, [6, 7]), (2, [2, 6]),
                                              (0, [2, 3, 7])])
 def test_nested_feeders_with_whole_neighbourhoods_reach_the_brute_force_optimum(tmp_path, seed,
                                                                                 cells):
     """Nested feeders searched on the contracted district: its middle counts are sums, its middle
     schools' units the contraction of theirs."""
-    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=seed,
-                                              capacity_slack=1.6)
-    district = District.from_frames(units, schools)
-    mpath = write_middle(middle, tmp_path / "middle.csv")
-    hoods = write_hoods({"Oak Park": cells}, units, tmp_path / "h.geojson")
-    s = scenario(tmp_path, middle=mpath, hoods=hoods, constraints={"keep_neighbourhoods": True},
-                 feeders={"mode": "nested"}, solver={"time_limit_s": 20, "mip_gap": 0.0})
+    district, s, units, middle = _tiny_nested(tmp_path, seed, {"Oak Park": cells})
     con, why, groups = _contracted(district, s)
     assert con is not None and con.exact, why
-    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
-                                    units["middle_students"], units["middle_low_income"],
-                                    groups=groups)
+    best = _nested_optimum(district, s, units, middle, groups)
     plan = optimize(district, s)
     assert plan.trace[0]["source"].startswith("whole neighbourhoods")
     check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
@@ -232,18 +244,10 @@ def test_nested_feeders_with_a_neighbourhood_in_pieces_keep_it_whole(tmp_path, s
     """The nested search on the contraction with the pieces sent to one school; the bound is the
     pieces' root LP, never above the brute-force optimum; where brute force finds no plan (seed
     1), every school is proven impossible."""
-    units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=seed,
-                                              capacity_slack=1.6)
-    district = District.from_frames(units, schools)
-    mpath = write_middle(middle, tmp_path / "middle.csv")
-    hoods = write_hoods({"Far Ends": cells}, units, tmp_path / "h.geojson")
-    s = scenario(tmp_path, middle=mpath, hoods=hoods, constraints={"keep_neighbourhoods": True},
-                 feeders={"mode": "nested"}, solver={"time_limit_s": 20, "mip_gap": 0.0})
+    district, s, units, middle = _tiny_nested(tmp_path, seed, {"Far Ends": cells})
     con, _, groups = _contracted(district, s)
     assert con is not None and not con.exact
-    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
-                                    units["middle_students"], units["middle_low_income"],
-                                    groups=groups)
+    best = _nested_optimum(district, s, units, middle, groups)
     if not np.isfinite(best):
         with pytest.raises(InfeasibleError, match="'Far Ends' lies in pieces"):
             optimize(district, s)
