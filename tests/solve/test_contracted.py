@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zoneopt import metrics
+from zoneopt.bounds import bounds_by_source
 from zoneopt.check import check_plan
 from zoneopt.errors import InfeasibleError
 from zoneopt.model import eligible_pairs
@@ -100,6 +101,35 @@ def test_a_contracted_plan_and_its_expansion_agree_on_every_rule_and_the_objecti
     assert check_plan(small, con.scenario, x).ok == check_plan(district, s, fine).ok
     assert _objective(small, con.scenario, x) == pytest.approx(_objective(district, s, fine),
                                                                abs=1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([900.0, 1500.0, 2500.0]),
+       st.sampled_from([2.0, 3.0, float("inf")]))
+def test_on_generated_districts_every_contracted_plan_is_a_checked_whole_plan(tmp_path_factory,
+                                                                              seed, step, km):
+    """80 x 5 districts with squares of 0.9-2.5 km as neighbourhoods: where ``contract`` accepts,
+    the contracted search's plan (or its proof that none exists) holds on the units: the checker
+    passes it with the original scenario, at the same objective."""
+    from zoneopt.errors import NoSolutionError
+    from zoneopt.solve import single_level
+
+    tmp = tmp_path_factory.mktemp("generated")
+    district, s = synthetic_hoods(tmp, 80, 5, seed, step_m=step,
+                                  constraints={"max_extra_distance_km": km},
+                                  solver={"time_limit_s": 2})
+    con, why, groups = _contracted(district, s)
+    if con is None or not con.exact:
+        assert why or (con is not None and not con.exact)
+        return
+    try:
+        got = single_level(con.district, con.scenario)
+    except (InfeasibleError, NoSolutionError):
+        return
+    fine = con.expand(got.positions)
+    check_plan(district, s, fine).raise_if_failed()
+    assert all(len(set(fine[g].tolist())) == 1 for g in groups)
+    assert _objective(district, s, fine) == pytest.approx(got.summary["objective"], abs=1e-12)
 
 
 def _tiny(tmp_path, cells_by_name, **sections):
@@ -258,6 +288,9 @@ def test_nested_feeders_with_a_neighbourhood_in_pieces_keep_it_whole(tmp_path, s
     assert plan.summary["objective"] >= best - 1e-7
     assert plan.summary["bound"] <= best + 1e-7
     assert plan.summary["bounds"] == {"root_lp": pytest.approx(plan.summary["bound"])}
+    # The restricted search's own bounds are not the problem's: none is left in the trace.
+    assert bounds_by_source(plan.trace) == {"root_lp": pytest.approx(plan.summary["bound"])}
+    assert all(r["bound"] <= plan.summary["bound"] + 1e-12 for r in plan.trace)
 
 
 def test_a_start_that_splits_a_neighbourhood_is_not_carried_over(hoods300):

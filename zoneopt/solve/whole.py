@@ -115,15 +115,15 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
     sm = got.summary
     trace = [{"seconds": offset, "objective": None, "dissimilarity": None, "bound": 0.0,
               "source": note}]
-    trace += [{**e, "seconds": e["seconds"] + offset} for e in got.trace]
+    trace += [_restricted(e) if con.together else e for e in
+              ({**e, "seconds": e["seconds"] + offset} for e in got.trace)]
     bound, bounds = float(sm["bound"]), sm.get("bounds")
     if con.together:
         bound = _pieces_bound(relaxation)
         bounds = {"root_lp": bound}
         trace.append({"seconds": time.perf_counter() - t0, "objective": None,
                       "dissimilarity": None, "bound": bound,
-                      "source": "bound (root_lp of the neighbourhoods' pieces, the restricted "
-                                "search's own bounds not being the problem's)"})
+                      "source": "bound (root_lp) of the neighbourhoods' pieces"})
     fine = con.expand(got.positions)
     plan = Plan.from_assignment(district, scenario, fine, status="search",
                                 bound=min(bound, float(sm["objective"])),
@@ -140,6 +140,16 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
         raise RuntimeError("internal error, the contracted plan failed its check:\n"
                            + "\n".join(report.violations))
     return plan
+
+
+def _restricted(entry: dict[str, Any]) -> dict[str, Any]:
+    """A trace entry of the restricted search (neighbourhoods in pieces sent to one school): its
+    bounds are not the problem's, so the entry carries 0 (always valid) and its bound sources are
+    renamed, out of ``summary.json``'s ``bounds``."""
+    label = str(entry.get("source", ""))
+    if label.startswith(("bound", "proven", "proof")):
+        label = f"restricted search, not a bound of the problem: {label}"
+    return {**entry, "bound": 0.0, "source": label}
 
 
 def _pieces_bound(relaxation: Contracted | None) -> float:
