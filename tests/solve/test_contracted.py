@@ -235,8 +235,9 @@ def test_nested_feeders_with_whole_neighbourhoods_get_a_plan_in_seconds(tmp_path
 
 
 def test_a_neighbourhood_in_pieces_is_a_relaxation_whose_bound_stays_below_the_optimum(tmp_path):
-    """Cells 0 and 7 are opposite corners: the neighbourhood is two pieces, each one unit of the
-    contracted district; the two-level search finishes what the pieces leave split."""
+    """Cells 1 and 7 share no boundary: the neighbourhood is two pieces, each one unit of the
+    contracted district (a relaxation); the contracted search sends both to one school, and the
+    pieces' root LP is the bound."""
     district, s = _tiny(tmp_path, {"Far Ends": [1, 7]})
     con, _, groups = _contracted(district, s)
     assert con is not None and not con.exact

@@ -167,7 +167,9 @@ def single_level(district: District, scenario: Scenario, *, start: Any = None,
     two-level search's relaxation), so that the plan depends on counted work alone.
     ``safety_s`` (default ``solver.time_limit_s``) moves the wall-clock safety stop of the
     search, while its counted work still follows ``solver.time_limit_s``: a caller giving a longer
-    one leaves a slower or busier machine room to finish the same work. The proof after the
+    one leaves a slower or busier machine room to finish the same work; a shorter one keeps the
+    search within the caller's own deadline (a later step of a search whose earlier steps took
+    their time), the clock then ending what does not fit, as reported. The proof after the
     search still ends at the time limit (at once when the search ran past it).
     ``second_search = False`` leaves out the second search with another seed that a district whose
     bound is near zero gets instead of the proof (:mod:`zoneopt.solve.second_search`): with one
@@ -180,7 +182,7 @@ def single_level(district: District, scenario: Scenario, *, start: Any = None,
         log.warning("solver: %s", solver_note)
     limit_s = scenario.solver.time_limit_s
     t0 = time.perf_counter()
-    deadline = t0 + (limit_s if safety_s is None else max(limit_s, safety_s))
+    deadline = t0 + (limit_s if safety_s is None else safety_s)
 
     validate_ses_columns(district, scenario)  # bad ses_tier / report_ columns: input errors now
     state = SearchState(t0=t0, objective_fn=objective_function(district, scenario),

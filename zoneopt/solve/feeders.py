@@ -3,10 +3,11 @@
 Whole neighbourhoods are first contracted, each neighbourhood one unit
 (:mod:`zoneopt.solve.contracted`): where that is the same problem, the single-level search (or,
 with nested feeders, this search without neighbourhoods) solves it there
-(:func:`zoneopt.solve.whole.optimize_contracted`) and none of the steps below runs. Without nested
-feeders, a neighbourhood in pieces makes the contracted district the relaxation of step 1, and its
-pieces are then kept together at one school by a second contracted search; the steps below
-finish the rest.
+(:func:`zoneopt.solve.whole.optimize_contracted`) and none of the steps below runs. A
+neighbourhood in pieces is sent whole to one school at a time, the contracted search running on
+that restriction and the pieces' contraction (a relaxation) giving the bound. The steps below run
+where the contraction does not apply (SES tiers, ``[years]``, walk zones, moved students with
+neighbourhoods split today).
 
 0. **Feeder repair** (nested feeders without whole neighbourhoods): the repair's zones become a
    two-level plan by :func:`zoneopt.solve.feeder_repair.feeder_repair` (a feeder map fixed, the
@@ -63,7 +64,7 @@ from .hood_repair import hood_repair, improve_whole, split_note
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
 from .state import plan_may_differ
-from .whole import PREFIX, optimize_contracted
+from .whole import CONTRACTED_SHARE, optimize_contracted
 from .work import Budget, step_seconds, time_share
 
 log = logging.getLogger("zoneopt")
@@ -100,11 +101,8 @@ TWO_LEVEL_WORK_SHARE = 0.2
 FEEDER_MAP_WORK = 600_000
 FEEDER_MAP_NODES_MIN = 50
 FEEDER_MAP_NODES_MAX = 2_000
-#: Share of the time limit of the contracted search with each neighbourhood in pieces kept
-#: together (after the relaxation's RELAXATION_SHARE).
-TOGETHER_SHARE = 0.4
-#: ... trying at most this many schools for them, each proven impossible before the next (a proof
-#: takes 0.1-1.4 s on 500 x 25).
+#: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
+#: next (a proof takes 0.1-1.4 s on 500 x 25).
 TOGETHER_CHOICES = 12
 #: Middle-contiguity cut rounds of the zones fitted to a fixed feeder map.
 FIT_ROUNDS = 20
@@ -222,41 +220,19 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         plan = Plan.failed(district, scenario, "infeasible", findings, time.perf_counter() - t0,
                            solver_name)
         raise InfeasibleError(findings, plan=plan)
-    # Whole neighbourhoods alone: each neighbourhood one unit of a contracted district
-    # (zoneopt.solve.contracted). Exact there, the single-level search solves it outright;
-    # with neighbourhoods in pieces it is the relaxation below (tighter than the units').
-    con, names = None, []
+    # Whole neighbourhoods: each neighbourhood one unit of a contracted district
+    # (zoneopt.solve.contracted). Exact there, its own search solves it outright.
     if groups:
         names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
         con, why = contract(district, scenario, groups, eligible, names)
         if con is not None and con.exact:
             return optimize_contracted(district, scenario, con, t0=t0, solver_name=solver_name,
                                        start=start, log_solver=log_solver)
-        if nested and con is not None:
-            # A neighbourhood in pieces: the nested search on the contraction with its pieces
-            # sent to one school (today's school of most of it first), the next school when one
-            # is proven impossible; the pieces' relaxation gives the bound.
-            impossible = []
-            for choice in range(TOGETHER_CHOICES):
-                restricted, chosen = pieces_together(district, scenario, groups, eligible, names,
-                                                     district.status_quo, choice)
-                if restricted is None:
-                    break
-                try:
-                    return optimize_contracted(district, scenario, restricted, t0=t0,
-                                               solver_name=solver_name, start=start,
-                                               log_solver=log_solver, relaxation=con)
-                except InfeasibleError:
-                    impossible.append(str(district.school_ids[chosen[0]]))
-            apart = _apart(district, scenario, groups, names, impossible,
-                           restricted is None and len(impossible) > 0)
-            if apart:
-                plan = Plan.failed(district, scenario, "infeasible", apart,
-                                   time.perf_counter() - t0, solver_name, stopped_by="proof")
-                raise InfeasibleError(apart, plan=plan)
-            con, why = None, "nested feeders: every school tried for the pieces failed"
-        log.info("whole neighbourhoods: %s", why or "a neighbourhood in pieces (its pieces one "
-                 "unit each, for the relaxation)")
+        if con is not None:
+            return _pieces_kept_together(district, scenario, groups, eligible, names, con,
+                                         t0=t0, solver_name=solver_name, start=start,
+                                         log_solver=log_solver)
+        log.info("whole neighbourhoods, not contracted: %s", why)
     best = _Best(fn)
     best.t0 = t0
 
@@ -324,7 +300,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
 
     # With neighbourhoods in pieces the contracted relaxation and its pieces-together search
     # below come first (500 x 25 seed 91: the units' repair spent 13 s of 30 and left one split).
-    if repairs or (groups and not nested and con is None):
+    if repairs or (groups and not nested):
         with _interruptible(best):
             single = scenario.with_values({"feeders.mode": "none",
                                            "constraints.keep_neighbourhoods": False})
@@ -339,32 +315,26 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                     made_whole(quick, "repair + whole-neighbourhood repair", "the repair's zones")
 
     # 1. the relaxation
-    relaxed_values = {
+    def relaxation_safety() -> float:
+        # Its share, within this search's own deadline when the first plans took their time.
+        return max(0.1, min(RELAXATION_SAFETY_SHARE * budget, safety - time.perf_counter()))
+
+    relaxed = scenario.with_values({
+        "feeders.mode": "none", "constraints.keep_neighbourhoods": False,
         "solver.time_limit_s": max(1.0, RELAXATION_SHARE * budget),
         # One thread keeps the relaxation's proof inline: its bound is what this step is for, and
         # the proof worker's bound was seen lost when the worker is stopped at the deadline.
         "solver.threads": 1,
-    }
-    relaxed = scenario.with_values({"feeders.mode": "none",
-                                    "constraints.keep_neighbourhoods": False, **relaxed_values})
+    })
     rel_assign, rel_bound = None, 0.0
     try:
         # Its plan is this search's start: a proof the clock cuts gives its bound only, so that
         # the plan depends on counted work alone.
         # No second search: on one thread it would double the relaxation's time (800 x 40 at 30 s:
         # 17 s instead of 10.5), leaving the two-level search none.
-        if con is None:
-            rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
-                               safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
-            rel_assign = rel.positions
-        else:
-            # The pieces of each neighbourhood whole: a relaxation still, whose plans split
-            # only the neighbourhoods in pieces.
-            rel = single_level(con.district, con.scenario.with_values(relaxed_values),
-                               start=con.start_of(district, start),
-                               proof_plan_when_cut=False,
-                               safety_s=RELAXATION_SAFETY_SHARE * budget, second_search=False)
-            rel_assign = con.expand(rel.positions)
+        rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
+                           safety_s=relaxation_safety(), second_search=False)
+        rel_assign = rel.positions
         rel_bound = float(rel.summary["bound"])
         best.raise_bound(rel_bound, "bound (single-level relaxation)")
         if rel.summary.get("stopped_by") == "time_limit":
@@ -373,23 +343,13 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                            else "bound")
         best.interrupted = bool(rel.summary.get("interrupted"))  # Ctrl-C in the relaxation
     except InfeasibleError as exc:
-        # A relaxation's proof: with the pieces contracted, in the contracted units' words.
-        found = ([PREFIX + f for f in exc.diagnosis[:1]] + list(exc.diagnosis[1:])
-                 if con is not None else exc.diagnosis)
-        plan = Plan.failed(district, scenario, "infeasible", found,
+        plan = Plan.failed(district, scenario, "infeasible", exc.diagnosis,
                            time.perf_counter() - t0, solver_name)
-        raise InfeasibleError(found, plan=plan) from None
+        raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
     infeasible = False
     with _interruptible(best):
-        if con is not None and rel_assign is not None:
-            apart = _pieces_together(district, scenario, groups, eligible, names, rel_assign,
-                                     best, safety, start_from)
-            if apart:
-                plan = Plan.failed(district, scenario, "infeasible", apart,
-                                   time.perf_counter() - t0, solver_name, stopped_by="proof")
-                raise InfeasibleError(apart, plan=plan)
         # 2. a two-level start
         if rel_assign is not None:
             if nested:
@@ -483,49 +443,58 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     return plan
 
 
-def _pieces_together(district, scenario, groups, eligible, names, rel_assign, best, safety,
-                     start_from) -> list[str]:
-    """Neighbourhoods in pieces: the single-level search on the contracted district with each
-    such neighbourhood's pieces sent to one school (:func:`zoneopt.solve.contracted.
-    pieces_together`; the schools in the relaxation's plan first), on TOGETHER_SHARE of the time
-    limit; a choice proven impossible gives way to the next, up to TOGETHER_CHOICES. Its plans
-    keep every neighbourhood whole; its bounds, of a restriction, are not used.
+def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t0,
+                          solver_name, start, log_solver) -> Any:
+    """A neighbourhood in pieces (``con`` contracts the pieces, a relaxation): the contracted
+    search (:func:`zoneopt.solve.whole.optimize_contracted`) with each such neighbourhood's pieces
+    sent to one school (:func:`zoneopt.solve.contracted.pieces_together`; today's school of most
+    of it first), the next school when one is proven impossible, up to TOGETHER_CHOICES; the
+    pieces' root LP gives the bound. Every school proven impossible for the one neighbourhood in
+    pieces proves that no plan exists; when the choices or the time run out otherwise, the
+    message says how many schools were proven impossible.
 
-    Returns the findings of a proof that no plan exists: with one neighbourhood in pieces, every
-    school it may go to proven impossible for it (else an empty list). 500 x 25 seed 91 (1.5-km
-    squares, a neighbourhood of two units apart): no plan and no answer in 30 s before.
+    The first choice gets the contracted search's share of the time limit; after a proof, the
+    next gets the time left (so its plan depends on when the proof ended: rare, the proofs come
+    before solving or within a second; the clock then may end its search, as reported).
+    500 x 25 seed 91 (1.5-km squares, a neighbourhood of two units apart): no answer in 30 s
+    before, proven impossible in 7 choices. 5,000 x 250 with 0.7-km squares: a first plan at
+    3 s.
     """
-    from . import single_level
+    from ..plan import Plan
 
     budget = scenario.solver.time_limit_s
-    impossible = []  # the schools proven unable to hold the one split neighbourhood together
-    for choice in range(TOGETHER_CHOICES + 1):
-        con, chosen = pieces_together(district, scenario, groups, eligible, names, rel_assign,
-                                      choice)
-        if con is None:
-            return _apart(district, scenario, groups, names, impossible,
-                          len(impossible) == choice > 0)
-        if choice == TOGETHER_CHOICES or best.interrupted or time.perf_counter() >= safety:
-            return []
+    impossible: list[str] = []
+    restricted = None
+    for choice in range(TOGETHER_CHOICES):
+        restricted, chosen = pieces_together(district, scenario, groups, eligible, names,
+                                             district.status_quo, choice)
+        left = CONTRACTED_SHARE * budget - (time.perf_counter() - t0)
+        if restricted is None or (choice > 0 and left < 1.0):
+            break
         log.info("neighbourhoods in pieces kept together at %s",
                  ", ".join(str(district.school_ids[j]) for j in chosen))
         try:
-            got = single_level(con.district, con.scenario.with_values(
-                {"solver.time_limit_s": max(1.0, TOGETHER_SHARE * budget), "solver.threads": 1}),
-                proof_plan_when_cut=False, second_search=False,
-                safety_s=max(TOGETHER_SHARE * budget, safety - time.perf_counter()))
+            return optimize_contracted(district, scenario, restricted, t0=t0,
+                                       solver_name=solver_name, start=start,
+                                       log_solver=log_solver, relaxation=con,
+                                       time_limit_s=None if choice == 0 else left)
         except InfeasibleError:
             impossible.append(str(district.school_ids[chosen[0]]))
-            continue  # proven: that school cannot hold the pieces together
-        except NoSolutionError:
-            return []  # not found in its time: the two-level steps below go on
-        if got.summary.get("stopped_by") == "time_limit" and plan_may_differ(
-                got.summary.get("clock_ended")):
-            best.cut_short("search")
-        best.interrupted = best.interrupted or bool(got.summary.get("interrupted"))
-        start_from(con.expand(got.positions), None, "contracted search, pieces kept together")
-        return []
-    return []
+    apart = _apart(district, scenario, groups, names, impossible,
+                   restricted is None and len(impossible) > 0)
+    if apart:
+        plan = Plan.failed(district, scenario, "infeasible", apart, time.perf_counter() - t0,
+                           solver_name, stopped_by="proof")
+        raise InfeasibleError(apart, plan=plan)
+    msg = (f"no plan with whole neighbourhoods was found within {budget:g} s: with the pieces of "
+           f"each neighbourhood in pieces at one school, {len(impossible)} school"
+           f"{'s' if len(impossible) != 1 else ''} proven impossible"
+           + (f" ({', '.join(impossible)})" if impossible else "")
+           + " and the time left to try others ran out; allow more time (--time-limit) or set "
+           "keep_neighbourhoods = false")
+    plan = Plan.failed(district, scenario, "no_solution", [msg], time.perf_counter() - t0,
+                       solver_name, stopped_by="time_limit")
+    raise NoSolutionError(msg, plan=plan)
 
 
 def _apart(district, scenario, groups, names, impossible, every) -> list[str]:
