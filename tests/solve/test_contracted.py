@@ -247,6 +247,8 @@ def test_a_neighbourhood_in_pieces_is_a_relaxation_whose_bound_stays_below_the_o
     check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
     assert plan.summary["objective"] == pytest.approx(best, abs=1e-7)
     assert plan.summary["bound"] <= best + 1e-7
+    # The restricted search proved its own optimum, which is no proof for the problem.
+    assert plan.summary["stopped_by"] != "proof"
 
 
 def test_a_neighbourhood_in_pieces_that_fits_no_school_whole_is_proven_impossible(tmp_path):

@@ -283,9 +283,9 @@ def pieces_together(district: District, scenario: Scenario, groups: list[np.ndar
     pieces at one school, and a zone connected on the contracted district is connected on the
     units). Its bounds are not bounds of the problem.
 
-    Each such neighbourhood's schools are ranked by its students there in ``assign`` (the
-    relaxation's plan), then by the students' mean distance; ``choice`` picks the rank (the last
-    one where it has fewer).
+    Each such neighbourhood's schools are ranked by its students there in ``assign`` (the caller
+    passes today's zones), then by the students' mean distance; ``choice`` picks the rank (the
+    last one where it has fewer).
 
     Returns
     -------

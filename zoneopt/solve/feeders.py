@@ -298,8 +298,6 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
             names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
             repair_notes.append(f"from {origin}, {split_note(district, names, groups, closest[0])}")
 
-    # With neighbourhoods in pieces the contracted relaxation and its pieces-together search
-    # below come first (500 x 25 seed 91: the units' repair spent 13 s of 30 and left one split).
     if repairs or (groups and not nested):
         with _interruptible(best):
             single = scenario.with_values({"feeders.mode": "none",
@@ -457,8 +455,8 @@ def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t
     next gets the time left (so its plan depends on when the proof ended: rare, the proofs come
     before solving or within a second; the clock then may end its search, as reported).
     500 x 25 seed 91 (1.5-km squares, a neighbourhood of two units apart): no answer in 30 s
-    before, proven impossible in 7 choices. 5,000 x 250 with 0.7-km squares: a first plan at
-    3 s.
+    before, proven impossible in 7 choices (4.1 s). 5,000 x 250 with 0.7-km squares: a first
+    plan at 4.3 s.
     """
     from ..plan import Plan
 
@@ -486,12 +484,13 @@ def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t
         plan = Plan.failed(district, scenario, "infeasible", apart, time.perf_counter() - t0,
                            solver_name, stopped_by="proof")
         raise InfeasibleError(apart, plan=plan)
-    msg = (f"no plan with whole neighbourhoods was found within {budget:g} s: with the pieces of "
-           f"each neighbourhood in pieces at one school, {len(impossible)} school"
-           f"{'s' if len(impossible) != 1 else ''} proven impossible"
-           + (f" ({', '.join(impossible)})" if impossible else "")
-           + " and the time left to try others ran out; allow more time (--time-limit) or set "
-           "keep_neighbourhoods = false")
+    split = [name for g, name in zip(groups, names, strict=True)
+             if len(pieces(district, scenario, g)) > 1]
+    msg = (f"no plan with whole neighbourhoods was found within {budget:g} s: the neighbourhoods "
+           f"in pieces ({', '.join(split)}) were sent whole to one school at a time, and "
+           f"{len(impossible)} such choice{'s were' if len(impossible) != 1 else ' was'} proven "
+           "impossible before the time or the choices tried ran out; allow more time "
+           "(--time-limit) or set keep_neighbourhoods = false")
     plan = Plan.failed(district, scenario, "no_solution", [msg], time.perf_counter() - t0,
                        solver_name, stopped_by="time_limit")
     raise NoSolutionError(msg, plan=plan)

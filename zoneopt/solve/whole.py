@@ -136,10 +136,13 @@ def optimize_contracted(district: District, scenario: Scenario, con: Contracted,
                       "dissimilarity": None, "bound": bound,
                       "source": "bound (root_lp) of the neighbourhoods' pieces"})
     fine = con.expand(got.positions)
+    stopped_by = sm.get("stopped_by")
+    if con.together and stopped_by == "proof":
+        stopped_by = "work_budget"  # the proof was the restriction's, not the problem's
     plan = Plan.from_assignment(district, scenario, fine, status="search",
                                 bound=min(bound, float(sm["objective"])),
                                 solver=solver_name, seconds=time.perf_counter() - t0, trace=trace,
-                                stopped_by=sm.get("stopped_by"),
+                                stopped_by=stopped_by,
                                 interrupted=bool(sm.get("interrupted")), feeds=got.feeds)
     for key in ("clock_ended", "solver_note", "internal_errors"):
         if key in sm:
