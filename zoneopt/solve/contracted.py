@@ -159,12 +159,18 @@ def _same_middle_homes(district: District, small: District, scenario: Scenario,
                            and np.array_equal(little.home_owner, big.home_owner))
 
 
+def connected_pieces(adjacency, group: np.ndarray) -> list[np.ndarray]:
+    """The connected pieces of a set of units (unit positions) on the unit graph."""
+    group = np.asarray(group, dtype=np.int64)
+    n, label = connected_components(adjacency[group][:, group], directed=False)
+    return [group] if n == 1 else [group[label == p] for p in range(n)]
+
+
 def pieces(district: District, scenario: Scenario, group: np.ndarray) -> list[np.ndarray]:
     """The connected pieces of one neighbourhood (itself when contiguity is off or it is one)."""
     if not scenario.constraints.contiguity:
         return [group]
-    n, label = connected_components(district.adjacency[group][:, group], directed=False)
-    return [group] if n == 1 else [group[label == p] for p in range(n)]
+    return connected_pieces(district.adjacency, group)
 
 
 def contract(district: District, scenario: Scenario, groups: list[np.ndarray],
@@ -315,4 +321,5 @@ def pieces_together(district: District, scenario: Scenario, groups: list[np.ndar
     return (None if con is None else replace(con, together=True)), chosen
 
 
-__all__ = ["Contracted", "contract", "pieces", "pieces_together", "why_not"]
+__all__ = ["Contracted", "connected_pieces", "contract", "pieces", "pieces_together",
+           "why_not"]

@@ -198,6 +198,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     data = load_feeders(district, scenario) if nested else None
     hoods = load_neighbourhoods(district, scenario) if scenario.constraints.keep_neighbourhoods else None
     groups = [g for g in hoods.groups() if len(g) > 1] if hoods is not None else None
+    names = [hoods.names[int(hoods.member[g[0]])] for g in groups] if groups else []
     plain = eligible_pairs(district, scenario)
     eligible = _whole_eligibility(plain, groups) if groups else plain
     # Node caps and counted work throughout, as in the single-level search: the same plan at any
@@ -223,7 +224,6 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     # Whole neighbourhoods: each neighbourhood one unit of a contracted district
     # (zoneopt.solve.contracted). Exact there, its own search solves it outright.
     if groups:
-        names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
         con, why = contract(district, scenario, groups, eligible, names)
         if con is not None and con.exact:
             return optimize_contracted(district, scenario, con, t0=t0, solver_name=solver_name,
@@ -295,7 +295,6 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         if got is not None and feasible(got, None):
             start_from(got, None, label)
         elif closest:
-            names = [hoods.names[int(hoods.member[g[0]])] for g in groups]
             repair_notes.append(f"from {origin}, {split_note(district, names, groups, closest[0])}")
 
     if repairs or (groups and not nested):
@@ -461,6 +460,8 @@ def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t
     from ..plan import Plan
 
     budget = scenario.solver.time_limit_s
+    split = [name for g, name in zip(groups, names, strict=True)
+             if len(pieces(district, scenario, g)) > 1]
     impossible: list[str] = []
     restricted = None
     for choice in range(TOGETHER_CHOICES):
@@ -478,14 +479,11 @@ def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t
                                        time_limit_s=None if choice == 0 else left)
         except InfeasibleError:
             impossible.append(str(district.school_ids[chosen[0]]))
-    apart = _apart(district, scenario, groups, names, impossible,
-                   restricted is None and len(impossible) > 0)
+    apart = _apart(split, impossible, restricted is None and len(impossible) > 0)
     if apart:
         plan = Plan.failed(district, scenario, "infeasible", apart, time.perf_counter() - t0,
                            solver_name, stopped_by="proof")
         raise InfeasibleError(apart, plan=plan)
-    split = [name for g, name in zip(groups, names, strict=True)
-             if len(pieces(district, scenario, g)) > 1]
     msg = (f"no plan with whole neighbourhoods was found within {budget:g} s: the neighbourhoods "
            f"in pieces ({', '.join(split)}) were sent whole to one school at a time, and "
            f"{len(impossible)} such choice{'s were' if len(impossible) != 1 else ' was'} proven "
@@ -496,11 +494,10 @@ def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t
     raise NoSolutionError(msg, plan=plan)
 
 
-def _apart(district, scenario, groups, names, impossible, every) -> list[str]:
-    """The finding that no plan exists when the one neighbourhood in pieces was proven unable to
-    go whole to ``every`` school it may go to (``impossible``, in order); else none."""
-    split = [name for g, name in zip(groups, names, strict=True)
-             if len(pieces(district, scenario, g)) > 1]
+def _apart(split: list[str], impossible: list[str], every: bool) -> list[str]:
+    """The finding that no plan exists when the one neighbourhood in pieces (``split`` names the
+    neighbourhoods in pieces) was proven unable to go whole to ``every`` school it may go to
+    (``impossible``, in order); else none."""
     if not (every and len(split) == 1):
         return []
     return [f"no plan keeps every neighbourhood whole: neighbourhood '{split[0]}' lies in pieces "

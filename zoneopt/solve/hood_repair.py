@@ -31,6 +31,7 @@ import numpy as np
 from ..district import District
 from ..scenario import Scenario
 from .anneal import _Moves, anneal, anneal_into, stays_connected
+from .contracted import connected_pieces
 from .work import aiming_round_work
 
 #: A student outside their neighbourhood's zone costs this many times the dissimilarity's scale,
@@ -160,7 +161,7 @@ class GroupMoves(_Moves):
         fixed[district.islands] = True
         for g in groups:
             g = [int(u) for u in np.asarray(g, dtype=np.int64)]
-            if fixed[g].any() or not _connected(self.nb, g):
+            if fixed[g].any() or len(connected_pieces(district.adjacency, g)) > 1:
                 for u in g:
                     self.can_move[u] = False
                 continue
@@ -208,18 +209,6 @@ class GroupMoves(_Moves):
     def apply(self, i: int, a: int, b: int) -> None:
         for u in self.members[i]:
             super().apply(u, a, b)
-
-
-def _connected(nb: list[list[int]], units: list[int]) -> bool:
-    """Whether ``units`` form one connected piece of the unit graph."""
-    inside = set(units)
-    seen, stack = {units[0]}, [units[0]]
-    while stack:
-        for v in nb[stack.pop()]:
-            if v in inside and v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return len(seen) == len(inside)
 
 
 def improve_whole(district: District, scenario: Scenario, eligible: np.ndarray,
