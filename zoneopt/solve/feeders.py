@@ -20,7 +20,9 @@ neighbourhoods split today).
    problem and the middle dissimilarity is >= 0, so its proven bound is a valid bound here, and its
    plan a good elementary start.
 2. **Feeder map.** For those elementary zones, a small MIP on the graph of zones picks the middle
-   school each zone feeds (middle zones contiguous, holding their school, within capacity, balanced).
+   school each zone feeds (middle zones contiguous, holding their school, within capacity, balanced);
+   above ``FEEDER_MAP_MIP_PAIRS`` zone-school pairs the map is annealed on the zone graph instead
+   (:mod:`zoneopt.solve.feeder_map`).
    When that is impossible (two middle schools in one zone, whole neighbourhoods) the two-level
    closer-neighbour MIP of the whole district is solved instead.
 3. **Two-level neighbourhood search.** A few adjacent elementary zones at a time are re-optimised
@@ -59,6 +61,7 @@ from ..scenario import Scenario
 from ..settings import LNS_NODE_LIMIT
 from .backends import resolve_solver, solve
 from .contracted import contract, pieces, pieces_together
+from .feeder_map import anneal_feeder_map
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
 from .hood_repair import hood_repair, improve_whole, split_note
 from .repair import repair_status_quo
@@ -100,6 +103,11 @@ TWO_LEVEL_WORK_SHARE = 0.2
 #: with 20 middle schools: about 200 nodes, 3 s (2,000 nodes took 16.5 s there); 800 x 40: 1,900.
 FEEDER_MAP_WORK = 600_000
 FEEDER_MAP_NODES_MIN = 50
+#: Above this many zone-school pairs (elementary x middle schools) the feeder map is annealed on
+#: the zone graph (:mod:`zoneopt.solve.feeder_map`), not solved by a MIP: at 5,000 x 250 with 71
+#: middle schools (17,750 pairs) the MIP's 50 nodes took 15-32 s, the annealing 2 s; 2,000 x 100
+#: with 29 (2,900 pairs) keeps the MIP (3-7 s).
+FEEDER_MAP_MIP_PAIRS = 5_000
 FEEDER_MAP_NODES_MAX = 2_000
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
@@ -614,12 +622,19 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
 
 
 def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, best=None,
-                soft=0.0, rules=(True, False), spent=None):
+                soft=0.0, rules=(True, False), spent=None, current=None):
     """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
     the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
     one within its node cap. ``soft`` > 0 lets middle capacity be exceeded at that cost per
     student; ``rules`` = ``(True,)`` tries the closer-neighbour rule alone; ``spent`` (a one-item
-    list), when given, gets the solves' counted work added."""
+    list), when given, gets the solves' counted work added.
+
+    Above ``FEEDER_MAP_MIP_PAIRS`` zone-school pairs the map is annealed on the zone graph
+    (:func:`zoneopt.solve.feeder_map.anneal_feeder_map`) instead: from ``current`` (a map that
+    keeps the seats for these zones) when given, else from the map that overfills the middle
+    schools least."""
+    if district.n_schools * data.n_schools > FEEDER_MAP_MIP_PAIRS:
+        return _annealed_map(district, scenario, data, assign, deadline, best, soft, current)
     for closer in rules:
         built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
         if built is None:
@@ -640,6 +655,26 @@ def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadl
         log.info("no feeder map for these zones (%s rule on the zone graph: %s)",
                  "closer-neighbour" if closer else "exact", res.status)
     return None
+
+
+def _annealed_map(district, scenario, data, assign, deadline, best, soft, current):
+    """``_feeder_map`` by annealing (see there); the map and how it ended are logged."""
+    def clock() -> None:
+        if best is not None:
+            best.cut_short("search")
+
+    t = time.perf_counter()
+    stops = {"seed": scenario.solver.seed, "deadline": deadline, "on_clock": clock}
+    feeds = None if soft or current is None else anneal_feeder_map(
+        district, scenario, data, assign, start=current, **stops)
+    if feeds is None:
+        feeds = anneal_feeder_map(district, scenario, data, assign,
+                                  over_cost=soft or _soft_cost(data), **stops)
+        if feeds is not None and not soft:  # the seats a rule: anneal the balance within them
+            feeds = anneal_feeder_map(district, scenario, data, assign, start=feeds, **stops)
+    log.info("feeder map (annealed on the zone graph%s): %s, %.1f s", ", soft capacity"
+             if soft else "", "none" if feeds is None else "found", time.perf_counter() - t)
+    return feeds
 
 
 def _map_nodes(variables: int) -> int:
@@ -753,7 +788,7 @@ def _search_passes(district, scenario, eligible, data, groups, best, solver_name
         if data is not None:
             # The best feeder map for the zones as they are now (the steps only re-map a few).
             remap = _feeder_map(district, scenario, data, best.assign, solver_name, end, best,
-                                spent=spent)
+                                spent=spent, current=best.feeds)
             if remap is not None and fn_better(best, best.assign, remap) and feasible(best.assign,
                                                                                       remap):
                 improved |= best.offer(best.assign, remap, "feeder map re-optimised")
