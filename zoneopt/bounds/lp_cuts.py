@@ -104,8 +104,12 @@ class SeparatorRounds:
         need = 2 * self._last_lp_s if self._values is None else 0.0
         return time.perf_counter() + need < deadline
 
-    def work(self, should_pause: Callable[[], bool] | None = None) -> float | None:
+    def work(self, should_pause: Callable[[], bool] | None = None, *,
+             deadline: float | None = None) -> float | None:
         """Work until an LP is solved or ``should_pause()`` says stop (polled between chunks).
+
+        ``deadline`` (a ``time.perf_counter()`` value) is HiGHS's time limit for an LP: one that
+        it ends is solved again by the next call (the rounds' values stay those of solved LPs).
 
         Returns
         -------
@@ -118,9 +122,14 @@ class SeparatorRounds:
             return None
         if self._values is None:
             t0 = time.perf_counter()
+            # HiGHS's time limit counts the instance's run time over all its runs.
+            self.h.setOptionValue("time_limit", math.inf if deadline is None else float(
+                self.h.getRunTime() + max(0.01, deadline - t0)))
             run_highs(self.h)
             self._last_lp_s = time.perf_counter() - t0
             status = self.h.getModelStatus()
+            if status == highspy.HighsModelStatus.kTimeLimit:
+                return None
             if status != highspy.HighsModelStatus.kOptimal:
                 self.done = True
                 if status == highspy.HighsModelStatus.kInfeasible:
@@ -199,7 +208,7 @@ def lp_cuts_bound(
         return deadline is not None and time.perf_counter() >= deadline
 
     while not rounds.done and not late():
-        rounds.work(late)
+        rounds.work(late, deadline=deadline)
     return BoundResult(rounds.best, "lp_cuts", {"rounds": rounds.rounds_done, "cuts": rounds.cuts,
                                                 "seconds": time.perf_counter() - t0,
                                                 "finished": rounds.done})

@@ -174,7 +174,7 @@ def _helper_main(conn) -> None:
                 # No LP that would end past the deadline: a step sent meanwhile would wait for it
                 # (2000 x 100: a late LP made a 60-s run end at 64 s).
                 if rounds is not None and not conn.poll() and rounds.can_start(deadline):
-                    value = rounds.work(conn.poll)
+                    value = rounds.work(conn.poll, deadline=deadline)
                     if value is not None and math.isfinite(value) and value > sent:
                         out.send({"bound": value, "source": "lp_cuts"})
                         sent = value
