@@ -107,10 +107,13 @@ TWO_LEVEL_WORK_SHARE = 0.2
 FEEDER_MAP_WORK = 600_000
 FEEDER_MAP_NODES_MIN = 50
 #: Above this many zone-school pairs (elementary x middle schools) the feeder map is annealed on
-#: the zone graph (:mod:`zoneopt.solve.feeder_map`), not solved by a MIP: at 5,000 x 250 with 71
-#: middle schools (17,750 pairs) the MIP's 50 nodes took 15-32 s, the annealing 2 s; 2,000 x 100
-#: with 29 (2,900 pairs) keeps the MIP (3-7 s).
-FEEDER_MAP_MIP_PAIRS = 5_000
+#: the zone graph (:mod:`zoneopt.solve.feeder_map`), not solved by a MIP. At 5,000 x 250 with 71
+#: middle schools (17,750 pairs) the MIP's 50 nodes took 15-32 s, the annealing 2 s (no nested plan
+#: in 120 s before, one at 11 s now); at 2,000 x 100 with 29 (2,900 pairs), 6.4 s against 0.8 s
+#: (first plan 8.0 -> 1.75 s, objective at 60 s 0.4232 -> 0.4143). Below, the MIP's maps gave the
+#: better plans: with the annealing at every size, 4 of the 7 smaller sweep districts ended worse
+#: (800 x 40: 0.2062 -> 0.2345, 0.3209 -> 0.3342; 500 x 25: 0.0898 -> 0.0985), 1 better.
+FEEDER_MAP_MIP_PAIRS = 1_000
 FEEDER_MAP_NODES_MAX = 2_000
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
