@@ -4,9 +4,9 @@ With ``[feeders] mode = "nested"`` each elementary zone feeds one middle school;
 the feeder map is a partition of the zone graph into one connected group per middle school, each
 holding its school's zone, within the middle seats. :func:`zoneopt.solve.feeders._feeder_map`
 finds it with a MIP (:func:`zoneopt.model.feeders.zone_feeder_model`), whose maps give the better
-plans up to 1,000 zone-school pairs (``FEEDER_MAP_MIP_PAIRS``). At 5,000 units x 250 schools with 71 middle schools (17,750 pairs) that MIP
-took 32 s of a 120-s run for its 50 nodes, and its map left 12,298 middle students over the seats
-after the feeder repair's fitting.
+plans up to 1,000 zone-school pairs (``FEEDER_MAP_MIP_PAIRS``). At 5,000 units x 250 schools with
+71 middle schools (17,750 pairs) that MIP took 32 s of a 120-s run for its 50 nodes, and its map
+left 12,298 middle students over the seats after the feeder repair's fitting.
 
 Here the map is annealed instead: a *flip* sends one zone on a group's edge to a touching group,
 a *swap* exchanges two touching zones between their groups (the packing moves: zones of about

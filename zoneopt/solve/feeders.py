@@ -106,6 +106,7 @@ TWO_LEVEL_WORK_SHARE = 0.2
 #: with 20 middle schools: about 200 nodes, 3 s (2,000 nodes took 16.5 s there); 800 x 40: 1,900.
 FEEDER_MAP_WORK = 600_000
 FEEDER_MAP_NODES_MIN = 50
+FEEDER_MAP_NODES_MAX = 2_000
 #: Above this many zone-school pairs (elementary x middle schools) the feeder map is annealed on
 #: the zone graph (:mod:`zoneopt.solve.feeder_map`), not solved by a MIP. At 5,000 x 250 with 71
 #: middle schools (17,750 pairs) the MIP's 50 nodes took 15-32 s, the annealing 2 s (no nested plan
@@ -114,7 +115,6 @@ FEEDER_MAP_NODES_MIN = 50
 #: better plans: with the annealing at every size, 4 of the 7 smaller sweep districts ended worse
 #: (800 x 40: 0.2062 -> 0.2345, 0.3209 -> 0.3342; 500 x 25: 0.0898 -> 0.0985), 1 better.
 FEEDER_MAP_MIP_PAIRS = 1_000
-FEEDER_MAP_NODES_MAX = 2_000
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
 TOGETHER_CHOICES = 12
