@@ -154,3 +154,46 @@ def test_whole_neighbourhoods_proven_impossible_name_only_the_rules_the_scenario
     assert "no plan with whole neighbourhoods exists" in text, text
     assert "middle_max_utilization" not in text
     assert "relax the capacities or the distance limits, or set keep_neighbourhoods = false" in text
+
+
+def test_the_root_lp_from_the_second_core_raises_the_relaxations_bound(tmp_path):
+    """Where the relaxation left its root LP no time, a worker solves it (here started as the
+    search starts it, on a small district): its value, the inline root LP's, becomes the bound
+    with its source named; a worker that sent nothing leaves the bound and says the clock cut it."""
+    import time
+
+    from feeder_districts import synthetic_two_level
+
+    from zoneopt.bounds.lp import root_lp_bound
+    from zoneopt.model import eligible_pairs
+    from zoneopt.solve.feeders import _Best, _helper_root_lp
+    from zoneopt.solve.helper import StepHelper
+
+    district, scen = synthetic_two_level(tmp_path, 120, 6, 1,
+                                         constraints={"max_extra_distance_km": 1.0})
+    relaxed = scen.with_values({"feeders.mode": "none", "solver.threads": 1})
+    plain = eligible_pairs(district, relaxed)
+    expected = root_lp_bound(district, relaxed, plain).value
+    helper = StepHelper.start(district, relaxed, plain, "highs", 60.0, with_lp=True)
+    end = time.perf_counter() + 60
+    while not helper.ready and not helper.failed and time.perf_counter() < end:
+        helper.conn.poll(0.05)
+        helper.poll()
+    best = _Best(lambda assign, feeds: 0.0)
+    got = _helper_root_lp(helper, best, 0.0)
+    assert got == pytest.approx(expected, rel=1e-9) and got > 0
+    assert best.trace[-1]["source"] == "bound (root_lp of the single-level relaxation)"
+    assert not helper.proc.is_alive()
+
+    class Silent:  # a worker still on its LP: nothing sent yet
+        bounds: list = []
+
+        def poll(self):
+            pass
+
+        def close(self):
+            pass
+
+    best = _Best(lambda assign, feeds: 0.0)
+    assert _helper_root_lp(Silent(), best, 0.05) == 0.05
+    assert best.clock_ended == {"bound"} and best.trace == []

@@ -64,9 +64,10 @@ from .contracted import contract, pieces, pieces_together
 from .feeder_map import anneal_feeder_map
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
 from .hood_repair import hood_repair, improve_whole, split_note
+from .proof import second_core_allowed
 from .repair import repair_status_quo
 from .search import neighbourhood, step_work, zone_adjacency
-from .state import plan_may_differ
+from .state import _lp_inline, plan_may_differ
 from .whole import AFTER_S, AFTER_S_PER_1000_UNITS, CONTRACTED_SHARE, optimize_contracted
 from .work import Budget, step_seconds, time_share
 
@@ -115,6 +116,9 @@ FEEDER_MAP_NODES_MAX = 2_000
 #: better plans: with the annealing at every size, 4 of the 7 smaller sweep districts ended worse
 #: (800 x 40: 0.2062 -> 0.2345, 0.3209 -> 0.3342; 500 x 25: 0.0898 -> 0.0985), 1 better.
 FEEDER_MAP_MIP_PAIRS = 1_000
+#: Seconds left at least for the root LP's worker after the relaxation (the LP takes 8-10 s on one
+#: core at 5,000 units).
+LP_HELPER_MIN_S = 20.0
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
 TOGETHER_CHOICES = 12
@@ -337,7 +341,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         # the proof worker's bound was seen lost when the worker is stopped at the deadline.
         "solver.threads": 1,
     })
-    rel_assign, rel_bound = None, 0.0
+    rel_assign, rel_bound, rel_sources = None, 0.0, {}
     try:
         # Its plan is this search's start: a proof the clock cuts gives its bound only, so that
         # the plan depends on counted work alone.
@@ -347,6 +351,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                            safety_s=relaxation_safety(), second_search=False)
         rel_assign = rel.positions
         rel_bound = float(rel.summary["bound"])
+        rel_sources = rel.summary.get("bounds") or {}
         best.raise_bound(rel_bound, "bound (single-level relaxation)")
         if rel.summary.get("stopped_by") == "time_limit":
             # Its plan is this search's start: a cut that may change it changes this plan too.
@@ -359,6 +364,16 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
+    lp_helper = None
+    if rel_assign is not None and "root_lp" not in rel_sources and not _lp_inline(plain) and (
+            second_core_allowed(scenario) and safety - time.perf_counter() >= LP_HELPER_MIN_S):
+        # The relaxation's search left its root LP no time (too big to solve inline: 5,000 x 250
+        # seed 86 ended with no bound, gap 100%): a worker on the second core solves it while the
+        # steps below run here. Only the bound depends on when it ends.
+        from .helper import StepHelper
+
+        lp_helper = StepHelper.start(district, relaxed, plain, solver_name,
+                                     safety - time.perf_counter(), with_lp=True)
     infeasible = False
     with _interruptible(best):
         # 2. a two-level start
@@ -406,6 +421,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                               safety, feasible,
                               time_share(TWO_LEVEL_WORK_RATE, TWO_LEVEL_WORK_SHARE, budget),
                               work.lns_steps)
+        if lp_helper is not None:
+            rel_bound = _helper_root_lp(lp_helper, best, rel_bound)
         # Its district's build and its plan's check come on top of its time limit (2.4 s at
         # 5,000 units, where a 9.9-s limit ended 12.4 s later).
         reserve = AFTER_S + AFTER_S_PER_1000_UNITS * district.n_units / 1000
@@ -422,6 +439,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         # 4. proof (without a plan it may still prove that none exists)
         infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, safety,
                             log_solver, feasible, work)
+    if lp_helper is not None:
+        lp_helper.close()
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
         what = "nested feeders" if nested else "whole neighbourhoods"
@@ -455,6 +474,21 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     if not report.ok:
         raise RuntimeError("internal error, the plan failed its check:\n" + "\n".join(report.violations))
     return plan
+
+
+def _helper_root_lp(helper, best: _Best, rel_bound: float) -> float:
+    """The relaxation's bound raised by the root LP that ``helper`` solved (see
+    ``optimize_two_level``); the helper is closed. When it has not finished, the clock cut the
+    bound."""
+    helper.poll()
+    values = [value for value, source in helper.bounds if source == "root_lp"]
+    if values and max(values) > rel_bound:
+        rel_bound = max(values)
+        best.raise_bound(rel_bound, "bound (root_lp of the single-level relaxation)")
+    elif not values:
+        best.cut_short("bound")
+    helper.close()
+    return rel_bound
 
 
 def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t0,

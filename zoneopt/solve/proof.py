@@ -227,17 +227,22 @@ def _repair_round_plan(district, scenario, eligible, state, cand, solver_name, d
 
 
 # ---------------------------------------------------------------------------------- the worker
-def _use_second_core(run) -> bool:
+def second_core_allowed(scenario) -> bool:
+    """Whether a run of ``scenario`` may start a worker process on a second core."""
     import multiprocessing as mp
     import os
 
-    from .. import settings
-
-    if run.scenario.solver.threads == 1 or (os.cpu_count() or 1) < 2:
+    if scenario.solver.threads == 1 or (os.cpu_count() or 1) < 2:
         return False
     if mp.current_process().daemon:  # e.g. a Dask worker: daemonic processes cannot have children
         return False
-    if os.environ.get("ZONEOPT_NO_WORKER"):
+    return not os.environ.get("ZONEOPT_NO_WORKER")
+
+
+def _use_second_core(run) -> bool:
+    from .. import settings
+
+    if not second_core_allowed(run.scenario):
         return False
     if run.scenario.solver.contiguity_model != "auto":
         return False
