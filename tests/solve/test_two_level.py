@@ -162,8 +162,6 @@ def test_the_root_lp_from_the_second_core_raises_the_relaxations_bound(tmp_path)
     with its source named; a worker that sent nothing leaves the bound and says the clock cut it."""
     import time
 
-    from feeder_districts import synthetic_two_level
-
     from zoneopt.bounds.lp import root_lp_bound
     from zoneopt.model import eligible_pairs
     from zoneopt.solve.feeders import _Best, _helper_root_lp

@@ -422,7 +422,8 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                               time_share(TWO_LEVEL_WORK_RATE, TWO_LEVEL_WORK_SHARE, budget),
                               work.lns_steps)
         if lp_helper is not None:
-            rel_bound = _helper_root_lp(lp_helper, best, rel_bound)
+            rel_bound = _helper_root_lp(lp_helper, best, rel_bound)  # it closes the helper
+            lp_helper = None
         # Its district's build and its plan's check come on top of its time limit (2.4 s at
         # 5,000 units, where a 9.9-s limit ended 12.4 s later).
         reserve = AFTER_S + AFTER_S_PER_1000_UNITS * district.n_units / 1000
@@ -439,7 +440,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         # 4. proof (without a plan it may still prove that none exists)
         infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, safety,
                             log_solver, feasible, work)
-    if lp_helper is not None:
+    if lp_helper is not None:  # the steps above ended early (Ctrl-C)
         lp_helper.close()
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
