@@ -158,7 +158,7 @@ def optimize(
 def single_level(district: District, scenario: Scenario, *, start: Any = None,
                  progress: bool = False, log_solver: bool = False,
                  proof_plan_when_cut: bool = True, safety_s: float | None = None,
-                 second_search: bool = True) -> Any:
+                 second_search: bool = True, lp_cuts: bool = True) -> Any:
     """The single-level search of :func:`optimize` on a prepared district (its inputs read and
     checked, no second level asked for).
 
@@ -174,6 +174,9 @@ def single_level(district: District, scenario: Scenario, *, start: Any = None,
     ``second_search = False`` leaves out the second search with another seed that a district whose
     bound is near zero gets instead of the proof (:mod:`zoneopt.solve.second_search`): with one
     thread it runs after the first, doubling the search's time.
+    ``lp_cuts = False`` leaves out the LP cut rounds of large districts (:func:`lp_cuts_pay`),
+    for a caller that runs them itself beside its own steps (the two-level search: on one thread
+    they ran after this search up to its safety stop, 22 s of a 60-s run at 2,000 units).
     """
     from ..plan import Plan
 
@@ -215,6 +218,7 @@ def single_level(district: District, scenario: Scenario, *, start: Any = None,
                Budget.for_problem(district, scenario, eligible))
     run.plan_when_cut = proof_plan_when_cut
     run.second_search_allowed = second_search
+    run.lp_cuts_allowed = lp_cuts
     if safety_s is not None:
         run.proof_deadline = t0 + limit_s
     proven_infeasible = False
@@ -350,6 +354,32 @@ def _checked_plan(district, scenario, state, solver_name, seconds, stopped_by):
     raise RuntimeError("internal error, no plan passed its check:\n" + "\n".join(failures))
 
 
+def search_batch(district: District, scenario: Scenario, eligible: np.ndarray) -> int:
+    """Groups of zones per batch of the neighbourhood search: more than one on large districts,
+    whose second core then solves search steps instead of the proof. A function of the problem
+    only, never of the machine."""
+    from .. import settings
+    from ..years import years_active
+
+    pairs = int(eligible.sum())
+    if (pairs > settings.PROOF_WORKER_MAX_PAIRS
+            and (district.n_units >= settings.HELPER_MIN_UNITS
+                 or pairs > settings.FEW_UNITS_MAX_PAIRS)
+            and scenario.solver.contiguity_model == "auto"
+            and not years_active(scenario)):
+        return settings.LNS_BATCH
+    return 1
+
+
+def lp_cuts_pay(district: District, scenario: Scenario, eligible: np.ndarray) -> bool:
+    """Whether the bound of a search of ``scenario`` includes the LP cut rounds
+    (:mod:`zoneopt.bounds.lp_cuts`): large districts (search steps in batches, no proof worker)
+    with contiguity whose LP is small enough to solve inline; at 5,000 units x 250 schools a
+    round's LP takes 5-65 s for 0.1696 -> 0.1713."""
+    return (search_batch(district, scenario, eligible) > 1 and scenario.constraints.contiguity
+            and _lp_inline(eligible))
+
+
 class _Run:
     """One search: the phases in order, each doing its counted share of the work budget."""
 
@@ -374,6 +404,8 @@ class _Run:
         self.plan_when_cut = True
         #: Whether a district whose bound is near zero gets a second search (``single_level``).
         self.second_search_allowed = True
+        #: Whether the LP cut rounds of large districts run in this search (``single_level``).
+        self.lp_cuts_allowed = True
         #: When the proof after the search must end, if before the safety stop (``single_level``'s
         #: ``safety_s``).
         self.proof_deadline: float | None = None
@@ -524,17 +556,7 @@ class _Run:
 
     def batch(self) -> int:
         """Groups per search batch: a function of the problem only, never of the machine."""
-        from .. import settings
-        from ..years import years_active
-
-        pairs = int(self.eligible.sum())
-        if (pairs > settings.PROOF_WORKER_MAX_PAIRS
-                and (self.district.n_units >= settings.HELPER_MIN_UNITS
-                     or pairs > settings.FEW_UNITS_MAX_PAIRS)
-                and self.scenario.solver.contiguity_model == "auto"
-                and not years_active(self.scenario)):
-            return settings.LNS_BATCH
-        return 1
+        return search_batch(self.district, self.scenario, self.eligible)
 
     def start_helper(self):
         """The step helper on the second core (None with one core, threads = 1, in a Dask worker)."""
@@ -548,11 +570,8 @@ class _Run:
                                 cut_rounds=self.budget.lp_cut_rounds)
 
     def lp_cuts_wanted(self) -> bool:
-        """Whether this run's bound includes the LP cut rounds (zoneopt.bounds.lp_cuts): large
-        districts (search steps in batches, no proof worker) whose LP is small enough to solve
-        inline; at 5,000 units x 250 schools a round's LP takes 5-65 s for 0.1696 -> 0.1713."""
-        return (self.batch() > 1 and self.scenario.constraints.contiguity
-                and _lp_inline(self.eligible))
+        """Whether this run's bound includes the LP cut rounds (see :func:`lp_cuts_pay`)."""
+        return self.lp_cuts_allowed and lp_cuts_pay(self.district, self.scenario, self.eligible)
 
     def finish_lp_cuts(self, helper) -> None:
         """The LP cut rounds that the helper did not finish (no helper, or it died or hung), run

@@ -117,8 +117,11 @@ FEEDER_MAP_NODES_MAX = 2_000
 #: (800 x 40: 0.2062 -> 0.2345, 0.3209 -> 0.3342; 500 x 25: 0.0898 -> 0.0985), 1 better.
 FEEDER_MAP_MIP_PAIRS = 1_000
 #: Seconds left at least for the root LP's worker after the relaxation (the LP takes 8-10 s on one
-#: core at 5,000 units).
+#: core at 5,000 units) ...
 LP_HELPER_MIN_S = 20.0
+#: ... and for a worker running its LP cut rounds (a round takes 0.1-2 s at 800-2,000 units; the
+#: worker's start about 1 s).
+CUTS_HELPER_MIN_S = 5.0
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
 TOGETHER_CHOICES = 12
@@ -206,7 +209,7 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     """
     from ..check import check_plan
     from ..plan import Plan
-    from . import single_level
+    from . import lp_cuts_pay, single_level
 
     t0 = time.perf_counter()
     budget = scenario.solver.time_limit_s
@@ -347,8 +350,11 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         # the plan depends on counted work alone.
         # No second search: on one thread it would double the relaxation's time (800 x 40 at 30 s:
         # 17 s instead of 10.5), leaving the two-level search none.
+        # Nor its LP cut rounds: they raise the bound only, so they run beside the two-level
+        # steps below (on one thread they ran after its search up to its safety stop: 2,000 x 100
+        # at 60 s started the two-level search at 50 s, and the clock ended it).
         rel = single_level(district, relaxed, start=start, proof_plan_when_cut=False,
-                           safety_s=relaxation_safety(), second_search=False)
+                           safety_s=relaxation_safety(), second_search=False, lp_cuts=False)
         rel_assign = rel.positions
         rel_bound = float(rel.summary["bound"])
         rel_sources = rel.summary.get("bounds") or {}
@@ -364,16 +370,19 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         raise InfeasibleError(exc.diagnosis, plan=plan) from None
     except NoSolutionError:
         pass
+    # The relaxation's bound work, on the second core while the steps below run here (only the
+    # bound depends on when it ends): its LP cut rounds, or its root LP where its search left it
+    # no time (too big to solve inline: 5,000 x 250 seed 86 ended with no bound, gap 100%).
+    cuts = rel_assign is not None and lp_cuts_pay(district, relaxed, plain)
+    root = rel_assign is not None and "root_lp" not in rel_sources and not _lp_inline(plain)
     lp_helper = None
-    if rel_assign is not None and "root_lp" not in rel_sources and not _lp_inline(plain) and (
-            second_core_allowed(scenario) and safety - time.perf_counter() >= LP_HELPER_MIN_S):
-        # The relaxation's search left its root LP no time (too big to solve inline: 5,000 x 250
-        # seed 86 ended with no bound, gap 100%): a worker on the second core solves it while the
-        # steps below run here. Only the bound depends on when it ends.
+    if (cuts or root) and second_core_allowed(scenario) and (
+            safety - time.perf_counter() >= (LP_HELPER_MIN_S if root else CUTS_HELPER_MIN_S)):
         from .helper import StepHelper
 
         lp_helper = StepHelper.start(district, relaxed, plain, solver_name,
-                                     safety - time.perf_counter(), with_lp=True)
+                                     safety - time.perf_counter(), with_lp=root, with_cuts=cuts,
+                                     cut_rounds=work.lp_cut_rounds)
     infeasible = False
     with _interruptible(best):
         # 2. a two-level start
@@ -421,18 +430,21 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
                               safety, feasible,
                               time_share(TWO_LEVEL_WORK_RATE, TWO_LEVEL_WORK_SHARE, budget),
                               work.lns_steps)
-        if lp_helper is not None:
-            rel_bound = _helper_root_lp(lp_helper, best, rel_bound)  # it closes the helper
-            lp_helper = None
         # Its district's build and its plan's check come on top of its time limit (2.4 s at
         # 5,000 units, where a 9.9-s limit ended 12.4 s later).
         reserve = AFTER_S + AFTER_S_PER_1000_UNITS * district.n_units / 1000
+        middle = (nested and MIDDLE_RELAXATION_SHARE * budget >= MIDDLE_MIN_SECONDS
+                  and best.assign is not None)
+        if cuts and lp_helper is None and best.assign is not None and not best.interrupted:
+            # No second core: the rounds run here, leaving the middle relaxation its share.
+            rel_bound = _cut_rounds_here(district, relaxed, plain, best, rel_bound,
+                                         work.lp_cut_rounds, safety - reserve - (
+                                             MIDDLE_RELAXATION_SHARE * budget if middle else 0.0))
+        mid_bound = 0.0
         middle_s = min(MIDDLE_RELAXATION_SHARE * budget, safety - time.perf_counter() - reserve)
-        if (nested and MIDDLE_RELAXATION_SHARE * budget >= MIDDLE_MIN_SECONDS
-                and best.assign is not None and not best.interrupted):
+        if middle and not best.interrupted:
             if middle_s < MIDDLE_MIN_SECONDS:
                 best.cut_short("bound")  # the search left it too little time
-                mid_bound = 0.0
             else:
                 mid_bound = _middle_bound(district, scenario, data, middle_s, best)
             best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
@@ -440,7 +452,17 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
         # 4. proof (without a plan it may still prove that none exists)
         infeasible = _proof(district, scenario, eligible, data, groups, best, solver_name, safety,
                             log_solver, feasible, work)
-    if lp_helper is not None:  # the steps above ended early (Ctrl-C)
+        if lp_helper is not None and best.assign is not None and not best.interrupted:
+            # Its rounds until they end or the safety stop (the steps here are done), then the
+            # relaxation's bound with them, plus the middle relaxation's.
+            got = _helper_bound(lp_helper, best, rel_bound, safety, cuts)
+            lp_helper = None
+            if got > rel_bound:
+                rel_bound = got
+                best.raise_bound(rel_bound + scenario.feeders.balance_weight * mid_bound,
+                                 f"bound ({'lp_cuts' if cuts else 'root_lp'} of the single-level "
+                                 f"relaxation{' + middle relaxation' if middle else ''})")
+    if lp_helper is not None:  # the steps above ended early (Ctrl-C) or found no plan
         lp_helper.close()
     seconds = time.perf_counter() - t0
     if best.assign is None and infeasible:
@@ -477,18 +499,40 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     return plan
 
 
-def _helper_root_lp(helper, best: _Best, rel_bound: float) -> float:
-    """The relaxation's bound raised by the root LP that ``helper`` solved (see
-    ``optimize_two_level``); the helper is closed. When it has not finished, the clock cut the
-    bound."""
+def _helper_bound(helper, best: _Best, rel_bound: float, until: float, cuts: bool) -> float:
+    """The single-level relaxation's bound raised by what ``helper`` proved on its LP (see
+    ``optimize_two_level``): its LP cut rounds (``cuts``) or else its root LP, waited for until
+    ``until`` (a ``time.perf_counter()`` value); the helper is closed. When that work is not
+    finished by then, the clock cut the bound."""
+    def finished() -> bool:
+        return helper.cuts_done if cuts else bool(helper.bounds)
+
+    while not finished() and not helper.failed and time.perf_counter() < until:
+        helper.conn.poll(0.05)
+        helper.poll()
     helper.poll()
-    values = [value for value, source in helper.bounds if source == "root_lp"]
-    if values and max(values) > rel_bound:
-        rel_bound = max(values)
-        best.raise_bound(rel_bound, "bound (root_lp of the single-level relaxation)")
-    elif not values:
+    if not finished():
         best.cut_short("bound")
+    values = [value for value, _ in helper.bounds]
     helper.close()
+    return max([rel_bound, *values])
+
+
+def _cut_rounds_here(district, relaxed, eligible, best: _Best, rel_bound: float, rounds: int,
+                     deadline: float) -> float:
+    """The relaxation's bound raised by its LP cut rounds run in this process until ``deadline``
+    (when no second core runs them)."""
+    from ..bounds.lp_cuts import lp_cuts_bound
+
+    if deadline - time.perf_counter() <= 0.05:
+        best.cut_short("bound")
+        return rel_bound
+    res = lp_cuts_bound(district, relaxed, eligible, work_limit=rounds, deadline=deadline)
+    if not res.detail["finished"]:
+        best.cut_short("bound")
+    if res.useful and res.value > rel_bound:
+        rel_bound = res.value
+        best.raise_bound(rel_bound, "bound (lp_cuts of the single-level relaxation)")
     return rel_bound
 
 
