@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from zoneopt.feeders import dissimilarity
 from zoneopt.model.feeders import middle_pieces
-from zoneopt.solve import feeders as two_level
+from zoneopt.solve import two_level_steps
 from zoneopt.solve.feeder_map import anneal_feeder_map
 from zoneopt.solve.feeder_repair import feeder_repair
-from zoneopt.solve.feeders import _feeder_map, _soft_cost
 from zoneopt.solve.nested_moves import middle_homes_apart
+from zoneopt.solve.two_level_steps import _feeder_map, _soft_cost
 
 _setup = synthetic_two_level_start
 
@@ -152,7 +152,7 @@ def test_large_districts_get_the_annealed_map_and_the_feeder_repair_plan_passes_
     from zoneopt.check import check_plan
 
     district, scenario, data, eligible, plan = _setup(tmp_path, 120, 6, 1, middle_seats=0.95)
-    monkeypatch.setattr(two_level, "FEEDER_MAP_MIP_PAIRS", 0)
+    monkeypatch.setattr(two_level_steps, "FEEDER_MAP_MIP_PAIRS", 0)
     soft = lambda a: _feeder_map(district, scenario, data, a, "highs", np.inf,  # noqa: E731
                                  soft=_soft_cost(data))
     got = feeder_repair(district, scenario, eligible, data, plan, soft, work=200_000, seed=0)

@@ -8,8 +8,8 @@ from feeder_districts import synthetic_two_level, synthetic_two_level_start
 from zoneopt import Plan, optimize
 from zoneopt.check import check_plan
 from zoneopt.solve.feeder_repair import feeder_repair, fit_round_work, improve_work
-from zoneopt.solve.feeders import _feeder_map, _soft_cost
 from zoneopt.solve.nested_moves import NestedMoves, middle_homes_apart
+from zoneopt.solve.two_level_steps import _feeder_map, _soft_cost
 
 _setup = synthetic_two_level_start
 

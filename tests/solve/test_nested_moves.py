@@ -13,8 +13,9 @@ from zoneopt import Plan
 from zoneopt.check import check_plan
 from zoneopt.solve.anneal import anneal
 from zoneopt.solve.feeder_repair import feeder_repair
-from zoneopt.solve.feeders import _feeder_map, _soft_cost, _two_level_ok
+from zoneopt.solve.feeders import _two_level_ok
 from zoneopt.solve.nested_moves import NestedMoves, middle_homes_apart
+from zoneopt.solve.two_level_steps import _feeder_map, _soft_cost
 
 _setup = synthetic_two_level_start
 

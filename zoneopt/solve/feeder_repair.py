@@ -12,7 +12,7 @@ The feeder repair works like the band repair (:mod:`zoneopt.solve.band_repair`):
 2. its middle schools' own units in separate elementary zones
    (:func:`zoneopt.solve.nested_moves.middle_homes_apart`);
 3. the feeder map that overfills the middle schools least (the feeder-map MIP with soft middle
-   capacity; above :data:`zoneopt.solve.feeders.FEEDER_MAP_MIP_PAIRS` zone-school pairs, the
+   capacity; above :data:`zoneopt.solve.two_level_steps.FEEDER_MAP_MIP_PAIRS` zone-school pairs, the
    annealing of :mod:`zoneopt.solve.feeder_map`), fixed;
 4. the annealer's two-level moves with middle capacity as the objective (the students over it) and
    every other rule kept at every move, for at most ``ROUNDS`` rounds of ``PROPOSALS_PER_UNIT``

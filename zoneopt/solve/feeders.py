@@ -33,6 +33,10 @@ neighbourhoods split today).
 
 Every step counts its work (proposals, node caps, simplex iterations, rounds), so the plan is the
 same at any load; the clock is a safety stop, and ``clock_ended`` names what it cut.
+
+This module runs the steps in order; the steps themselves are in
+:mod:`zoneopt.solve.two_level_steps`, the bounds (the relaxation's LP work beside the steps, the
+middle relaxation, the proof) in :mod:`zoneopt.solve.two_level_bound`.
 """
 
 from __future__ import annotations
@@ -48,28 +52,28 @@ from .. import metrics
 from ..district import District
 from ..errors import InfeasibleError, NoSolutionError
 from ..feeders import FeederData, load_feeders, objective_term
-from ..model import Neighbourhood, eligible_pairs, separation_cuts
+from ..model import eligible_pairs
 from ..model.diagnose import diagnose_before_solving
-from ..model.feeders import (
-    build_two_level,
-    middle_cuts,
-    middle_pieces,
-    zone_feeder_model,
-)
+from ..model.feeders import middle_pieces
 from ..neighbourhoods import load_neighbourhoods
 from ..scenario import Scenario
-from ..settings import LNS_NODE_LIMIT
-from .backends import resolve_solver, solve
+from .backends import resolve_solver
 from .contracted import contract, pieces, pieces_together
-from .feeder_map import anneal_feeder_map
 from .feeder_repair import anneal_two_level, feeder_repair, fit_round_work, improve_work
 from .hood_repair import hood_repair, improve_whole, split_note
 from .proof import second_core_allowed
 from .repair import repair_status_quo
-from .search import neighbourhood, step_work, zone_adjacency
 from .state import _lp_inline, plan_may_differ
+from .two_level_bound import _cut_rounds_here, _helper_bound, _middle_bound, _proof
+from .two_level_steps import (
+    _closer_mip,
+    _feeder_map,
+    _fit_zones,
+    _soft_cost,
+    _two_level_search,
+)
 from .whole import AFTER_S, AFTER_S_PER_1000_UNITS, CONTRACTED_SHARE, optimize_contracted
-from .work import Budget, step_seconds, time_share
+from .work import Budget, time_share
 
 log = logging.getLogger("zoneopt")
 
@@ -90,10 +94,6 @@ SAFETY_MARGIN_S = 0.5
 #: ... or this many seconds per 1,000 units where that is more (the plan's figures and check: about
 #: 1 s at 5,000 units, where a 120-s run ended at 125.2 s with 0.5 s kept).
 SAFETY_S_PER_1000_UNITS = 0.25
-#: The exact two-level proof runs when its model has at most this many nesting rows (pairs x middle).
-PROOF_MAX_LINKS = 150_000
-#: Elementary zones re-optimised together in one two-level step.
-ZONES_PER_STEP = 4
 #: The two-level steps' counted work (:func:`zoneopt.solve.search.step_work`) at most: what
 #: TWO_LEVEL_WORK_SHARE of the time limit holds at this nominal rate a second, so that the search
 #: ends on the same step on any machine. Measured on the 2-core EPYC, idle, 2026-12-07: 17,500 a
@@ -102,20 +102,6 @@ ZONES_PER_STEP = 4
 #: share leaves a slower or busier machine room to finish the same steps before the deadline.
 TWO_LEVEL_WORK_RATE = 14_000
 TWO_LEVEL_WORK_SHARE = 0.2
-#: Node cap of one feeder-map MIP: this work in variable-nodes (zones x middle schools x nodes),
-#: between FEEDER_MAP_NODES_MIN and _MAX, since a node costs about its model's size. 2,000 x 100
-#: with 20 middle schools: about 200 nodes, 3 s (2,000 nodes took 16.5 s there); 800 x 40: 1,900.
-FEEDER_MAP_WORK = 600_000
-FEEDER_MAP_NODES_MIN = 50
-FEEDER_MAP_NODES_MAX = 2_000
-#: Above this many zone-school pairs (elementary x middle schools) the feeder map is annealed on
-#: the zone graph (:mod:`zoneopt.solve.feeder_map`), not solved by a MIP. At 5,000 x 250 with 71
-#: middle schools (17,750 pairs) the MIP's 50 nodes took 15-32 s, the annealing 2 s (no nested plan
-#: in 120 s before, one at 11 s now); at 2,000 x 100 with 29 (2,900 pairs), 6.4 s against 0.8 s
-#: (first plan 8.0 -> 1.75 s, objective at 60 s 0.4232 -> 0.4143). Below, the MIP's maps gave the
-#: better plans: with the annealing at every size, 4 of the 7 smaller sweep districts ended worse
-#: (800 x 40: 0.2062 -> 0.2345, 0.3209 -> 0.3342; 500 x 25: 0.0898 -> 0.0985), 1 better.
-FEEDER_MAP_MIP_PAIRS = 1_000
 #: Seconds left at least for the root LP's worker after the relaxation (the LP takes 8-10 s on one
 #: core at 5,000 units) ...
 LP_HELPER_MIN_S = 20.0
@@ -125,10 +111,6 @@ CUTS_HELPER_MIN_S = 5.0
 #: Schools tried for the pieces of a neighbourhood in pieces, each proven impossible before the
 #: next (a proof takes 0.1-1.4 s on 500 x 25).
 TOGETHER_CHOICES = 12
-#: Middle-contiguity cut rounds of the zones fitted to a fixed feeder map.
-FIT_ROUNDS = 20
-#: Rounds of the whole two-level closer-neighbour MIP (each 4x the last one's node cap).
-CLOSER_MIP_ROUNDS = 4
 
 
 def needs_two_level(scenario: Scenario) -> bool:
@@ -499,43 +481,6 @@ def optimize_two_level(district: District, scenario: Scenario, *, start: Any = N
     return plan
 
 
-def _helper_bound(helper, best: _Best, rel_bound: float, until: float, cuts: bool) -> float:
-    """The single-level relaxation's bound raised by what ``helper`` proved on its LP (see
-    ``optimize_two_level``): its LP cut rounds (``cuts``) or else its root LP, waited for until
-    ``until`` (a ``time.perf_counter()`` value); the helper is closed. When that work is not
-    finished by then, the clock cut the bound."""
-    def finished() -> bool:
-        return helper.cuts_done if cuts else bool(helper.bounds)
-
-    while not finished() and not helper.failed and time.perf_counter() < until:
-        helper.conn.poll(0.05)
-        helper.poll()
-    helper.poll()
-    if not finished():
-        best.cut_short("bound")
-    values = [value for value, _ in helper.bounds]
-    helper.close()
-    return max([rel_bound, *values])
-
-
-def _cut_rounds_here(district, relaxed, eligible, best: _Best, rel_bound: float, rounds: int,
-                     deadline: float) -> float:
-    """The relaxation's bound raised by its LP cut rounds run in this process until ``deadline``
-    (when no second core runs them)."""
-    from ..bounds.lp_cuts import lp_cuts_bound
-
-    if deadline - time.perf_counter() <= 0.05:
-        best.cut_short("bound")
-        return rel_bound
-    res = lp_cuts_bound(district, relaxed, eligible, work_limit=rounds, deadline=deadline)
-    if not res.detail["finished"]:
-        best.cut_short("bound")
-    if res.useful and res.value > rel_bound:
-        rel_bound = res.value
-        best.raise_bound(rel_bound, "bound (lp_cuts of the single-level relaxation)")
-    return rel_bound
-
-
 def _pieces_kept_together(district, scenario, groups, eligible, names, con, *, t0,
                           solver_name, start, log_solver) -> Any:
     """A neighbourhood in pieces (``con`` contracts the pieces, a relaxation): the contracted
@@ -619,49 +564,6 @@ def _two_level_binds(district: District, scenario: Scenario, data: FeederData | 
     return out
 
 
-def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float,
-                  best: _Best) -> float:
-    """A proven lower bound on the middle dissimilarity of any nested plan.
-
-    The middle zones of a nested plan are a plan of the single-level problem whose units carry the
-    middle counts and whose schools are the middle schools (contiguous zones holding their school,
-    within middle capacity), so that problem's proven bound holds; with the elementary bound, the
-    sum bounds the two-level objective (min of a sum >= sum of the minima).
-    """
-    from . import optimize
-
-    if middle_scale_of(data) == 0 or scenario.feeders.balance_weight == 0:
-        return 0.0
-    units = district.units[["unit_id", "geometry"]].copy()
-    units["students"] = data.students
-    units["low_income"] = data.low_income
-    try:
-        middle = District.from_frames(units, data.schools, sources={"units": "middle counts",
-                                                                     "schools": data.source})
-        scen = Scenario.from_dict({
-            "constraints": {"max_utilization": scenario.feeders.middle_max_utilization,
-                            "contiguity": scenario.constraints.contiguity},
-            "solver": {"time_limit_s": max(1.0, seconds), "mip_gap": scenario.solver.mip_gap,
-                       "name": scenario.solver.name, "seed": scenario.solver.seed,
-                       "threads": scenario.solver.threads,
-                       "work_budget": scenario.solver.work_budget},
-        })
-        plan = optimize(middle, scen)
-    except (NoSolutionError, InfeasibleError):
-        # Nothing proven in the time (a nested plan exists, so the middle problem is feasible).
-        best.cut_short("bound")
-        return 0.0
-    if plan.summary.get("stopped_by") == "time_limit":
-        best.cut_short("bound")
-    return max(0.0, float(plan.summary["bound"]))
-
-
-def middle_scale_of(data: FeederData) -> float:
-    """Zero when the middle counts have nothing to balance (no low-income or no other students)."""
-    low = float(data.low_income.sum())
-    return 0.0 if low == 0 or low == float(data.students.sum()) else 1.0
-
-
 def _whole_by_majority(district: District, assign: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
     """Each neighbourhood moved whole to the school holding most of its students (a quick repair)."""
     out = assign.copy()
@@ -707,323 +609,6 @@ def _two_level_ok(district, scenario, data, groups, eligible, assign, feeds) -> 
     if (enr > data.capacity * scenario.feeders.middle_max_utilization + 1e-6).any():
         return False
     return not scenario.constraints.contiguity or not middle_pieces(district, data, mid)
-
-
-def _feeder_map(district, scenario, data: FeederData, assign, solver_name, deadline, best=None,
-                soft=0.0, rules=(True, False), spent=None, current=None):
-    """The best feeder map for fixed elementary zones: first under the closer-neighbour rule on
-    the zone graph (fast), else with exact zone-graph contiguity (a flow); None when neither finds
-    one within its node cap. ``soft`` > 0 lets middle capacity be exceeded at that cost per
-    student; ``rules`` = ``(True,)`` tries the closer-neighbour rule alone; ``spent`` (a one-item
-    list), when given, gets the solves' counted work added.
-
-    Above ``FEEDER_MAP_MIP_PAIRS`` zone-school pairs the map is annealed on the zone graph
-    (:func:`zoneopt.solve.feeder_map.anneal_feeder_map`) instead: from ``current`` (a map that
-    keeps the seats for these zones) when given, else from the map that overfills the middle
-    schools least."""
-    if district.n_schools * data.n_schools > FEEDER_MAP_MIP_PAIRS:
-        return _annealed_map(district, scenario, data, assign, deadline, best, soft, current)
-    for closer in rules:
-        built = zone_feeder_model(district, scenario, data, assign, closer=closer, soft_capacity=soft)
-        if built is None:
-            return None
-        model, y = built
-        res = solve(model, solver_name, mip_gap=1e-3, seed=scenario.solver.seed,
-                    time_limit=step_seconds(solver_name, deadline - time.perf_counter()),
-                    node_limit=_scaled(_map_nodes(y.size), scenario), threads=scenario.solver.threads)
-        log.info("feeder map (%s rule%s): %s after %d nodes, %.1f s%s", "closer-neighbour"
-                 if closer else "exact", ", soft capacity" if soft else "", res.status, res.nodes,
-                 res.seconds, ", ended by the clock" if res.limit == "time" else "")
-        if best is not None:
-            best.note(res)
-        if spent is not None:
-            spent[0] += step_work(res)
-        if res.values is not None:
-            return np.argmax(res.values[y], axis=1).astype(np.int64)
-        log.info("no feeder map for these zones (%s rule on the zone graph: %s)",
-                 "closer-neighbour" if closer else "exact", res.status)
-    return None
-
-
-def _annealed_map(district, scenario, data, assign, deadline, best, soft, current):
-    """``_feeder_map`` by annealing (see there); the map and how it ended are logged."""
-    def clock() -> None:
-        if best is not None:
-            best.cut_short("search")
-
-    t = time.perf_counter()
-    stops = {"seed": scenario.solver.seed, "deadline": deadline, "on_clock": clock}
-    feeds = None if soft or current is None else anneal_feeder_map(
-        district, scenario, data, assign, start=current, **stops)
-    if feeds is None:
-        feeds = anneal_feeder_map(district, scenario, data, assign,
-                                  over_cost=soft or _soft_cost(data), **stops)
-        if feeds is not None and not soft:  # the seats a rule: anneal the balance within them
-            feeds = anneal_feeder_map(district, scenario, data, assign, start=feeds, **stops)
-    log.info("feeder map (annealed on the zone graph%s): %s, %.1f s", ", soft capacity"
-             if soft else "", "none" if feeds is None else "found", time.perf_counter() - t)
-    return feeds
-
-
-def _map_nodes(variables: int) -> int:
-    """Node cap of a feeder-map MIP with this many feeder variables (``FEEDER_MAP_WORK``)."""
-    return int(min(FEEDER_MAP_NODES_MAX, max(FEEDER_MAP_NODES_MIN,
-                                             FEEDER_MAP_WORK // max(1, variables))))
-
-
-def _scaled(nodes: int, scenario: Scenario) -> int:
-    """A node cap scaled by ``solver.work_budget`` (as :class:`zoneopt.solve.work.Budget`)."""
-    return max(1, round(float(scenario.solver.work_budget) * nodes))
-
-
-def _fit_zones(district, scenario, eligible, data, groups, feeds, base, solver_name, end, best,
-               nodes):
-    """Elementary zones for a fixed feeder map: the district's MIP with the middle rows (nesting,
-    capacity, balance are linear once the map is fixed; middle contiguity by cut rounds, at most
-    ``FIT_ROUNDS``, each capped at ``nodes``)."""
-    tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
-                         objective="none", fixed_feeds=feeds, middle_contiguity=False)
-    for _ in range(FIT_ROUNDS):
-        if time.perf_counter() >= end:
-            best.cut_short("search")
-            return None
-        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, end - time.perf_counter()),
-                    mip_gap=0.05, seed=scenario.solver.seed, threads=scenario.solver.threads,
-                    node_limit=nodes)
-        best.note(res)
-        if res.values is None:
-            return None
-        a, f = tl.plan_from(res.values, base, feeds)
-        if not scenario.constraints.contiguity:
-            return a, f
-        cuts, lo, hi, pieces = middle_cuts(district, data, tl, f[a])
-        if pieces == 0:
-            return a, f
-        tl.model.add_rows(cuts, lo, hi)
-    return None
-
-
-def _closer_mip(district, scenario, eligible, data, groups, best, solver_name, end, nodes,
-                log_solver, feasible, start_from) -> None:
-    """A first plan from the whole two-level closer-neighbour MIP (feasibility only: it comes much
-    sooner so): rounds of ``nodes``, then 4x as many, ..., ``CLOSER_MIP_ROUNDS`` at most, each from
-    scratch, so that the plan a round finds is the same on any machine that reaches it."""
-    tl = build_two_level(district, scenario, eligible, data, groups, contiguity="closer",
-                         objective="none")
-    nested = data is not None
-    for _ in range(CLOSER_MIP_ROUNDS):
-        if time.perf_counter() >= end or best.interrupted:
-            best.cut_short("search")
-            return
-        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, end - time.perf_counter()),
-                    mip_gap=0.05, seed=scenario.solver.seed, node_limit=nodes,
-                    threads=scenario.solver.threads, log=log_solver)
-        best.note(res)
-        if res.values is not None:
-            a, f = tl.plan_from(res.values, np.zeros(district.n_units, np.int64),
-                                np.zeros(district.n_schools, np.int64) if nested else None)
-            if feasible(a, f):
-                start_from(a, f, "two-level closer-neighbour MIP")
-            return
-        if res.status == "infeasible" or res.limit != "work":
-            return
-        nodes *= 4
-
-
-def _soft_cost(data: FeederData) -> float:
-    """Cost per student over middle capacity in a soft feeder map: 1 % of the middle students over
-    costs 1, far more than any dissimilarity (at most 1)."""
-    return 100.0 / max(1.0, float(data.students.sum()))
-
-
-def _two_level_search(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
-                      work_cap, steps):
-    """Passes over the schools, each step a node-capped two-level sub-MIP on a few adjacent zones;
-    it ends when two passes improve nothing, after ``steps`` steps (``Budget.lns_steps``: scaled
-    by ``solver.work_budget``) or when the steps' counted work
-    (:func:`zoneopt.solve.search.step_work`) reaches ``work_cap``: on the same step on any machine.
-    ``end`` is a safety stop (reported)."""
-    m = district.n_schools
-    if m < 2:
-        return
-    spent = [0, 0]  # counted work, steps
-    t = time.perf_counter()
-    try:
-        _search_passes(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
-                       work_cap, steps, spent)
-    finally:
-        log.info("two-level search: %d of %d steps, counted work %d of %.0f, in %.1f s",
-                 spent[1], steps, spent[0], work_cap, time.perf_counter() - t)
-
-
-def _search_passes(district, scenario, eligible, data, groups, best, solver_name, end, feasible,
-                   work_cap, steps, spent):
-    m = district.n_schools
-    rng = np.random.default_rng(scenario.solver.seed)
-    size = min(ZONES_PER_STEP, m)
-    stale = 0
-
-    def stop() -> bool:
-        if best.interrupted:
-            return True
-        if time.perf_counter() >= end:
-            best.cut_short("search")
-            return True
-        return spent[0] >= work_cap or spent[1] >= steps
-
-    while not stop():
-        improved = False
-        if data is not None:
-            # The best feeder map for the zones as they are now (the steps only re-map a few).
-            remap = _feeder_map(district, scenario, data, best.assign, solver_name, end, best,
-                                spent=spent, current=best.feeds)
-            if remap is not None and fn_better(best, best.assign, remap) and feasible(best.assign,
-                                                                                      remap):
-                improved |= best.offer(best.assign, remap, "feeder map re-optimised")
-        order = rng.permutation(m)
-        for j in order.tolist():
-            if stop():
-                return
-            cur, feeds = best.assign, best.feeds
-            adj = zone_adjacency(district, cur)
-            group = neighbourhood(int(j), adj, size, rng)
-            if len(group) < 2:
-                continue
-            free = np.flatnonzero(np.isin(cur, group))
-            cands = None
-            if data is not None:
-                near = set(group)
-                for g in group:
-                    near |= adj[g]
-                cands = sorted({int(feeds[g]) for g in near})
-            tl = build_two_level(
-                district, scenario, eligible, data, groups, contiguity="closer",
-                part=Neighbourhood(units=free, schools=np.asarray(group), base=cur),
-                feeds=feeds, cands=cands,
-            )
-            res = solve(tl.model, solver_name,
-                        time_limit=step_seconds(solver_name, end - time.perf_counter()),
-                        mip_gap=1e-4, start=tl.start_vector(district, scenario, data, cur, feeds),
-                        node_limit=LNS_NODE_LIMIT, seed=scenario.solver.seed,
-                        threads=scenario.solver.threads)
-            best.note(res)
-            spent[0] += step_work(res)
-            spent[1] += 1
-            if res.values is None:
-                continue
-            a, f = tl.plan_from(res.values, cur, feeds)
-            if fn_better(best, a, f) and feasible(a, f):
-                improved |= best.offer(a, f, f"two-level lns({len(group)} zones)")
-        if improved:
-            stale = 0
-            continue
-        stale += 1
-        if size >= m or stale > 1:
-            return
-        size = min(m, size * 2)
-
-
-def fn_better(best, a, f) -> bool:
-    """Whether a candidate improves the objective (checked before its feasibility, which costs more)."""
-    return best.fn(a, f) < best.value - 1e-12
-
-
-def _proof(district, scenario, eligible, data, groups, best, solver_name, deadline, log_solver,
-           feasible, work: Budget) -> bool:
-    """Raise the bound with the exact two-level model; True when it proves that no plan exists.
-
-    Rounds of the neighbour relaxation plus cut rows on both levels, each capped in nodes (doubled
-    after a round that adds no cut) and all of them in rounds and nodes (``work``, as the
-    single-level proof). It runs on the time the search left, which differs by machine, so its
-    plans count only when it spends its counted work or proves its optimum (then any machine that
-    gets there finds them); a proof the clock cuts gives its bound only. The exception is a run
-    without any other plan: its first plan is taken at once (and reported as one the clock may
-    change when the proof is then cut).
-    """
-    contiguity = scenario.constraints.contiguity
-    # Counted before the model is built (2.4 s at 2,000 x 100): each eligible pair nests in every
-    # middle school.
-    links = int(eligible.sum()) * (data.n_schools if data is not None else 0)
-    if links > PROOF_MAX_LINKS:
-        log.info("two-level proof skipped (%d nesting rows); the bound is the relaxation's", links)
-        return False
-    if deadline - time.perf_counter() < 0.1:
-        best.cut_short("proof")
-        return False
-    tl = build_two_level(district, scenario, eligible, data, groups,
-                         contiguity="neighbour" if contiguity else "none")
-    zeros_f = np.zeros(district.n_schools, np.int64) if data is not None else None
-    nodes, spent = work.round_nodes, 0
-    held: list[tuple[np.ndarray, np.ndarray | None]] = []
-    only_plan = [False]
-
-    def clock(round_: int) -> bool:
-        log.info("two-level proof: the clock ended it in round %d; %d plans of its rounds unused",
-                 round_, len(held))
-        best.cut_short("proof")
-        if only_plan[0]:
-            best.cut_short("search")
-        return False
-
-    for round_ in range(work.cut_rounds):
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.1:
-            return clock(round_)
-        if best.interrupted:
-            return False
-        nodes = min(nodes, work.exact_nodes - spent)
-        if nodes <= 0:
-            break
-        start = (tl.start_vector(district, scenario, data, best.assign, best.feeds)
-                 if best.assign is not None else None)
-        res = solve(tl.model, solver_name, time_limit=step_seconds(solver_name, remaining),
-                    mip_gap=scenario.solver.mip_gap, start=start, seed=scenario.solver.seed,
-                    threads=scenario.solver.threads, log=log_solver, node_limit=nodes)
-        spent += min(nodes, res.nodes) if res.nodes else nodes
-        timed = res.limit == "time"
-        if res.status == "infeasible":
-            return best.assign is None
-        best.raise_bound(max(res.bound, 0.0), f"bound (two-level cut round {round_})")
-        if res.values is None:
-            if timed:
-                return clock(round_)
-            nodes *= 2
-            continue
-        base = best.assign if best.assign is not None else np.zeros(district.n_units, np.int64)
-        a, f = tl.plan_from(res.values, base, zeros_f if data is not None else None)
-        cuts, lo, hi, pieces = separation_cuts(district, tl.model, a) if contiguity else (None, 0, 0, 0)
-        mpieces = 0
-        if data is not None and contiguity:
-            mcuts, mlo, mhi, mpieces = middle_cuts(district, data, tl, f[a])
-        if pieces == 0 and mpieces == 0:
-            if feasible(a, f):
-                if best.assign is None:
-                    only_plan[0] = True
-                    best.offer(a, f, "exact two-level MIP")
-                else:
-                    held.append((a, f))
-            if res.status == "optimal" and not timed:
-                _offer_held(best, held)
-                best.proven = best.value <= res.objective + 1e-9
-                best.raise_bound(res.bound, "proven")
-                return False
-            if timed:
-                return clock(round_)
-            nodes *= 2
-            continue
-        if timed:
-            return clock(round_)
-        if pieces:
-            tl.model.add_rows(cuts, lo, hi)
-        if mpieces:
-            tl.model.add_rows(mcuts, mlo, mhi)
-    _offer_held(best, held)  # the proof spent its counted work: its plans are the same anywhere
-    return False
-
-
-def _offer_held(best, held) -> None:
-    for a, f in held:
-        best.offer(a, f, "exact two-level MIP")
 
 
 __all__ = ["needs_two_level", "optimize_two_level", "read_second_level"]
