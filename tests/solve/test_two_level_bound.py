@@ -20,7 +20,7 @@ class _Silent:
     """A worker still on its first LP: nothing sent yet."""
 
     bounds: list = []
-    failed = cuts_done = False
+    failed = cuts_done = ready = False
 
     class conn:  # noqa: N801 - stands in for the pipe
         @staticmethod

@@ -40,7 +40,8 @@ def _helper_bound(helper, best: _Best, rel_bound: float, until: float, cuts: boo
     ``until`` (a ``time.perf_counter()`` value); the helper is closed. When that work is not
     finished by then, the clock cut the bound."""
     def finished() -> bool:
-        return helper.cuts_done if cuts else bool(helper.bounds)
+        # After its root LP the helper says it is ready, with the LP's bound sent first if useful.
+        return helper.cuts_done if cuts else helper.ready
 
     while not finished() and not helper.failed and time.perf_counter() < until:
         helper.conn.poll(0.05)
