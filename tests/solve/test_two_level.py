@@ -45,6 +45,42 @@ def test_nested_optimum_matches_brute_force_and_no_bound_above_it(tmp_path, seed
     assert plan.summary["split_feeders_after"] == 0
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_relaxations_lp_cut_rounds_never_bound_above_the_brute_force_optimum(
+        tmp_path, monkeypatch, seed):
+    """The nested bound from the relaxation's LP cut rounds (run on the second core beside the
+    two-level steps) plus the middle relaxation's, without the exact proof (as on districts too
+    large for it; the sizes at which the rounds start are lowered here): never above the optimum
+    that brute force finds on a tiny district."""
+    from zoneopt import settings
+    from zoneopt.solve import two_level_bound
+    from zoneopt.solve.helper import StepHelper
+    from zoneopt.solve.proof import second_core_allowed
+
+    monkeypatch.setattr(settings, "PROOF_WORKER_MAX_PAIRS", 0)
+    monkeypatch.setattr(settings, "HELPER_MIN_UNITS", 0)
+    monkeypatch.setattr(two_level_bound, "PROOF_MAX_LINKS", 0)
+    district, units, middle, mpath = _tiny(tmp_path, seed)
+    s = scenario(tmp_path, middle=mpath, feeders={"mode": "nested", "balance_weight": 1.0},
+                 solver={"time_limit_s": 12, "mip_gap": 0.0})
+    best, _ = brute_force_two_level(district, s, list(middle.geometry), list(middle["capacity"]),
+                                    units["middle_students"], units["middle_low_income"])
+    started = []
+    start = StepHelper.start.__func__
+
+    def recorded(cls, *args, **kw):
+        started.append(kw.get("with_cuts"))
+        return start(cls, *args, **kw)
+
+    monkeypatch.setattr(StepHelper, "start", classmethod(recorded))
+    plan = optimize(district, s)
+    check_plan(district, s, plan.positions, summary=plan.summary).raise_if_failed()
+    # The rounds ran on the second core (where there is one; else here, after the steps).
+    assert started == ([True] if second_core_allowed(s) else [])
+    assert plan.summary["bound"] <= best + 1e-7
+    assert plan.summary["objective"] >= best - 1e-7
+
+
 def test_nested_respects_a_tight_middle_capacity(tmp_path):
     units, schools, middle = two_level_frames(2, 4, [0, 3, 5], [1, 6], seed=1, capacity_slack=1.6)
     total = int(units["middle_students"].sum())
