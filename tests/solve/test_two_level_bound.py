@@ -3,6 +3,8 @@ the second core) or after them (here), against the same work run alone."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from feeder_districts import synthetic_two_level
 
@@ -22,13 +24,12 @@ class _Silent:
     bounds: list = []
     failed = cuts_done = ready = False
 
-    class conn:  # noqa: N801 - stands in for the pipe
-        @staticmethod
-        def poll(_timeout):
-            return False
-
     def poll(self):
         pass
+
+    def wait_until(self, finished, deadline):
+        time.sleep(max(0.0, deadline - time.perf_counter()))
+        return finished()
 
     def close(self):
         pass

@@ -45,7 +45,7 @@ from .second_search import (
     run_second_search,
     second_search_main,
 )
-from .state import SearchState, _lp_inline, objective_function
+from .state import SearchState, _lp_inline, lp_cut_rounds_here, objective_function
 from .work import Budget, anneal_budget
 
 #: Seconds at most for deciding the parts of the map that share no boundary with the rest
@@ -581,22 +581,13 @@ class _Run:
         bound, like the plan, is the same with the helper or without it whenever the time limit
         does not end the run first.
         """
-        from ..bounds.lp_cuts import lp_cuts_bound
-
         state = self.state
         if helper is not None and helper.cuts_done:
             return
         if state.interrupted or state.timed_out:
             return
-        if self.left() <= 0.05:
-            state.cut_short("bound")
-            return
-        res = lp_cuts_bound(self.district, self.scenario, self.eligible,
-                            work_limit=self.budget.lp_cut_rounds, deadline=self.deadline)
-        if res.useful:
-            state.raise_bound(res.value, f"bound ({res.source})")
-        if not res.detail["finished"]:
-            state.cut_short("bound")  # the rounds were cut short: the bound depends on the clock
+        lp_cut_rounds_here(self.district, self.scenario, self.eligible, state,
+                           self.budget.lp_cut_rounds, self.deadline, "bound (lp_cuts)")
 
     # ------------------------------------------------------------------ phases
     def first_plan(self) -> bool:

@@ -120,13 +120,18 @@ class StepHelper:
         return ((None if cand is None else np.asarray(cand, dtype=np.int64)), bool(timed_out),
                 str(rule), int(work))
 
-    def wait_for_cuts(self, deadline: float) -> bool:
-        """Wait until the helper has finished its cut rounds (True) or died, hung or reached
-        ``deadline`` (a ``time.perf_counter()`` value; False)."""
-        while not self.cuts_done and not self.failed and time.perf_counter() < deadline:
+    def wait_until(self, finished, deadline: float) -> bool:
+        """Read the helper's messages until ``finished()`` (True) or it died, hung or ``deadline``
+        (a ``time.perf_counter()`` value) came (False)."""
+        while not finished() and not self.failed and time.perf_counter() < deadline:
             self.conn.poll(0.05)
             self.poll()
-        return self.cuts_done
+        return finished()
+
+    def wait_for_cuts(self, deadline: float) -> bool:
+        """Wait until the helper has finished its cut rounds (True) or died, hung or reached
+        ``deadline`` (False)."""
+        return self.wait_until(lambda: self.cuts_done, deadline)
 
     def close(self) -> None:
         try:

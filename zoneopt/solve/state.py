@@ -131,6 +131,25 @@ def _lp_inline(eligible) -> bool:
     return int(eligible.sum()) <= INLINE_LP_MAX_PAIRS
 
 
+def lp_cut_rounds_here(district: District, scenario: Scenario, eligible: np.ndarray, state,
+                       rounds: int, deadline: float, label: str) -> float | None:
+    """Rounds of separator cuts on the LP without contiguity (:mod:`zoneopt.bounds.lp_cuts`), at
+    most ``rounds``, run in this process until ``deadline`` (a ``time.perf_counter()`` value):
+    their bound is raised in ``state`` under ``label``, and when the deadline ends them first (or
+    leaves them no time) ``state`` records that the clock cut the bound. Their value, or None."""
+    from ..bounds.lp_cuts import lp_cuts_bound
+
+    if deadline - time.perf_counter() <= 0.05:
+        state.cut_short("bound")
+        return None
+    res = lp_cuts_bound(district, scenario, eligible, work_limit=rounds, deadline=deadline)
+    if res.useful:
+        state.raise_bound(res.value, label)
+    if not res.detail["finished"]:
+        state.cut_short("bound")
+    return res.value if res.useful else None
+
+
 def _quick_bounds(district, scenario, eligible, state, deadline) -> None:
     """Bounds that need no search (zoneopt.bounds): the root LP without contiguity rows."""
     from ..bounds.lp import root_lp_bound

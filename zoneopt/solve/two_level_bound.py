@@ -23,6 +23,7 @@ from ..model import separation_cuts
 from ..model.feeders import build_two_level, middle_cuts
 from ..scenario import Scenario
 from .backends import solve
+from .state import lp_cut_rounds_here
 from .work import Budget, step_seconds
 
 if TYPE_CHECKING:
@@ -43,9 +44,7 @@ def _helper_bound(helper, best: _Best, rel_bound: float, until: float, cuts: boo
         # After its root LP the helper says it is ready, with the LP's bound sent first if useful.
         return helper.cuts_done if cuts else helper.ready
 
-    while not finished() and not helper.failed and time.perf_counter() < until:
-        helper.conn.poll(0.05)
-        helper.poll()
+    helper.wait_until(finished, until)
     helper.poll()
     if not finished():
         best.cut_short("bound")
@@ -58,18 +57,9 @@ def _cut_rounds_here(district, relaxed, eligible, best: _Best, rel_bound: float,
                      deadline: float) -> float:
     """The relaxation's bound raised by its LP cut rounds run in this process until ``deadline``
     (when no second core runs them)."""
-    from ..bounds.lp_cuts import lp_cuts_bound
-
-    if deadline - time.perf_counter() <= 0.05:
-        best.cut_short("bound")
-        return rel_bound
-    res = lp_cuts_bound(district, relaxed, eligible, work_limit=rounds, deadline=deadline)
-    if not res.detail["finished"]:
-        best.cut_short("bound")
-    if res.useful and res.value > rel_bound:
-        rel_bound = res.value
-        best.raise_bound(rel_bound, "bound (lp_cuts of the single-level relaxation)")
-    return rel_bound
+    got = lp_cut_rounds_here(district, relaxed, eligible, best, rounds, deadline,
+                             "bound (lp_cuts of the single-level relaxation)")
+    return rel_bound if got is None else max(rel_bound, got)
 
 
 def _middle_bound(district: District, scenario: Scenario, data: FeederData, seconds: float,
