@@ -21,6 +21,16 @@ SCENARIO = Scenario.from_dict({"constraints": {"max_extra_distance_km": 3.0,
                                "solver": {"work_budget": 0.1}})
 
 
+@pytest.fixture(autouse=True)
+def no_seats_annealing(monkeypatch):
+    """The seats' annealing (zoneopt.solve.seat_moves) fits this district's seats before the
+    elastic steps start, so the MIP beside them would never be asked: switched off here, where the
+    MIP's own rules are tested."""
+    from zoneopt.solve import seat_moves
+
+    monkeypatch.setattr(seat_moves, "PROPOSALS_PER_UNIT", 0)
+
+
 @pytest.fixture(scope="module")
 def tight():
     """800 units x 40 schools with 95% of the generator's seats (4.5% spare), 3 km: the repair's

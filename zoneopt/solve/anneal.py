@@ -323,6 +323,9 @@ class _Moves:
     list indexing is several times faster than numpy's scalar access.
     """
 
+    #: The start temperature of a run that aims at a rule, in typical changes (the bands').
+    aim_start_factor = BAND_START_FACTOR
+
     def __init__(self, district: District, scenario: Scenario, eligible: np.ndarray,
                  assign: np.ndarray, into_band: bool = False) -> None:
         c, o = scenario.constraints, scenario.objective
@@ -432,6 +435,8 @@ class _Moves:
                 return None
         if self.band < math.inf and not (self._band_ok(a, i, -1.0) and self._band_ok(b, i, 1.0)):
             return None
+        # balance_and_cost_change, inlined: the call costs 3-5% of the annealing's time (1.5
+        # million proposals at 800 units: 2.63 s inlined, 2.69-2.76 s through the call).
         ai, dev = self.a[i], self.dev
         delta = self.scale * (abs(dev[a] - ai) + abs(dev[b] + ai) - abs(dev[a]) - abs(dev[b]))
         if self.cost is not None:
@@ -447,6 +452,16 @@ class _Moves:
                 delta -= loads.gain(i, a, b)
         if self.into_band:
             delta += self.band_cost * self._outside_moved(i, a, b)
+        return delta
+
+    def balance_and_cost_change(self, i: int, a: int, b: int) -> float:
+        """The low-income dissimilarity's change and the distance and moved terms' when unit ``i``
+        moves from zone ``a`` to ``b`` (no rule checked)."""
+        ai, dev = self.a[i], self.dev
+        delta = self.scale * (abs(dev[a] - ai) + abs(dev[b] + ai) - abs(dev[a]) - abs(dev[b]))
+        if self.cost is not None:
+            row = self.cost[i]
+            delta += row[b] - row[a]
         return delta
 
     def push(self, i: int, a: int, b: int, pick, uniform, temperature: float) -> float | None:
@@ -584,5 +599,5 @@ class _Moves:
                 changes.append(abs(delta))
         if not changes:
             return 0.0
-        factor = BAND_START_FACTOR if self.aiming else settings.ANNEAL_START_FACTOR
+        factor = self.aim_start_factor if self.aiming else settings.ANNEAL_START_FACTOR
         return factor * float(np.median(changes))
