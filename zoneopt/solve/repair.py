@@ -2,7 +2,7 @@
 
 When today's zones overfill schools (or break a distance limit, a lock, contiguity), the search needs a
 feasible plan to start from. A whole-district feasibility MIP can take minutes on a real city; this
-module gets one in a fraction of a second in most cases, in three deterministic steps:
+module gets one in a fraction of a second in most cases, in deterministic steps:
 
 1. **Keep what is allowed**: every unit keeps its status-quo school where the pair is eligible and its
    zone piece still reaches the school's home unit; home units and locked units go to their school.
@@ -19,14 +19,18 @@ module gets one in a fraction of a second in most cases, in three deterministic 
    (:meth:`_Repair.eject_to_real_room`): with any free seat counting, a school with a few dozen
    makes every zone around it look one hop from room, and the chains pile students up there.
 
-4. **Local MIPs** (only when 3 gets stuck): for each school still over capacity, the zones around it
+4. **The seats' annealing** (where elastic steps would follow, below): the annealer starts from the
+   chains' zones and may overfill schools, the students over the seats in its objective, until
+   every school fits (:mod:`zoneopt.solve.seat_moves`); a short first round here, three longer
+   ones after the strict local MIPs and the LP's question whether a plan exists.
+5. **Local MIPs** (only when 3 and 4 get stuck): for each school still over capacity, the zones around it
    are re-solved together by a small feasibility MIP (closer-neighbour contiguity, the rest of the
    district fixed), growing the group until it holds enough spare seats (the whole district is
    a group only on districts of at most ``LOCAL_MIP_MAX_ZONES`` schools).
    On districts of more than ``ELASTIC_MIN_SCHOOLS`` schools, **elastic local MIPs** then lower
    the overflow step by step where the strict ones found no zones that fit
    (:mod:`zoneopt.solve.overflow`).
-5. **Restore**: every unit that can go back to today's school without breaking a rule does.
+6. **Restore**: every unit that can go back to today's school without breaking a rule does.
 
 With a ``[years]`` plan a zone must fit every plan year and series
 (:func:`zoneopt.solve.years.repair_seats`). The first chains pool them (each unit counts its most
@@ -163,7 +167,7 @@ def repair_status_quo(
     seats = r.seats_annealing_applies()
     if seats:
         # The seats' annealing (zoneopt.solve.seat_moves) before any local MIP where elastic steps
-        # would follow them: its first round takes 0.3-1.6 s at 1,000-3,000 units, where a strict
+        # would follow them: its first round takes 0.1-0.5 s at 1,000-5,000 units, where a strict
         # local MIP that finds nothing can take 14 s (1,000 x 50 with 4% spare seats).
         r.anneal_into_seats(deadline, rounds=1)
     if len(r.broken()) and scenario.constraints.contiguity:
