@@ -117,9 +117,10 @@ def test_group_moves_keep_every_neighbourhood_whole_and_their_totals_match_a_rec
 def test_optimize_starts_from_the_repair_and_anneals_with_group_moves(tmp_path):
     """300 x 15 seed 90: before the repair the first plan waited 10.6 s of 30 for the two-level
     MIP (D 0.1803 at the end); at 30 s the repair's plan (D 0.2314) comes at 0.4 s and the group
-    moves take it to 0.1700. (Moved students in the objective, with neighbourhoods split today,
-    keep this district off the contracted search: zoneopt.solve.contracted.)"""
-    district, scenario = synthetic_hoods(tmp_path, 300, 15, 90, solver={"time_limit_s": 20},
+    moves take it to 0.1700. Both come in the first second, so 6 s of limit test them.
+    (Moved students in the objective, with neighbourhoods split today, keep this district off the
+    contracted search: zoneopt.solve.contracted.)"""
+    district, scenario = synthetic_hoods(tmp_path, 300, 15, 90, solver={"time_limit_s": 6},
                                          objective={"moved_weight": 0.01})
     plan = optimize(district, scenario)
     sources = [r["source"] for r in plan.trace if r.get("objective") is not None]

@@ -25,7 +25,7 @@ def test_every_plan_passes_the_checker_and_reports_the_checkers_figures(district
 
 
 def test_plan_improves_balance_on_a_segregated_grid(grid_district):
-    plan = optimize(grid_district, Scenario(), time_limit=10)
+    plan = optimize(grid_district, Scenario(), time_limit=4)
     s = plan.summary
     assert s["dissimilarity_after"] < 0.5 * s["dissimilarity_before"]
     assert plan.check().ok
@@ -80,7 +80,7 @@ def test_unreachable_units_are_listed():
 
 
 def test_cbc_solves_the_same_problem(grid_district):
-    s = Scenario.from_dict({"solver": {"name": "cbc", "time_limit_s": 10}})
+    s = Scenario.from_dict({"solver": {"name": "cbc", "time_limit_s": 4}})
     plan = optimize(grid_district, s)
     assert plan.summary["solver"] == "cbc"
     assert plan.check().ok

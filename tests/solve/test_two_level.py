@@ -154,7 +154,7 @@ def test_two_middle_schools_forced_into_one_zone_are_named(tmp_path):
 
 @pytest.mark.slow
 def test_nested_plan_is_the_same_under_a_busy_thread_and_another_time_limit(tmp_path):
-    district, s = synthetic_two_level(tmp_path, 120, 6, 1, solver={"work_budget": 0.05})
+    district, s = synthetic_two_level(tmp_path, 120, 6, 1, solver={"work_budget": 0.02})
     calm = optimize(district, s, time_limit=120)
     with busy_thread():
         loaded = optimize(district, s, time_limit=90)
