@@ -41,7 +41,9 @@ def without_annealing():
 
 @pytest.fixture(scope="module")
 def loose_district():
-    units, schools = synthetic_district(60, 4, seed=2)
+    # Seed 6: since the search no longer solves a group twice on one plan, the first seed's search
+    # on seed 2 goes further and reaches a plan the second seed's does not beat.
+    units, schools = synthetic_district(60, 4, seed=6)
     return District.from_frames(units, schools)
 
 

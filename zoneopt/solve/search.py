@@ -180,6 +180,8 @@ class SearchResult:
     timed_out: bool
     #: Counted work of its steps (zoneopt.solve.search.step_work).
     work: int = 0
+    #: Groups not solved again: solved without gain on the same plan with the same potentials.
+    skipped: int = 0
 
 
 def large_neighbourhood_search(
@@ -264,12 +266,12 @@ def large_neighbourhood_search(
         for j in _seed_order(district, search.current, rng, tiers):
             if should_stop and should_stop():
                 flush()
-                return SearchResult(search.current, search.steps, False, search.work)
+                return search.result(False)
             if search.steps + len(search.pending) >= limit or search.work >= work_limit:
                 timed_out = flush()
-                return SearchResult(search.current, search.steps, timed_out, search.work)
+                return search.result(timed_out)
             if time.perf_counter() >= deadline:
-                return SearchResult(search.current, search.steps, True, search.work)
+                return search.result(True)
             cur = search.current
             dev = seed_deviations(district, cur, j) if tiers else _deviations(district, cur)
             group = chain(int(j), adjacency, dev, max_len=2 * size)
@@ -281,19 +283,22 @@ def large_neighbourhood_search(
             if search.overlaps(group):  # a group must not share a school with the batch's others
                 changed = search.improvements
                 if flush():
-                    return SearchResult(search.current, search.steps, True, search.work)
+                    return search.result(True)
                 if search.improvements != changed:
                     adjacency = zone_adjacency(district, search.current)
                     continue  # this seed's group was drawn on the plan before the batch
+            if search.tried_before(group):
+                search.skipped += 1
+                continue
             search.pending.append(group)
             if len(search.pending) >= batch:
                 changed = search.improvements
                 if flush():
-                    return SearchResult(search.current, search.steps, True, search.work)
+                    return search.result(True)
                 if search.improvements != changed:
                     adjacency = zone_adjacency(district, search.current)
         if flush():
-            return SearchResult(search.current, search.steps, True, search.work)
+            return search.result(True)
         if search.improvements != improved_before:
             stale_passes = 0
             continue
@@ -306,7 +311,7 @@ def large_neighbourhood_search(
         if size >= m or stale_passes > 1:
             break
         size = min(m, size * 2)  # a wider neighbourhood escapes what the narrow one cannot
-    return SearchResult(search.current, search.steps, False, search.work)
+    return search.result(False)
 
 
 def first_rules(district: District) -> tuple[str, ...]:
@@ -336,6 +341,20 @@ class _Batches:
         self.improvements = 0
         #: The potentials each step tries (zoneopt.solve.search.improve_group).
         self.rules: tuple[str, ...] = first_rules(district)
+        #: The groups (with the potentials they tried) solved without gain since the plan last
+        #: changed. A step is a function of its group, the plan and the potentials, so solving
+        #: one again finds nothing again: on a district of 7 schools every seed's group is the
+        #: whole district once the groups have widened, and each solve took 3-11 s of the same MIP.
+        self.tried: set[tuple[frozenset[int], tuple[str, ...]]] = set()
+        #: Groups not solved again for that reason (no step, no work).
+        self.skipped = 0
+
+    def result(self, timed_out: bool) -> SearchResult:
+        return SearchResult(self.current, self.steps, timed_out, self.work, self.skipped)
+
+    def tried_before(self, group: list[int]) -> bool:
+        """Whether ``group`` was solved without gain, with these potentials, on this plan."""
+        return (frozenset(group), self.rules) in self.tried
 
     def overlaps(self, group: list[int]) -> bool:
         taken = {k for g in self.pending for k in g}
@@ -372,7 +391,9 @@ class _Batches:
                 if v < self.value - 1e-12:
                     better.append((v, k, cand))
         if not better:
+            self.tried.update((frozenset(g), self.rules) for g in groups)
             return False
+        self.tried.clear()  # the plan changes: every group may find something again
         best_v, best_k, best = min(better, key=lambda b: (b[0], b[1]))
         kind = ", anchored" if answers[best_k][2] == "zones" else ""
         label = f"lns({len(groups[best_k])} zones{kind})"
