@@ -23,14 +23,19 @@ from zoneopt.synthetic import synthetic_district
 LOOSE = Scenario.from_dict({"constraints": {"max_extra_distance_km": math.inf}})
 
 
-@pytest.fixture(scope="module")
-def searched():
-    """A plan after a short search with hop potentials only (today's zones break the rows)."""
-    units, schools = synthetic_district(100, 6, seed=0)
+def _search_start(n_units: int, n_schools: int, seed: int):
+    """A synthetic district under LOOSE, its eligible pairs, the repair's plan and the objective."""
+    units, schools = synthetic_district(n_units, n_schools, seed=seed)
     district = District.from_frames(units, schools)
     eligible = eligible_pairs(district, LOOSE)
     first = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)
-    objective = objective_function(district, LOOSE)
+    return district, eligible, first, objective_function(district, LOOSE)
+
+
+@pytest.fixture(scope="module")
+def searched():
+    """A plan after a short search with hop potentials only (today's zones break the rows)."""
+    district, eligible, first, objective = _search_start(100, 6, 0)
     saved = settings.LNS_STEP_POTENTIALS
     settings.LNS_STEP_POTENTIALS = ("hops",)
     try:
@@ -138,11 +143,7 @@ def test_the_search_ends_on_its_counted_work_on_the_same_step_at_any_speed(monke
 
     from zoneopt.solve import search
 
-    units, schools = synthetic_district(100, 6, seed=0)
-    district = District.from_frames(units, schools)
-    eligible = eligible_pairs(district, LOOSE)
-    first = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)
-    objective = objective_function(district, LOOSE)
+    district, eligible, first, objective = _search_start(100, 6, 0)
 
     def run(max_work):
         return large_neighbourhood_search(district, LOOSE, eligible, first, objective,
@@ -173,11 +174,7 @@ def test_a_group_solved_without_gain_is_not_solved_again_on_the_same_plan(monkey
     the clock cut the search on an idle machine)."""
     from zoneopt.solve import search
 
-    units, schools = synthetic_district(40, 4, seed=3)
-    district = District.from_frames(units, schools)
-    eligible = eligible_pairs(district, LOOSE)
-    first = repair_status_quo(district, LOOSE, eligible, deadline=math.inf)
-    objective = objective_function(district, LOOSE)
+    district, eligible, first, objective = _search_start(40, 4, 3)
     real = search.solve_group
     calls: list[tuple[frozenset[int], bytes, str]] = []
 
